@@ -1,0 +1,1 @@
+"""provnews: Scrapy project and CLI for Vietnamese provincial news."""
