@@ -1,0 +1,34 @@
+"""Alembic environment for provnews: online only, engine handed in by storage.migrate."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import text
+
+from storage.models import Base
+
+# Any constant works; it only has to be the same for every provnews process.
+PG_MIGRATION_LOCK = 0x70726F76  # "prov"
+
+
+def run_migrations_online() -> None:
+    engine = context.config.attributes["engine"]
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            # SQLite cannot ALTER most things; batch mode copies the table instead.
+            # Note: a batch copy of ``articles`` drops its FTS triggers, so such a
+            # migration must recreate them (see versions/0001_initial.py).
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Two processes opening a fresh database must not both create tables.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK})
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise RuntimeError("provnews migrations run online only (storage.migrate.upgrade)")
+run_migrations_online()

@@ -1,0 +1,284 @@
+"""Diacritic-insensitive full-text search over stored articles.
+
+Both backends index the same column, ``articles.search_text`` = ``fold(title,
+summary, text)``, and both receive the user's query folded by the same Python
+``fold``, so "lang son", "Lạng Sơn" and "LẠNG SƠN" find the same articles on
+SQLite (FTS5 external-content table ``articles_fts``) and PostgreSQL (GIN index
+on ``to_tsvector('simple', search_text)``).
+
+User input never reaches the FTS grammar: the query is parsed here into quoted
+phrases and literal tokens, each re-quoted, so ``"``, ``*``, ``NEAR``, ``-``,
+``:`` and ``(`` are searched for as text (or dropped as punctuation) and can
+never raise a syntax error.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from functools import lru_cache
+
+from sqlalchemy import Select, bindparam, case, column, func, literal_column, select, table
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from storage.models import Article, local_datetime
+
+VIETNAM = timezone(timedelta(hours=7))
+# unicode61 treats letters and digits as token characters and everything else
+# (including "_") as a separator; this regex mirrors it on the folded text.
+_TOKEN = re.compile(r"[^\W_]+")
+_PHRASE = re.compile(r'"([^"]*)"')
+SNIPPET_CHARS = 160
+# A pasted page as a query must not build a huge SQL or FTS expression (SQLite
+# refuses expression trees deeper than 1000): extra terms are dropped.
+MAX_TERMS = 32
+MAX_PHRASE_TOKENS = 64
+MAX_NEEDLES = 8
+# The FTS5 virtual table has no model: it is created by the migration.
+_FTS = table("articles_fts", column("rowid"))
+_SIMPLE = literal_column("'simple'::regconfig")
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, whitespace-collapsed form used for indexing and queries."""
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text))
+    # đ/Đ are letters of their own, not d + a combining mark, so NFD keeps them.
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    stripped = stripped.replace("đ", "d").replace("Đ", "d")
+    return " ".join(stripped.casefold().split())
+
+
+def search_text(*parts: str | None) -> str:
+    """The value stored in ``articles.search_text``."""
+    return fold("\n".join(p for p in parts if p))
+
+
+def has_diacritics(text: str) -> bool:
+    return fold(text) != " ".join(text.casefold().split())
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A user query split into folded phrases (lists of tokens) and folded tokens."""
+
+    phrases: list[list[str]] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    # Folded free text outside the quotes, for PostgreSQL's own parser.
+    loose_text: str = ""
+    # Unfolded, casefolded needles for the exact-diacritics boost.
+    needles: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.phrases and not self.tokens
+
+    @property
+    def terms(self) -> list[str]:
+        """Every folded token, phrases first, for snippet highlighting."""
+        return [t for p in self.phrases for t in p] + self.tokens
+
+
+def _unique(items: list[str], limit: int) -> list[str]:
+    """First ``limit`` distinct items in order; repeating a word adds nothing to an AND query."""
+    return list(dict.fromkeys(items))[:limit]
+
+
+def parse_query(raw: str) -> ParsedQuery:
+    """Split on balanced double quotes; a stray quote is plain punctuation."""
+    phrases: list[list[str]] = []
+    needles: list[str] = []
+    loose_parts: list[str] = []
+    for match in _PHRASE.finditer(raw):
+        words = _TOKEN.findall(fold(match.group(1)))[:MAX_PHRASE_TOKENS]
+        if len(words) == 1:
+            loose_parts.append(match.group(1))  # a one-word "phrase" is just a token
+        elif words:
+            phrases.append(words)
+            if has_diacritics(match.group(1)):
+                needles.append(" ".join(match.group(1).casefold().split()))
+    loose = " ".join([_PHRASE.sub(" ", raw), *loose_parts])
+    tokens = _unique(_TOKEN.findall(fold(loose)), MAX_TERMS)
+    phrases = [list(p) for p in dict.fromkeys(tuple(p) for p in phrases)][: max(0, MAX_TERMS - len(tokens))]
+    words = _TOKEN.findall(unicodedata.normalize("NFC", loose).casefold())
+    needles = _unique(needles + [w for w in words if has_diacritics(w)], MAX_NEEDLES)
+    return ParsedQuery(phrases=phrases, tokens=tokens, loose_text=" ".join(tokens), needles=needles)
+
+
+def fts5_match(query: ParsedQuery) -> str:
+    """FTS5 MATCH string: every phrase and token a double-quoted literal, ANDed."""
+    parts = ['"' + " ".join(p) + '"' for p in query.phrases] + [f'"{t}"' for t in query.tokens]
+    # Tokens hold only letters and digits, so they cannot contain a quote to escape.
+    return " ".join(parts)
+
+
+@dataclass
+class SearchHit:
+    id: int
+    outlet: str | None
+    url: str
+    title: str | None
+    published_at: datetime | None
+    score: float
+    exact: int
+    snippet: str
+    # (start, end) character spans of matched terms inside ``snippet``.
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+    def marked(self, open_: str = "[", close: str = "]") -> str:
+        """The snippet with each highlight wrapped, e.g. in Rich markup."""
+        out, last = [], 0
+        for start, end in self.highlights:
+            out += [self.snippet[last:start], open_, self.snippet[start:end], close]
+            last = end
+        out.append(self.snippet[last:])
+        return "".join(out)
+
+
+def day_start(day: date | datetime) -> datetime:
+    """Start of a filter day in Vietnam time; aware datetimes pass through."""
+    if isinstance(day, datetime):
+        return day if day.tzinfo else day.replace(tzinfo=VIETNAM)
+    return datetime.combine(day, time.min, tzinfo=VIETNAM)
+
+
+def day_end(day: date | datetime) -> datetime:
+    """Exclusive upper bound: an ``until`` date includes its whole +07:00 day."""
+    if isinstance(day, datetime):
+        return day if day.tzinfo else day.replace(tzinfo=VIETNAM)
+    return day_start(day) + timedelta(days=1)
+
+
+def date_filters(
+    outlet: str | None, since: date | datetime | None, until: date | datetime | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if outlet:
+        conditions.append(Article.outlet == outlet)
+    if since:
+        conditions.append(Article.published_at >= day_start(since))
+    if until:
+        # A datetime ``until`` is an inclusive instant; a date covers its whole day.
+        op = Article.published_at <= day_end(until) if isinstance(until, datetime) else Article.published_at < day_end(until)
+        conditions.append(op)
+    return conditions
+
+
+def count_needles(haystack: str | None, needles: str) -> int:
+    """SQLite function ``pn_exact``: how many of the U+001F-separated needles occur in haystack."""
+    folded = unicodedata.normalize("NFC", haystack or "").casefold()
+    return sum(1 for needle in needles.split("\x1f") if needle and needle in folded)
+
+
+def _exact_score(dialect: str, needles: list[str]) -> ColumnElement[int]:
+    """How many diacritic needles occur verbatim (case-insensitively) in title or text."""
+    if not needles:
+        return literal_column("0")
+    haystack = func.coalesce(Article.title, "") + " " + func.coalesce(Article.text, "")
+    if dialect == "sqlite":
+        # SQLite's lower() is ASCII-only; the engine registers this Python function.
+        return func.pn_exact(haystack, "\x1f".join(needles))
+    # PostgreSQL's lower() is Unicode-aware in a UTF-8 database (C.UTF-8 or a real locale).
+    folded = func.lower(haystack)
+    score: ColumnElement[int] = literal_column("0")
+    for i, needle in enumerate(needles):
+        score = score + case((func.strpos(folded, bindparam(f"needle_{i}", needle)) > 0, 1), else_=0)
+    return score
+
+
+def _sqlite_select(query: ParsedQuery) -> tuple[Select, ColumnElement[float]]:
+    # bm25() is lower-is-better; negate it so both backends sort "score desc".
+    score = (-func.bm25(literal_column("articles_fts"))).label("score")
+    stmt = (
+        select(Article, score)
+        .join(_FTS, _FTS.c.rowid == Article.id)
+        .where(literal_column("articles_fts").op("MATCH")(fts5_match(query)))
+    )
+    return stmt, score
+
+
+def _postgres_select(query: ParsedQuery) -> tuple[Select, ColumnElement[float]]:
+    # The literal regconfig (not a bind parameter) makes the expression identical
+    # to the GIN index's, so the planner can use the index.
+    tsquery = func.plainto_tsquery(_SIMPLE, query.loose_text) if query.loose_text else None
+    for phrase in query.phrases:
+        part = func.phraseto_tsquery(_SIMPLE, " ".join(phrase))
+        tsquery = part if tsquery is None else tsquery.op("&&")(part)
+    vector = func.to_tsvector(_SIMPLE, Article.search_text)
+    score = func.ts_rank(vector, tsquery).label("score")
+    return select(Article, score).where(vector.op("@@")(tsquery)), score
+
+
+def search(
+    session: Session,
+    query: str,
+    *,
+    outlet: str | None = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
+    limit: int = 20,
+) -> list[SearchHit]:
+    """Ranked hits: exact-diacritics matches first, then relevance, then newest."""
+    parsed = parse_query(query)
+    if parsed.empty or limit <= 0:
+        return []
+    dialect = session.get_bind().dialect.name
+    stmt, score = _sqlite_select(parsed) if dialect == "sqlite" else _postgres_select(parsed)
+    exact = _exact_score(dialect, parsed.needles).label("exact")
+    conditions = date_filters(outlet, since, until)
+    if conditions:
+        stmt = stmt.where(*conditions)
+    stmt = stmt.add_columns(exact).order_by(
+        exact.desc(), score.desc(), Article.published_at.desc().nulls_last(), Article.id
+    )
+    rows = session.execute(stmt.limit(limit)).all()
+    return [_hit(article, float(sc), int(ex), parsed.terms) for article, sc, ex in rows]
+
+
+def _hit(article: Article, score: float, exact: int, terms: list[str]) -> SearchHit:
+    snippet, spans = make_snippet(article.text or article.title or "", terms)
+    return SearchHit(
+        id=article.id, outlet=article.outlet, url=article.url, title=article.title,
+        published_at=local_datetime(article.published_at, article.published_offset_minutes),
+        score=score, exact=exact, snippet=snippet, highlights=spans,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    return " " if char.isspace() else fold(char)
+
+
+def _folded_with_map(text: str) -> tuple[str, list[int]]:
+    """Fold char by char (no whitespace collapse), keeping each folded char's source index."""
+    out: list[str] = []
+    index: list[int] = []
+    for i, char in enumerate(text):
+        piece = _fold_char(char)
+        out.append(piece)
+        index += [i] * len(piece)
+    return "".join(out), index
+
+
+def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
+    """A window of ``text`` around the first matched term, with spans of the terms inside it."""
+    text = unicodedata.normalize("NFC", text)
+    folded, index = _folded_with_map(text)
+    found = sorted(
+        (index[m.start()], index[m.end() - 1] + 1)
+        for term in set(terms)
+        for m in re.finditer(rf"(?<![^\W_]){re.escape(term)}(?![^\W_])", folded)
+    )
+    start = max(0, found[0][0] - width // 3) if found else 0
+    end = min(len(text), start + width)
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    spans: list[tuple[int, int]] = []
+    for s, e in found:
+        if s >= start and e <= end and (not spans or s >= spans[-1][1]):
+            spans.append((s, e))
+    shift = len(prefix) - start
+    return prefix + text[start:end] + suffix, [(s + shift, e + shift) for s, e in spans]
