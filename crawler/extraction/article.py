@@ -1,0 +1,610 @@
+"""(html, url, outlet) → ArticleRecord: trafilatura plus Vietnamese post-processing.
+
+trafilatura finds the body and drops page furniture well, but on Vietnamese pages
+it loses the sapo, leaks captions, keeps capitals bylines in the text and takes
+dates from related boxes (stack.md §3b). So, in this order:
+
+1. read structured metadata (metas, JSON-LD) and the page's own date element
+   while the DOM is intact;
+2. cut the sapo, captions and byline nodes out of the DOM, remembering them;
+3. body text from ``selectors.body`` when the outlet has one, else trafilatura;
+4. clean the text: boilerplate lines, a repeated sapo, and the trailing
+   byline / credit / attribution lines, which become fields.
+
+Paragraphs in ``text`` are joined by a blank line ("\\n\\n") so that a consumer
+can split them back unambiguously. Authors keep the form the page prints
+("PHÙNG KHIÊM" stays upper case): re-casing names is lossy and a display concern.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from trafilatura import bare_extraction
+
+from crawler.extraction import dom
+from crawler.extraction.dates import DEFAULT_TZ, parse_date
+from crawler.extraction.encoding import decode_html, vietnamese_score
+from crawler.extraction.errors import ExtractionError
+from crawler.extraction.vitext import (
+    attribution_of, clean_authors, credit_authors, is_boilerplate, is_caps_byline,
+    is_name_line, photo_credit, split_names, strip_dateline,
+)
+from crawler.record import ArticleRecord, Image, content_hash, nfc
+from crawler.registry import Outlet
+
+MAX_INPUT = 10 * 1024 * 1024
+PARAGRAPH_SEP = "\n\n"
+MAX_CAPTION_CHARS = 400
+MAX_TAIL_CREDITS = 4
+
+_COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
+_ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "ReportageNews",
+                  "AnalysisNewsArticle", "Report", "WebPage"}
+_SAPO_CSS = (".sapo, .summary, .lead, .article__sapo, .detail-sapo, .news_detail_sapo, "
+             ".article-sapo, .chapeau, h2.sapo, h4.sapo, [itemprop=description]")
+_CONTENT_CSS = ("#content-detail, .content-detail, [itemprop=articleBody], .article__body, "
+                ".detail-content, .content-body, .news-content, .article-content, .entry-content")
+_DATE_XPATH = (
+    "//time | //*[contains(translate(@class,'DATEIMPUBLSH','dateimpublsh'),'date') "
+    "or contains(translate(@class,'TIME','time'),'time') "
+    "or contains(translate(@class,'PUBLISH','publish'),'publish') "
+    "or contains(translate(@id,'DATE','date'),'date')]"
+)
+_RIGHT = re.compile(r"text-align\s*:\s*right", re.I)
+_CENTER = re.compile(r"text-align\s*:\s*center", re.I)
+_UPDATED_PREFIX = re.compile(r"^\s*cập nhật", re.I)
+
+
+@dataclass
+class _Page:
+    """What the field functions share: the tree, its metadata and the outlet."""
+
+    tree: etree._Element
+    url: str
+    outlet: Outlet | None
+    tz: tzinfo
+    metas: dict[str, list[str]]
+    ld: list[dict]
+    notes: list[str] = field(default_factory=list)
+
+    def meta(self, *keys: str) -> str | None:
+        for key in keys:
+            values = self.metas.get(key)
+            if values:
+                return values[0]
+        return None
+
+    def selector(self, name: str) -> str | None:
+        return getattr(self.outlet.selectors, name) if self.outlet else None
+
+    def ld_value(self, key: str) -> object:
+        articles = [o for o in self.ld if dom.ld_types(o) & _ARTICLE_TYPES]
+        for obj in articles + [o for o in self.ld if o not in articles]:
+            if obj.get(key):
+                return obj[key]
+        return None
+
+
+def extract_bytes(body: bytes, url: str, *, content_type: str | None = None,
+                  outlet: Outlet | None = None,
+                  fallback_date: tuple[datetime, str] | None = None) -> ArticleRecord:
+    """Decode ``body`` (see ``decode_html``) and extract; sets ``record.encoding``."""
+    if len(body) > MAX_INPUT:
+        raise ExtractionError("too_large", f"{len(body)} bytes > {MAX_INPUT}")
+    # A compressed body without Content-Encoding would be inflated without a cap
+    # further down (reliability.md §1.8); it is never a page.
+    if body.startswith(_COMPRESSED_MAGIC):
+        raise ExtractionError("compressed", "body starts with gzip/zstd magic bytes")
+    page = decode_html(body, content_type)
+    record = extract_article(page.text, url, outlet=outlet, fallback_date=fallback_date)
+    record.encoding = page.encoding
+    if page.mojibake:
+        record.notes.append("mojibake")
+    return record
+
+
+def extract_article(html: str, url: str, *, outlet: Outlet | None = None,
+                    fallback_date: tuple[datetime, str] | None = None) -> ArticleRecord:
+    """One article from one page, or ``ExtractionError`` when there is none."""
+    if len(html) > MAX_INPUT:
+        raise ExtractionError("too_large", f"{len(html)} characters > {MAX_INPUT}")
+    # NFC first, once: NFD pages would otherwise defeat every string comparison below.
+    tree = dom.parse(nfc(html))
+    ld = dom.json_ld(tree)  # read before the scripts go
+    dom.strip_tags(tree, ("script", "style", "noscript", "template"))
+    page = _Page(tree, url, outlet, outlet.tz if outlet else DEFAULT_TZ, dom.meta_map(tree), ld)
+    if outlet:
+        for css in outlet.selectors.exclude:
+            for el in dom.select(tree, css):
+                dom.remove(el)
+    return _build(page, fallback_date)
+
+
+def _build(page: _Page, fallback_date: tuple[datetime, str] | None) -> ArticleRecord:
+    record = ArticleRecord(url=page.url, outlet=page.outlet.key if page.outlet else None)
+    record.published_at, record.published_at_source = _published(page, fallback_date)
+    record.updated_at = _updated(page)
+    record.title = _title(page)
+    record.section = _section(page, record.title)
+    record.tags = _tags(page)
+    record.canonical_url = _canonical(page)
+    summary_node, record.summary = _summary(page)
+    if summary_node is not None:
+        dom.remove(summary_node)
+    record.images = _pull_captions(page)
+    dom_authors, dom_attribution = _pull_byline_nodes(page)
+    paragraphs, doc = _body(page)
+    paragraphs = _clean_paragraphs(paragraphs, record.summary, record.title, page)
+    paragraphs, tail_authors, tail_attribution = _split_tail(paragraphs)
+    record.text = PARAGRAPH_SEP.join(paragraphs)
+    if not record.text:
+        raise ExtractionError("no_text", "no article text on the page")
+    if not record.summary and doc is not None and doc.description:
+        record.summary = strip_dateline(nfc(doc.description), _prefixes(page))
+    record.title = record.title or (nfc(doc.title) if doc is not None and doc.title else None)
+    record.authors = _authors(page, dom_authors + tail_authors, doc)
+    record.attribution = dom_attribution or tail_attribution
+    record.image_url = _image_url(page, record.images)
+    record.language = _language(page, record.text, doc)
+    record.word_count = len(re.findall(r"\w+", record.text))
+    record.content_hash = content_hash(record.text)
+    record.notes.extend(page.notes)
+    return record
+
+
+# --- title, section, tags, canonical ------------------------------------------------
+
+def _title(page: _Page) -> str | None:
+    for el in dom.select(page.tree, page.selector("title"))[:1]:
+        page.notes.append("selector:title")
+        return dom.text_of(el) or None
+    h1 = dom.first_h1(page.tree)
+    if h1 is not None:
+        return dom.text_of(h1)
+    return page.meta("og:title", "twitter:title")
+
+
+def _section(page: _Page, title: str | None) -> str | None:
+    section = page.meta("article:section")
+    if section:
+        return section
+    for obj in page.ld:
+        if "BreadcrumbList" in dom.ld_types(obj):
+            names = [_ld_item_name(i) for i in obj.get("itemListElement") or [] if isinstance(i, dict)]
+            names = [n for n in names if n and n != title and not _is_home(n)]
+            if names:
+                return names[-1]
+    links = page.tree.xpath("//*[contains(translate(@class,'BREADCRUMB','breadcrumb'),'breadcrumb')]//a")
+    names = [dom.text_of(a) for a in links]
+    names = [n for n in names if n and n != title and not _is_home(n)]
+    return names[-1] if names else None
+
+
+def _ld_item_name(item: dict) -> str | None:
+    inner = item.get("item")
+    name = item.get("name") or (inner.get("name") if isinstance(inner, dict) else None)
+    return nfc(str(name)).strip() if name else None
+
+
+def _is_home(name: str) -> bool:
+    return name.casefold() in ("trang chủ", "home", "trang nhất")
+
+
+def _tags(page: _Page) -> list[str]:
+    raw = page.metas.get("article:tag") or []
+    if not raw:
+        links = page.tree.xpath(
+            "//a[@rel='tag'] | //*[contains(translate(@class,'TAG','tag'),'tag')]//a"
+            "[contains(@href,'tag') or contains(@href,'tu-khoa') or contains(@href,'keyword')]")
+        raw = [dom.text_of(a) for a in links]
+    if not raw:
+        raw = page.metas.get("news_keywords") or page.metas.get("keywords") or []
+    tags: list[str] = []
+    for value in raw:
+        for tag in value.split(","):
+            tag = tag.strip(" #\t")
+            if tag and tag.casefold() not in {t.casefold() for t in tags}:
+                tags.append(tag)
+    return tags
+
+
+def _canonical(page: _Page) -> str | None:
+    links = page.tree.xpath("//link[@rel='canonical']/@href")
+    href = (links[0] if links else None) or page.meta("og:url")
+    if not href:
+        return None
+    absolute = urljoin(page.url, href.strip())
+    return absolute if _same_site(absolute, page.url) else None
+
+
+def _same_site(a: str, b: str) -> bool:
+    def host(u: str) -> str:
+        h = (urlsplit(u).hostname or "").lower()
+        return h.removeprefix("www.").removeprefix("m.")
+    ha, hb = host(a), host(b)
+    return bool(ha) and (ha == hb or ha.endswith("." + hb) or hb.endswith("." + ha))
+
+
+# --- dates ------------------------------------------------------------------------
+
+def _published(page: _Page, fallback: tuple[datetime, str] | None) -> tuple[datetime | None, str | None]:
+    structured = (
+        ("jsonld:datePublished", page.ld_value("datePublished")),
+        ("meta:article:published_time", page.meta("article:published_time")),
+        ("itemprop:datePublished", page.meta("datepublished") or _itemprop(page, "datePublished")),
+    )
+    for source, raw in structured:
+        value = parse_date(str(raw), page.tz) if raw else None
+        if value:
+            return value, source
+    for source, value in (("selector:date", _selector_date(page)),
+                          ("page:date-element", _date_element(page)),
+                          ("page:text-near-title", _date_near_title(page))):
+        if value:
+            return value, source
+    if fallback:
+        return fallback
+    value = _htmldate(page)
+    return (value, "htmldate") if value else (None, None)
+
+
+def _updated(page: _Page) -> datetime | None:
+    for raw in (page.ld_value("dateModified"), page.meta("article:modified_time", "og:updated_time"),
+                page.meta("datemodified") or _itemprop(page, "dateModified")):
+        value = parse_date(str(raw), page.tz) if raw else None
+        if value:
+            return value
+    for el in _date_candidates(page):
+        text = dom.text_of(el)
+        if _UPDATED_PREFIX.match(text):
+            return parse_date(text, page.tz)
+    return None
+
+
+def _itemprop(page: _Page, name: str) -> str | None:
+    for el in page.tree.xpath(f"//*[@itemprop='{name}']"):
+        value = el.get("datetime") or el.get("content") or dom.text_of(el)
+        if value:
+            return value
+    return None
+
+
+def _selector_date(page: _Page) -> datetime | None:
+    for el in dom.select(page.tree, page.selector("date")):
+        value = parse_date(el.get("datetime") or dom.text_of(el), page.tz)
+        if value:
+            page.notes.append("selector:date")
+            return value
+    return None
+
+
+def _date_candidates(page: _Page) -> list[etree._Element]:
+    """Elements whose class says date/time/publish, outside header, menus,
+    related boxes, sidebars and footers (the "today" bar is never a date)."""
+    found = []
+    for el in page.tree.xpath(_DATE_XPATH):
+        if el.tag in ("meta", "link") or dom.is_noise(el):
+            continue
+        if len(dom.text_of(el)) <= 200:
+            found.append(el)
+    return found
+
+
+def _date_element(page: _Page) -> datetime | None:
+    candidates = _date_candidates(page)
+    if not candidates:
+        return None
+    h1 = dom.first_h1(page.tree)
+    if h1 is not None:
+        order = dom.positions(page.tree)
+        after = [el for el in candidates if order[el] > order[h1]]
+        before = [el for el in candidates if order[el] < order[h1]]
+        # The article's own date sits right after the title, or just above it.
+        candidates = after + before[::-1]
+    for el in candidates:
+        value = parse_date(el.get("datetime") or dom.text_of(el), page.tz)
+        if value:
+            return value
+    return None
+
+
+def _date_near_title(page: _Page) -> datetime | None:
+    """A date in the short lines right after the h1, before the body starts."""
+    h1 = dom.first_h1(page.tree)
+    if h1 is None:
+        return None
+    for el in h1.xpath("following::*[position() <= 12]"):
+        text = dom.text_of(el)
+        if len(text) > 150:
+            break  # the lead or the body: dates in there are about events
+        if not dom.is_noise(el):
+            value = parse_date(text, page.tz)
+            if value:
+                return value
+    return None
+
+
+def _htmldate(page: _Page) -> datetime | None:
+    # Last resort, on a copy without header/related/sidebar/footer, and without
+    # htmldate's extensive text search (it happily takes related-box dates).
+    from htmldate import find_date
+
+    tree = copy.deepcopy(page.tree)
+    for el in [e for e in tree.iter() if isinstance(e.tag, str) and dom.is_noise(e)]:
+        if el.getparent() is not None:
+            el.getparent().remove(el)
+    try:
+        found = find_date(tree, url=page.url, extensive_search=False, original_date=True)
+    except Exception:  # noqa: BLE001 - a last resort must not fail the page
+        return None
+    value = parse_date(found, page.tz) if found else None
+    if value:
+        page.notes.append("htmldate")
+    return value
+
+
+# --- summary, captions, bylines ------------------------------------------------------
+
+def _prefixes(page: _Page) -> list[str]:
+    return list(page.outlet.dateline_prefixes) if page.outlet else []
+
+
+def _summary(page: _Page) -> tuple[etree._Element | None, str | None]:
+    node = next(iter(dom.select(page.tree, page.selector("summary"))), None)
+    if node is not None:
+        page.notes.append("selector:summary")
+    else:
+        node = _generic_sapo(page)
+    text = dom.text_of(node) if node is not None else None
+    if not text:
+        node, text = None, page.meta("og:description", "description", "twitter:description")
+    if not text:
+        return None, None
+    return node, strip_dateline(" ".join(text.split()), _prefixes(page)) or None
+
+
+def _generic_sapo(page: _Page) -> etree._Element | None:
+    for el in dom.select(page.tree, _SAPO_CSS):
+        if el.tag != "meta" and len(dom.text_of(el)) >= 30 and not dom.is_noise(el):
+            return el
+    # A heading as the first child of the content container (Báo Lạng Sơn's h2).
+    for container in dom.select(page.tree, _CONTENT_CSS):
+        first = next(iter(container.iterchildren(tag=etree.Element)), None)
+        if first is not None and first.tag in ("h2", "h3", "h4") and len(dom.text_of(first)) >= 40:
+            return first
+    return None
+
+
+def _pull_captions(page: _Page) -> list[Image]:
+    """Captioned images out of the DOM, before trafilatura sees them: figures,
+    image tables (``td.caption``), and an image followed by a centred or italic
+    short line. Removing them is what keeps captions out of ``text``."""
+    images: list[tuple[int, Image]] = []
+    tree = page.tree
+    order = dom.positions(tree)
+    for fig in list(tree.iter("figure")):
+        cap = fig.find(".//figcaption")
+        # Uncaptioned figures are mostly teaser thumbnails of other stories.
+        if cap is not None and not dom.is_noise(fig):
+            _add_image(images, fig, page.url, dom.text_of(cap), order)
+            dom.remove(fig)
+    for table in list(tree.iter("table")):
+        if _is_image_table(table):
+            _add_image(images, table, page.url, _table_caption(table), order)
+            dom.remove(table)
+    for img in list(tree.iter("img")):
+        if img.getparent() is None or dom.is_noise(img):
+            continue
+        caption_node, caption = _caption_after(img)
+        if caption_node is not None:
+            _add_image(images, img, page.url, caption, order)
+            dom.remove(caption_node)
+    for el in tree.xpath("//*[contains(translate(@class,'CAPTION','caption'),'caption')]"):
+        if el.getparent() is not None and not dom.is_noise(el):
+            imgs = el.xpath("preceding::img[1]")
+            if imgs:
+                _add_image(images, imgs[0], page.url, dom.text_of(el), order)
+            dom.remove(el)
+    return [image for _, image in sorted(images, key=lambda pair: pair[0])]
+
+
+def _add_image(images: list[tuple[int, Image]], node: etree._Element, base: str,
+               caption: str | None, order: dict) -> None:
+    img = node if node.tag == "img" else node.find(".//img")
+    src = dom.image_src(img, base) if img is not None else None
+    if src:
+        images.append((order.get(img, 0), Image(url=src, caption=caption or None)))
+
+
+def _is_image_table(table: etree._Element) -> bool:
+    return (table.find(".//img") is not None and table.find(".//table") is None
+            and len(dom.text_of(table)) <= MAX_CAPTION_CHARS and not dom.is_noise(table))
+
+
+def _table_caption(table: etree._Element) -> str | None:
+    cells = table.xpath(".//td[contains(@class,'caption')] | .//figcaption")
+    if not cells:
+        cells = [td for td in table.iter("td", "th") if td.find(".//img") is None]
+    text = " ".join(t for t in (dom.text_of(c) for c in cells) if t)
+    return text or None
+
+
+def _caption_after(img: etree._Element) -> tuple[etree._Element | None, str | None]:
+    block = img
+    while block.getparent() is not None and block.tag not in dom.BLOCK_TAGS:
+        block = block.getparent()
+    own = dom.text_of(block)
+    if own and len(own) <= MAX_CAPTION_CHARS and _caption_style(block) and block.tag not in ("body", "html"):
+        return block, own  # <p align=center><img><br><em>caption</em></p>
+    if own:
+        return None, None
+    nxt = block.getnext()
+    if nxt is None or not isinstance(nxt.tag, str) or nxt.find(".//img") is not None:
+        return None, None
+    text = dom.text_of(nxt)
+    if text and len(text) <= MAX_CAPTION_CHARS and _caption_style(nxt):
+        return nxt, text
+    return None, None
+
+
+def _caption_style(el: etree._Element) -> bool:
+    style = el.get("style") or ""
+    if _CENTER.search(style) or (el.get("align") or "").lower() == "center" or el.tag == "center":
+        return True
+    if any("caption" in c or c in ("desc", "image-desc", "img-desc") for c in dom.classes(el)):
+        return True
+    italic = " ".join(dom.text_of(i) for i in el.iter("em", "i"))
+    return bool(italic) and " ".join(italic.split()) == dom.text_of(el)
+
+
+def _pull_byline_nodes(page: _Page) -> tuple[list[str], str | None]:
+    """Right-aligned short lines and author elements: names or an attribution."""
+    authors: list[str] = []
+    attribution: str | None = None
+    selected = dom.select(page.tree, page.selector("author"))
+    if selected:
+        page.notes.append("selector:author")
+    candidates = selected + [
+        el for el in page.tree.iter("p", "div")
+        if _RIGHT.search(el.get("style") or "") or (el.get("align") or "").lower() == "right"
+    ] + dom.select(page.tree, ".author, .byline, .author-name, [rel=author], [itemprop=author]")
+    for el in candidates:
+        text = dom.text_of(el)
+        if el.getparent() is None or not text or len(text) > 80 or (el not in selected and dom.is_noise(el)):
+            continue
+        who = attribution_of(text)
+        if who:
+            attribution = attribution or who
+        elif photo_credit(text):
+            continue
+        else:
+            names = credit_authors(text) or split_names(re.sub(r"^(?:tác giả|tg)\s*:\s*", "", text, flags=re.I))
+            authors.extend(names)
+        dom.remove(el)
+    return authors, attribution
+
+
+# --- body -----------------------------------------------------------------------------
+
+def _body(page: _Page) -> tuple[list[str], object | None]:
+    node = next(iter(dom.select(page.tree, page.selector("body"))), None)
+    if node is not None:
+        page.notes.append("selector:body")
+        return dom.block_paragraphs(node), None
+    doc = bare_extraction(copy.deepcopy(page.tree), url=page.url, with_metadata=True,
+                          include_tables=False, include_comments=False, include_images=False,
+                          deduplicate=False)
+    lines = (doc.text or "").splitlines() if doc is not None else []
+    paragraphs = [" ".join(line.split()) for line in lines if line.strip()]
+    if not paragraphs:
+        # trafilatura gave up (too little text for its heuristics): read the
+        # usual content containers directly.
+        for container in dom.select(page.tree, _CONTENT_CSS + ", article"):
+            paragraphs = dom.block_paragraphs(container)
+            if paragraphs:
+                break
+    return paragraphs, doc
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _clean_paragraphs(paragraphs: list[str], summary: str | None, title: str | None,
+                      page: _Page) -> list[str]:
+    result = [p for p in (nfc(p).strip() for p in paragraphs) if p and not is_boilerplate(p)]
+    # The date line under the title ("Thứ Hai, 4/12/2020 - 08:15") is metadata.
+    head = [p for p in result[:3] if len(p) <= 60 and parse_date(p, page.tz)]
+    result = [p for p in result if p not in head]
+    # The lead must not open the text too (it does when the sapo sits inside the
+    # content and came only from the meta description).
+    while result and (_same_lead(result[0], summary, page) or (title and _fold(result[0]) == _fold(title))):
+        result.pop(0)
+    return result
+
+
+def _same_lead(paragraph: str, summary: str | None, page: _Page) -> bool:
+    if not summary:
+        return False
+    a = _fold(strip_dateline(paragraph, _prefixes(page)))
+    b = _fold(summary)
+    return a == b or (len(b) > 40 and (a.startswith(b) or b.startswith(a) and len(a) > 0.8 * len(b)))
+
+
+def _split_tail(paragraphs: list[str]) -> tuple[list[str], list[str], str | None]:
+    """Byline, credit, photo-credit and attribution lines at the end of the body
+    leave the text and become fields."""
+    authors: list[str] = []
+    attribution: str | None = None
+    paragraphs = list(paragraphs)
+    for _ in range(MAX_TAIL_CREDITS):
+        if len(paragraphs) < 2:
+            break
+        last = paragraphs[-1]
+        who = attribution_of(last)
+        names = None if who else credit_authors(last)
+        if who:
+            attribution = attribution or who
+        elif names:
+            authors = names + authors
+        elif photo_credit(last):
+            pass  # a photo credit belongs to the picture, not to the authors
+        elif is_caps_byline(last):
+            authors = split_names(last) + authors
+        elif not authors and is_name_line(last):
+            authors = [last]
+        else:
+            break
+        paragraphs.pop()
+    return paragraphs, authors, attribution
+
+
+# --- authors, image, language -----------------------------------------------------------
+
+def _authors(page: _Page, visible: list[str], doc: object | None) -> list[str]:
+    names: list[str] = []
+    for obj in page.ld:
+        if dom.ld_types(obj) & _ARTICLE_TYPES:
+            names.extend(_ld_person_names(obj.get("author")))
+    names.extend(visible)
+    meta = page.meta("author", "article:author")
+    if meta:
+        names.extend(split_names(meta))
+    sites = [s for s in (page.meta("og:site_name", "application-name", "apple-mobile-web-app-title"),
+                         page.outlet.name if page.outlet else None,
+                         getattr(doc, "sitename", None), urlsplit(page.url).hostname) if s]
+    return clean_authors(names, sites)
+
+
+def _ld_person_names(value: object) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        if isinstance(item, str):
+            names.append(item)
+        elif isinstance(item, dict) and "Organization" not in dom.ld_types(item) and item.get("name"):
+            names.append(str(item["name"]))
+    return names
+
+
+def _image_url(page: _Page, images: list[Image]) -> str | None:
+    og = page.meta("og:image", "twitter:image")
+    if og:
+        return urljoin(page.url, og)
+    return images[0].url if images else None
+
+
+def _language(page: _Page, text: str, doc: object | None) -> str | None:
+    lang = (page.tree.get("lang") or page.meta("content-language", "og:locale") or "").strip()
+    if lang:
+        return lang.replace("_", "-").split("-")[0].lower()
+    if doc is not None and getattr(doc, "language", None):
+        return doc.language
+    # trafilatura needs an optional detector for this; Vietnamese is easy to spot.
+    return "vi" if vietnamese_score(text[:2000]) > 20 else None

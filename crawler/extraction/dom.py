@@ -1,0 +1,213 @@
+"""DOM helpers: parsing, metadata, page regions, captions and block text.
+
+Everything here walks the tree iteratively (``iter``, ``iterancestors``): a
+recursive walk would overflow on pathologically nested pages. libxml2 itself
+caps nesting at 256 levels without ``huge_tree``, which we never enable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from urllib.parse import urljoin
+
+from lxml import etree, html
+
+from crawler.extraction.errors import ExtractionError
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+
+# Class/id tokens of regions that are never the article: the site header with
+# its "today" bar, menus, related boxes, sidebars, footers, comments.
+_NOISE_TOKEN = re.compile(
+    r"^(?:header|site-?header|top-?header|top-?bar|today|ngay-?hom-?nay|menu.*|nav.*"
+    r"|.*footer.*|.*sidebar.*|side-?bar|.*related.*|.*relate|.*lien-?quan.*|tin-?khac"
+    r"|.*most-?read.*|doc-?nhieu|hot-?news|widget.*|comments?|.*comment-.*|box-?comment"
+    r"|breadcrumbs?|share|social.*|.*-share|tags?|.*__tags|search.*)$",
+    re.I,
+)
+_NOISE_TAGS = {"nav", "footer", "aside", "form"}
+
+BLOCK_TAGS = {
+    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote",
+    "table", "tbody", "thead", "tr", "td", "th", "section", "article", "figure",
+    "figcaption", "pre", "dl", "dt", "dd", "center", "header", "main",
+}
+
+
+def parse(markup: str) -> html.HtmlElement:
+    """Parse a whole document; ``ExtractionError("empty")`` when there is none."""
+    markup = _XML_DECL.sub("", markup, count=1)
+    if not markup.strip():
+        raise ExtractionError("empty", "the document is empty")
+    parser = html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
+                             huge_tree=False, default_doctype=False)
+    try:
+        return html.document_fromstring(markup, parser=parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError("empty", f"no parsable HTML: {exc}") from None
+
+
+def text_of(el: etree._Element) -> str:
+    """Whitespace-folded text of ``el`` (NBSP folds too); ``<br>`` counts as a space
+    so that multi-line captions do not glue words together."""
+    parts: list[str] = []
+    for event, node in etree.iterwalk(el, events=("start", "end")):
+        if event == "start":
+            if node.tag == "br":
+                parts.append(" ")
+            if node.text and node.tag not in ("script", "style"):
+                parts.append(node.text)
+        elif node is not el and node.tail:
+            parts.append(node.tail)
+    return " ".join("".join(parts).split())
+
+
+def classes(el: etree._Element) -> list[str]:
+    value = f"{el.get('class') or ''} {el.get('id') or ''}"
+    return value.lower().split()
+
+
+def is_noise(el: etree._Element) -> bool:
+    """True when ``el`` sits in the header, a menu, a related box, a sidebar, …"""
+    for node in (el, *el.iterancestors()):
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag in _NOISE_TAGS:
+            return True
+        # An HTML5 <header> inside an article holds the title and date; only the
+        # page header (without the h1) is noise.
+        if node.tag == "header" and node.find(".//h1") is None:
+            return True
+        if any(_NOISE_TOKEN.match(token) for token in classes(node)):
+            return True
+    return False
+
+
+def remove(el: etree._Element) -> None:
+    """Drop ``el`` but keep its tail text in the document."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail and tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def select(tree: etree._Element, css: str | None) -> list[etree._Element]:
+    """CSS matches, or [] for a missing or invalid selector."""
+    if not css:
+        return []
+    try:
+        return tree.cssselect(css)
+    except Exception:  # noqa: BLE001 - a bad selector in a user registry is not fatal
+        return []
+
+
+def meta_map(tree: etree._Element) -> dict[str, list[str]]:
+    """``<meta>`` contents keyed by lower-cased name / property / itemprop."""
+    metas: dict[str, list[str]] = {}
+    for el in tree.iter("meta"):
+        content = el.get("content")
+        if not content or not content.strip():
+            continue
+        for attr in ("property", "name", "itemprop"):
+            key = (el.get(attr) or "").strip().lower()
+            if key:
+                metas.setdefault(key, []).append(content.strip())
+    return metas
+
+
+def json_ld(tree: etree._Element) -> list[dict]:
+    """Every JSON-LD object on the page, ``@graph`` and lists flattened."""
+    objects: list[dict] = []
+    for script in tree.xpath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]"):
+        try:
+            data = json.loads(script.text or "", strict=False)
+        except ValueError:
+            continue
+        objects.extend(_flatten(data))
+    return objects
+
+
+def _flatten(data: object) -> Iterator[dict]:
+    stack = [data]
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, list):
+            stack[:0] = item
+        elif isinstance(item, dict):
+            yield item
+            if isinstance(item.get("@graph"), list):
+                stack.extend(item["@graph"])
+
+
+def ld_types(obj: dict) -> set[str]:
+    kind = obj.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {str(k) for k in kinds if k}
+
+
+def image_src(img: etree._Element, base: str) -> str | None:
+    """The real source of an ``<img>``; lazy loaders put it in data-* attributes."""
+    for attr in ("data-src", "data-original", "data-lazy-src", "src"):
+        value = (img.get(attr) or "").strip()
+        if value and not value.startswith("data:"):
+            return urljoin(base, value)
+    return None
+
+
+def first_h1(tree: etree._Element) -> etree._Element | None:
+    for h1 in tree.iter("h1"):
+        if text_of(h1) and not is_noise(h1):
+            return h1
+    return None
+
+
+def positions(tree: etree._Element) -> dict[etree._Element, int]:
+    return {el: i for i, el in enumerate(tree.iter())}
+
+
+def block_paragraphs(root: etree._Element) -> list[str]:
+    """Paragraph texts of ``root`` in document order: text is cut at every block
+    boundary and at ``<br>``. Iterative, so depth does not matter."""
+    paragraphs: list[str] = []
+    buffer: list[str] = []
+
+    def flush() -> None:
+        text = " ".join("".join(buffer).split())
+        if text:
+            paragraphs.append(text)
+        buffer.clear()
+
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if event == "start":
+            if tag in BLOCK_TAGS or tag == "br":
+                flush()
+            if tag in ("script", "style", "noscript", "template"):
+                continue
+            if el.text and not _inside_skipped(el):
+                buffer.append(el.text)
+        else:
+            if tag in BLOCK_TAGS:
+                flush()
+            if el is not root and el.tail and not _inside_skipped(el.getparent()):
+                buffer.append(el.tail)
+    flush()
+    return paragraphs
+
+
+def _inside_skipped(el: etree._Element | None) -> bool:
+    return el is not None and el.tag in ("script", "style", "noscript", "template")
+
+
+def strip_tags(tree: etree._Element, tags: Iterable[str]) -> None:
+    for el in list(tree.iter(*tags)):
+        remove(el)
