@@ -1,0 +1,83 @@
+"""Benchmark: plain trafilatura vs the whole provnews pipeline on the mirror's pages.
+
+Both figures come from the same run on the same machine, so only their ratio is
+meant to be compared across machines:
+
+- baseline: ``trafilatura.bare_extraction`` on every mirrored article page, read
+  from disk (no fetching, no storing): the cost floor of extraction alone;
+- pipeline: ``provnews crawl --all --mirror`` in a subprocess (robots.txt, feeds,
+  listings, fetch over HTTP, extraction with Vietnamese post-processing, the four
+  item pipelines, SQLite upserts), timed end to end including interpreter start-up.
+
+Run: ``python -m bench.pipeline [--rounds 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import trafilatura
+
+from crawler.mirror.server import SITES_DIR, MirrorServer
+
+ARTICLE_FILE = re.compile(r"^[a-z0-9-]+-\d{5,}\.html$")
+
+
+def article_pages() -> list[tuple[str, str]]:
+    pages = []
+    for site in sorted(p for p in SITES_DIR.iterdir() if p.is_dir()):
+        for path in sorted(site.iterdir()):
+            if ARTICLE_FILE.match(path.name):
+                pages.append((f"https://{site.name}/{path.name}", path.read_text(encoding="utf-8")))
+    return pages
+
+
+def trafilatura_rate(pages: list[tuple[str, str]]) -> float:
+    start = time.perf_counter()
+    for url, html in pages:
+        trafilatura.bare_extraction(html, url=url, with_metadata=True)
+    return len(pages) / (time.perf_counter() - start)
+
+
+def pipeline_rate(mirror: str) -> tuple[float, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.db"
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "crawler", "crawl", "--all", "--mirror", mirror,
+                        "--db", f"sqlite:///{db}"], check=True, capture_output=True)
+        elapsed = time.perf_counter() - start
+        with sqlite3.connect(db) as conn:
+            stored = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    return stored / elapsed, stored
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    rounds = parser.parse_args().rounds
+    pages = article_pages()
+    trafilatura_rate(pages[:5])  # warm-up: imports, lxml and regex caches
+    server = MirrorServer()
+    server.start_background()
+    try:
+        baseline = [trafilatura_rate(pages) for _ in range(rounds)]
+        pipeline = [pipeline_rate(server.url) for _ in range(rounds)]
+    finally:
+        server.shutdown()
+    base, ours = statistics.median(baseline), statistics.median(r for r, _ in pipeline)
+    print(f"pages: {len(pages)} mirrored articles; stored per crawl: {pipeline[0][1]}; rounds: {rounds}")
+    print(f"plain trafilatura (extraction only, from disk): {base:8.1f} pages/s")
+    print(f"provnews pipeline (fetch → extract → store):   {ours:8.1f} pages/s")
+    print(f"ratio pipeline / trafilatura: {ours / base:.3f}")
+
+
+if __name__ == "__main__":
+    main()

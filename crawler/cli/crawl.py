@@ -1,0 +1,157 @@
+"""Commands that fetch: ``demo``, ``crawl`` and ``scrape``."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated, Iterator
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_or_exit
+from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
+from crawler.mirror.server import MirrorServer
+from crawler.runner import CrawlOptions, CrawlReport, run_spiders
+from crawler.spiders.outlet import OutletSpider
+from crawler.spiders.urls import UrlSpider
+from storage.engine import StorageError, database_url, open_database
+from storage.queries import count_articles, search as search_articles
+
+
+class _Counter:
+    def __init__(self, progress: Progress, task: int):
+        self.progress, self.task = progress, task
+        self.counts = {"response": 0, "item": 0, "drop": 0}
+
+    def __call__(self, event: str) -> None:
+        self.counts[event] += 1
+        c = self.counts
+        self.progress.update(self.task, description=(
+            f"{c['response']} pages fetched · {c['item']} articles stored · {c['drop']} dropped"))
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[_Counter]:
+    columns = (SpinnerColumn(), TextColumn(f"[bold]{label}[/] {{task.description}}"), TimeElapsedColumn())
+    with Progress(*columns, console=stderr, transient=False) as progress:
+        yield _Counter(progress, progress.add_task("starting", total=None))
+
+
+def _check_database(url: str) -> None:
+    """Open (and migrate) the database before crawling, so a bad URL fails fast."""
+    try:
+        open_database(url).engine.dispose()
+    except StorageError as exc:
+        fail(str(exc), ExitCode.DATABASE)
+
+
+def _crawl_outlets(keys: list[str], options: CrawlOptions) -> list[CrawlReport]:
+    jobs = [(key, OutletSpider, {"outlet": key}) for key in keys]
+    with _progress("crawling " + ", ".join(keys)) as counter:
+        return run_spiders(jobs, options, on_event=counter)
+
+
+def _print_reports(reports: list[CrawlReport]) -> None:
+    rows = []
+    for r in reports:
+        errors = ", ".join(f"{k}: {v}" for k, v in sorted(r.errors().items())) or "-"
+        dropped = ", ".join(sorted({reason for _, reason in r.dropped})) or "-"
+        rows.append([r.name, r.count("downloader/response_count"), len(r.stored),
+                     r.count("provnews/store/inserted"), r.count("provnews/store/updated"),
+                     r.count("provnews/store/unchanged") + r.count("provnews/store/duplicate"),
+                     f"{len(r.dropped)} ({dropped})" if r.dropped else "0", errors])
+    print_table("Crawl summary", ["outlet", "requests", "articles", "new", "updated",
+                                  "unchanged", "dropped", "errors"], rows)
+
+
+def crawl(
+    outlets: Annotated[list[str] | None, typer.Argument(help="Outlet keys (see `provnews sources list`).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Crawl every outlet in the registry.")] = False,
+    since: Annotated[str | None, typer.Option(help="Skip articles published before YYYY-MM-DD.")] = None,
+    mirror: MirrorOption = None,
+    sources: SourcesOption = None,
+    db: DbOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Scrapy's log.")] = False,
+) -> None:
+    """Crawl outlets: their feeds, sitemaps and listing pages, into the database.
+
+    Example: [bold]provnews crawl baolangson --since 2025-01-01[/]
+    """
+    registry = registry_or_exit(sources)
+    keys = list(registry) if all_ else (outlets or [])
+    if not keys:
+        fail("name at least one outlet, or pass --all", ExitCode.USAGE)
+    unknown = [k for k in keys if k not in registry]
+    if unknown:
+        fail(f"unknown outlet(s): {', '.join(unknown)} (see `provnews sources list`)", ExitCode.NOT_FOUND)
+    if since:
+        try:
+            date.fromisoformat(since)
+        except ValueError:
+            fail(f"--since {since!r} is not a date of the form YYYY-MM-DD", ExitCode.USAGE)
+    url = database_url(db)
+    _check_database(url)
+    options = CrawlOptions(url, mirror=mirror, sources=str(sources) if sources else None,
+                           since=since, log_level="INFO" if verbose else "WARNING")
+    _print_reports(_crawl_outlets(keys, options))
+
+
+def scrape(
+    urls: Annotated[list[str], typer.Argument(help="Article URLs to fetch, extract and store.")],
+    format_: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    mirror: MirrorOption = None,
+    sources: SourcesOption = None,
+    db: DbOption = None,
+) -> None:
+    """Fetch, extract and store one-off article URLs.
+
+    Example: [bold]provnews scrape https://baolangson.vn/hanh-trinh-hoi-nhap-bat-dau-tu-ren-luyen-5071654.html --format json[/]
+    """
+    registry_or_exit(sources)
+    url = database_url(db)
+    _check_database(url)
+    options = CrawlOptions(url, mirror=mirror, sources=str(sources) if sources else None)
+    with _progress("scraping") as counter:
+        (report,) = run_spiders([("scrape", UrlSpider, {"urls": urls})], options, on_event=counter)
+    for dropped_url, reason in report.dropped:
+        stderr.print(f"not stored: {dropped_url} ({reason})", highlight=False)
+    for reason, count in report.errors().items():
+        stderr.print(f"failed: {count} × {reason}", highlight=False)
+    records = [r.as_json() for r in report.stored]
+    if format_ is Format.json:
+        print_json(records[0] if len(urls) == 1 and len(records) == 1 else records)
+    else:
+        print_table("Scraped", ["id", "published_at", "title", "url"],
+                    [[r["id"], r["published_at"], r["title"], r["url"]] for r in records])
+    if not records:
+        raise typer.Exit(ExitCode.FAILURE)
+
+
+def demo(
+    db: DbOption = None,
+) -> None:
+    """Serve the bundled mirror, crawl every mirrored outlet into the database,
+    then show a summary and a sample search. Needs no network.
+
+    Example: [bold]provnews demo[/]
+    """
+    registry = registry_or_exit(None)
+    url = database_url(db)
+    _check_database(url)
+    server = MirrorServer()
+    server.start_background()
+    keys = [k for k, o in registry.items() if o.host in server.sites]
+    stderr.print(f"mirror of {len(keys)} outlet(s) serving at {server.url}")
+    try:
+        reports = _crawl_outlets(keys, CrawlOptions(url, mirror=server.url))
+    finally:
+        server.shutdown()
+    _print_reports(reports)
+    database = open_database(url)
+    with database.session() as session:
+        total = count_articles(session)
+        hits = search_articles(session, "lang son", limit=5)
+    print_table(f'Sample search: provnews search "lang son" ({total} articles in {url})',
+                ["id", "outlet", "published_at", "title"],
+                [[h.id, h.outlet, h.published_at.isoformat() if h.published_at else "", h.title] for h in hits])

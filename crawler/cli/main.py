@@ -1,0 +1,31 @@
+"""The ``provnews`` command: crawl, scrape, extract, search and show.
+
+Commands are thin: they parse options, call crawler/storage functions and print.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from crawler.cli import crawl, query, sources
+from crawler.cli.mirror import mirror_app
+
+app = typer.Typer(
+    name="provnews",
+    help="Collect, clean and search Vietnamese provincial news.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+app.command()(crawl.demo)
+app.command()(crawl.crawl)
+app.command()(crawl.scrape)
+app.command()(query.extract)
+app.command()(query.search)
+app.command()(query.show)
+app.add_typer(sources.sources_app, name="sources")
+app.add_typer(mirror_app, name="mirror")
+
+
+def main() -> None:
+    app()

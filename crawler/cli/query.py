@@ -1,0 +1,129 @@
+"""Commands that read: ``extract`` (a saved page), ``search`` and ``show`` (the database)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from crawler.cli.options import DbOption, SourcesOption, registry_or_exit
+from crawler.cli.output import ExitCode, Format, fail, print_csv, print_json, print_table, stderr
+from crawler.extraction import ExtractionError, extract_bytes
+from crawler.registry import outlet_for_url
+from storage.engine import StorageError, database_url, open_database
+from storage.search import SearchHit
+from storage.queries import get_article, latest_articles, search as search_articles
+
+
+def extract(
+    files: Annotated[list[Path], typer.Argument(help="Saved HTML files (any encoding).", exists=True, dir_okay=False)],
+    url: Annotated[str | None, typer.Option(help="The page's URL (selects the outlet's rules).")] = None,
+    format_: Annotated[Format, typer.Option("--format", help="json or table.")] = Format.json,
+    sources: SourcesOption = None,
+) -> None:
+    """Extract articles from saved HTML: no network, nothing stored.
+
+    Example: [bold]provnews extract page.html --url https://baolangson.vn/x-5071654.html[/]
+    """
+    registry = registry_or_exit(sources)
+    records, failed = [], 0
+    for path in files:
+        page_url = url or path.resolve().as_uri()
+        try:
+            record = extract_bytes(path.read_bytes(), page_url, outlet=outlet_for_url(registry, page_url))
+        except ExtractionError as exc:
+            stderr.print(f"{path}: no article ({exc.reason}: {exc})", highlight=False)
+            failed += 1
+            continue
+        records.append(record.as_json())
+    if format_ is Format.table:
+        print_table("Extracted", ["title", "published_at", "authors", "words"],
+                    [[r["title"], r["published_at"], ", ".join(r["authors"]), r["word_count"]] for r in records])
+    elif records:
+        print_json(records[0] if len(files) == 1 else records)
+    if failed:
+        raise typer.Exit(ExitCode.FAILURE)
+
+
+def _parse_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date of the form YYYY-MM-DD", ExitCode.USAGE)
+
+
+def search(
+    query: Annotated[str | None, typer.Argument(help="Words or \"a phrase\"; diacritics optional.")] = None,
+    outlet: Annotated[str | None, typer.Option(help="Only this outlet key.")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000, help="At most this many results.")] = 20,
+    format_: Annotated[Format, typer.Option("--format")] = Format.table,
+    db: DbOption = None,
+) -> None:
+    """Search stored articles; without a query, list the newest.
+
+    Example: [bold]provnews search "lang son" --since 2025-01-01 --format json[/]
+    """
+    since_day, until_day = _parse_day(since, "--since"), _parse_day(until, "--until")
+    try:
+        database = open_database(database_url(db))
+        with database.session() as session:
+            if query:
+                hits = search_articles(session, query, outlet=outlet, since=since_day,
+                                       until=until_day, limit=limit)
+                snippets = {h.id: h for h in hits}
+                ids = [h.id for h in hits]
+            else:
+                snippets, ids = {}, latest_articles(session, outlet=outlet, since=since_day,
+                                                    until=until_day, limit=limit)
+            records = [get_article(session, i) for i in ids]
+    except StorageError as exc:
+        fail(str(exc), ExitCode.DATABASE)
+    rows = [r.as_json() for r in records if r is not None]
+    if format_ is Format.json:
+        print_json(rows)
+    elif format_ is Format.csv:
+        print_csv(rows)
+    else:
+        print_table(f"{len(rows)} result(s)", ["id", "outlet", "published_at", "title", "snippet"], [
+            [r["id"], r["outlet"], r["published_at"], r["title"],
+             _snippet_markup(snippets[r["id"]]) if r["id"] in snippets else (r["summary"] or "")[:160]]
+            for r in rows])
+
+
+def _snippet_markup(hit: SearchHit) -> Text:
+    """The hit's snippet with its matches highlighted."""
+    text = Text(hit.snippet)
+    for start, end in hit.highlights:
+        text.stylize("bold yellow", start, end)
+    return text
+
+
+def show(
+    ident: Annotated[str, typer.Argument(metavar="ID|URL", help="Article id or any of its URLs.")],
+    format_: Annotated[Format, typer.Option("--format", help="json or table.")] = Format.json,
+    db: DbOption = None,
+) -> None:
+    """Show one stored article.
+
+    Example: [bold]provnews show 12[/]
+    """
+    try:
+        database = open_database(database_url(db))
+        with database.session() as session:
+            record = get_article(session, int(ident) if ident.isdigit() else ident)
+    except StorageError as exc:
+        fail(str(exc), ExitCode.DATABASE)
+    if record is None:
+        fail(f"no article {ident!r}", ExitCode.NOT_FOUND)
+    data = record.as_json()
+    if format_ is Format.json:
+        print_json(data)
+    else:
+        print_table(data["title"], ["field", "value"], [[k, v] for k, v in data.items()])

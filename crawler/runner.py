@@ -1,0 +1,121 @@
+"""Run crawls in this process: settings from CLI options, stats back as a report.
+
+A Twisted reactor cannot be restarted, so each function here may be called once per
+process; the CLI is one process per command and the scheduler runs crawls as
+subprocesses (research/stack.md §3a).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.utils.project import get_project_settings
+
+from crawler.record import ArticleRecord
+
+logger = logging.getLogger(__name__)
+
+MIRROR_HANDLER = "crawler.mirror.handler.MirrorDownloadHandler"
+
+
+@dataclass
+class CrawlOptions:
+    database_url: str
+    mirror: str | None = None
+    sources: str | None = None
+    since: str | None = None
+    log_level: str = "WARNING"
+
+
+@dataclass
+class CrawlReport:
+    """What one spider run did, read from its Scrapy stats and signals."""
+
+    name: str
+    stats: dict[str, Any] = field(default_factory=dict)
+    stored: list[ArticleRecord] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+
+    def count(self, key: str) -> int:
+        return int(self.stats.get(key, 0))
+
+    def errors(self) -> dict[str, int]:
+        prefixes = ("provnews/fetch/error/", "provnews/extract/error/", "provnews/route/")
+        return {k.removeprefix("provnews/"): int(v) for k, v in self.stats.items()
+                if k.startswith(prefixes) and "/error/" in k}
+
+
+def build_settings(options: CrawlOptions) -> Settings:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    settings = get_project_settings()
+    settings.set("PROVNEWS_DATABASE_URL", options.database_url)
+    settings.set("PROVNEWS_SOURCES", options.sources)
+    settings.set("PROVNEWS_SINCE", options.since)
+    settings.set("LOG_LEVEL", options.log_level)
+    contact = os.environ.get("PROVNEWS_CONTACT")
+    if contact:
+        settings.set("USER_AGENT", f"{settings.get('USER_AGENT')[:-1]}; +{contact})")
+    if options.mirror:
+        settings.set("PROVNEWS_MIRROR_URL", options.mirror)
+        settings.set("DOWNLOAD_HANDLERS", {"http": MIRROR_HANDLER, "https": MIRROR_HANDLER})
+        # The mirror is our own process on loopback: no politeness delay is owed to it.
+        settings.set("DOWNLOAD_DELAY", 0)
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8)
+    return settings
+
+
+class _Recorder:
+    """Keeps a crawler's stored and dropped items (a bound method, since Scrapy's
+    signal dispatcher holds weak references)."""
+
+    def __init__(self, crawler: Crawler, report: CrawlReport, on_event: Callable[[str], None] | None):
+        self.report = report
+        self.on_event = on_event
+        crawler.signals.connect(self.item_scraped, signals.item_scraped)
+        crawler.signals.connect(self.item_dropped, signals.item_dropped)
+        crawler.signals.connect(self.response_received, signals.response_received)
+
+    def item_scraped(self, item: Any, **_: Any) -> None:
+        self.report.stored.append(item)
+        self._notify("item")
+
+    def item_dropped(self, item: Any, exception: BaseException, **_: Any) -> None:
+        self.report.dropped.append((getattr(item, "url", "?"), str(exception)))
+        self._notify("drop")
+
+    def response_received(self, **_: Any) -> None:
+        self._notify("response")
+
+    def _notify(self, event: str) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+
+def run_spiders(
+    jobs: list[tuple[str, type, dict[str, Any]]],
+    options: CrawlOptions,
+    on_event: Callable[[str], None] | None = None,
+) -> list[CrawlReport]:
+    """Run ``(report name, spider class, spider kwargs)`` jobs side by side in one reactor."""
+    if options.mirror:
+        logger.warning("mirror mode: every request goes to %s (politeness delay off)", options.mirror)
+    process = CrawlerProcess(build_settings(options), install_root_handler=True)
+    reports, recorders, crawlers = [], [], []
+    for name, spider_cls, kwargs in jobs:
+        crawler = process.create_crawler(spider_cls)
+        report = CrawlReport(name)
+        recorders.append(_Recorder(crawler, report, on_event))
+        process.crawl(crawler, **kwargs)
+        reports.append(report)
+        crawlers.append(crawler)
+    process.start()
+    for crawler, report in zip(crawlers, reports):
+        report.stats = dict(crawler.stats.get_stats())
+    return reports

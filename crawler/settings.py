@@ -1,0 +1,52 @@
+"""Scrapy settings for provnews, and every ``PROVNEWS_*`` default in one place.
+
+Politeness and resource limits follow ../shared/research/reliability.md (the
+"suggested baseline settings" table): we are a guest on small newsroom servers.
+"""
+
+from crawler import __version__
+
+BOT_NAME = "provnews"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- Identity and politeness -------------------------------------------------
+# Names the project so a webmaster can tell who we are; PROVNEWS_CONTACT (an URL or
+# e-mail, set by the operator) is appended by crawler.runner when given.
+USER_AGENT = f"provnews/{__version__} (Vietnamese provincial news archiver)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+COOKIES_ENABLED = False
+
+# --- Resource limits ---------------------------------------------------------
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOAD_FAIL_ON_DATALOSS = True
+RETRY_TIMES = 3
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_MAXDELAY = 5
+URLLENGTH_LIMIT = 2083
+
+LOG_LEVEL = "INFO"
+TELNETCONSOLE_ENABLED = False
+
+# --- Item pipelines: normalise < validate < dedup < store ----------------------
+ITEM_PIPELINES = {
+    "pipelines.normalise.NormalisePipeline": 100,
+    "pipelines.validate.ValidatePipeline": 200,
+    "pipelines.dedup.DedupPipeline": 300,
+    "pipelines.store.StorePipeline": 400,
+}
+
+# --- provnews ------------------------------------------------------------------
+PROVNEWS_DATABASE_URL = None       # None → $PROVNEWS_DATABASE_URL or sqlite:///provnews.db
+PROVNEWS_SOURCES = None            # extra registry file (adds or overrides outlets)
+PROVNEWS_MIRROR_URL = None         # e.g. http://127.0.0.1:8000: fetch from a local mirror
+PROVNEWS_SINCE = None              # ISO date: skip and stop at older articles
+PROVNEWS_MIN_WORDS = 30            # shorter bodies are dropped as "too_short"
+PROVNEWS_MAX_LISTING_PAGES = 50    # page cap per listing per run
+PROVNEWS_STORE_BATCH_SIZE = 50     # articles per database transaction

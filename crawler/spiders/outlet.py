@@ -1,0 +1,179 @@
+"""The one generic spider: a registry entry in, article records out.
+
+Routes (each usable alone): the outlet's feeds, its sitemaps (with nested indexes)
+and its listing pages with their pagination. Only URLs matching the outlet's
+``article_url_pattern`` are fetched as articles; Scrapy's dupefilter makes an URL
+found by several routes a single request.
+
+Settings read: PROVNEWS_SOURCES, PROVNEWS_SINCE, PROVNEWS_MAX_LISTING_PAGES.
+Stats written: ``provnews/route/<route>/urls`` and ``.../new`` (article URLs a route
+yielded, and how many no other route had yielded first), ``provnews/route/<route>/error/<reason>``,
+``provnews/fetch/error/<reason>``, ``provnews/extract/error/<reason>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime, timezone
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.discovery import DiscoveryError, Entry, next_page_link, page_links, parse_feed, parse_sitemap
+from crawler.extraction import ExtractionError, extract_bytes
+from crawler.registry import Outlet, load_registry
+
+MAX_SITEMAP_DEPTH = 5
+
+
+class ArticleSpiderMixin:
+    """Fetch-and-extract shared by the outlet spider and the one-off URL spider."""
+
+    outlet: Outlet | None
+
+    def article_request(self, url: str, route: str, entry: Entry | None = None) -> scrapy.Request:
+        meta: dict[str, Any] = {"route": route}
+        if entry is not None and entry.published is not None:
+            meta["fallback_date"] = (entry.published, f"{route}:date")
+        if self.outlet is not None and self.outlet.robots == "ignore":
+            meta["dont_obey_robotstxt"] = True
+        return scrapy.Request(url, callback=self.parse_article, errback=self.fetch_failed, meta=meta)
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        outlet = response.meta.get("outlet", self.outlet)
+        try:
+            record = extract_bytes(
+                response.body, response.url,
+                content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None,
+                outlet=outlet, fallback_date=response.meta.get("fallback_date"),
+            )
+        except ExtractionError as exc:
+            self.crawler.stats.inc_value(f"provnews/extract/error/{exc.reason}")
+            self.logger.warning("not an article: %s (%s: %s)", response.url, exc.reason, exc)
+            return
+        record.fetched_at = datetime.now(timezone.utc)
+        yield record
+
+    def fetch_failed(self, failure: Failure) -> None:
+        reason = _failure_reason(failure)
+        meta = failure.request.meta
+        if reason == "http_404" and meta.get("route") == "listing" and meta.get("page", 1) > 1:
+            # A paginated listing ends where its template runs past the last page.
+            self.crawler.stats.inc_value("provnews/route/listing/end")
+            return
+        self.crawler.stats.inc_value(f"provnews/fetch/error/{reason}")
+        self.logger.warning("fetch failed: %s (%s)", failure.request.url, reason)
+
+
+def _failure_reason(failure: Failure) -> str:
+    response = getattr(failure.value, "response", None)
+    if response is not None:
+        return f"http_{response.status}"
+    return type(failure.value).__name__
+
+
+class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
+    name = "outlet"
+
+    def __init__(self, outlet: str, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.outlet_key = outlet
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):  # noqa: ANN001,ANN206
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        registry = load_registry(crawler.settings.get("PROVNEWS_SOURCES"))
+        if spider.outlet_key not in registry:
+            raise ValueError(f"unknown outlet {spider.outlet_key!r}")
+        spider.outlet = registry[spider.outlet_key]
+        since = crawler.settings.get("PROVNEWS_SINCE")
+        spider.since = date.fromisoformat(since) if since else None
+        spider.max_listing_pages = crawler.settings.getint("PROVNEWS_MAX_LISTING_PAGES")
+        spider.allowed_domains = [spider.outlet.host]
+        spider.seen_articles: set[str] = set()
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        if self.outlet.robots == "ignore":
+            self.logger.warning("outlet %s is configured to IGNORE robots.txt", self.outlet.key)
+        for url in self.outlet.feeds:
+            yield self._route_request(url, self.parse_feed, "feed")
+        for url in self.outlet.sitemaps:
+            yield self._route_request(url, self.parse_sitemap, "sitemap", depth=0)
+        for index, listing in enumerate(self.outlet.listings):
+            yield self._route_request(listing.url, self.parse_listing, "listing", listing=index, page=1)
+
+    def _route_request(self, url: str, callback: Any, route: str, **meta: Any) -> scrapy.Request:
+        meta["route"] = route
+        if self.outlet.robots == "ignore":
+            meta["dont_obey_robotstxt"] = True
+        return scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta=meta, dont_filter=True)
+
+    # --- routes -----------------------------------------------------------------
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            entries = parse_feed(response.body, response.url)
+        except DiscoveryError as exc:
+            self._route_error("feed", response.url, exc)
+            return
+        yield from self._articles("feed", entries)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            sitemap = parse_sitemap(response.body, response.url)
+        except DiscoveryError as exc:
+            self._route_error("sitemap", response.url, exc)
+            return
+        depth = response.meta["depth"]
+        for child in sitemap.children:
+            if depth + 1 > MAX_SITEMAP_DEPTH:
+                self._route_error("sitemap", child, DiscoveryError("too_deep", "sitemap nesting too deep"))
+                continue
+            yield self._route_request(child, self.parse_sitemap, "sitemap", depth=depth + 1)
+        yield from self._articles("sitemap", sitemap.urls)
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        entries = [Entry(url) for url in page_links(response.text, response.url)]
+        new_before = len(self.seen_articles)
+        yield from self._articles("listing", entries)
+        page = response.meta["page"]
+        if len(self.seen_articles) == new_before:
+            self.logger.info("listing %s brought no new article: stop", response.url)
+            return
+        if page >= self.max_listing_pages:
+            self.crawler.stats.inc_value("provnews/route/listing/page_cap")
+            return
+        next_url = self._next_listing_url(response)
+        if next_url:
+            yield self._route_request(next_url, self.parse_listing, "listing",
+                                      listing=response.meta["listing"], page=page + 1)
+
+    def _next_listing_url(self, response: Response) -> str | None:
+        template = self.outlet.listings[response.meta["listing"]].pagination
+        if template:
+            return template.format(page=response.meta["page"] + 1)
+        return next_page_link(response.text, response.url)
+
+    # --- helpers ----------------------------------------------------------------
+
+    def _articles(self, route: str, entries: list[Entry]) -> Iterator[scrapy.Request]:
+        stats = self.crawler.stats
+        for entry in entries:
+            if not self.outlet.is_article_url(entry.url):
+                continue
+            stats.inc_value(f"provnews/route/{route}/urls")
+            if self.since and entry.published and entry.published.date() < self.since:
+                stats.inc_value(f"provnews/route/{route}/older_than_since")
+                continue
+            if entry.url in self.seen_articles:
+                continue
+            self.seen_articles.add(entry.url)
+            stats.inc_value(f"provnews/route/{route}/new")
+            yield self.article_request(entry.url, route, entry)
+
+    def _route_error(self, route: str, url: str, exc: DiscoveryError) -> None:
+        self.crawler.stats.inc_value(f"provnews/route/{route}/error/{exc.reason}")
+        self.logger.warning("%s unusable: %s (%s: %s)", route, url, exc.reason, exc)

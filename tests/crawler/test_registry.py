@@ -1,0 +1,67 @@
+from pathlib import Path
+
+import pytest
+
+from crawler.registry import RegistryError, load_file, load_registry, outlet_for_url
+
+GOOD = """
+outlets:
+  - key: baothu
+    name: "Báo Thử"
+    province: "Lạng Sơn"
+    base_url: "https://baothu.example"
+    feeds: ["https://baothu.example/rss.xml"]
+    listings:
+      - url: "https://baothu.example/tin"
+        pagination: "https://baothu.example/tin/trang-{page}.html"
+    article_url_pattern: '^https://baothu\\.example/[a-z0-9-]+-\\d+\\.html$'
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sources.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_builtin_registry_loads_baolangson():
+    outlet = load_registry()["baolangson"]
+    assert outlet.province == "Lạng Sơn"
+    assert outlet.tz.key == "Asia/Ho_Chi_Minh"
+    assert outlet.is_article_url("https://baolangson.vn/hanh-trinh-hoi-nhap-bat-dau-tu-ren-luyen-5071654.html")
+    assert not outlet.is_article_url("https://baolangson.vn/kinh-te?page=2")
+
+
+def test_user_sources_add_an_outlet(tmp_path):
+    registry = load_registry(write(tmp_path, GOOD))
+    assert {"baolangson", "baothu"} <= set(registry)
+    assert registry["baothu"].robots == "obey"
+    assert outlet_for_url(registry, "https://www.baothu.example/a-1.html").key == "baothu"
+
+
+def test_sources_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROVNEWS_SOURCES", str(write(tmp_path, GOOD)))
+    assert "baothu" in load_registry()
+
+
+@pytest.mark.parametrize(("broken", "needle"), [
+    (GOOD.replace("key: baothu", "key: Báo Thử"), "outlet 'Báo Thử': field 'key'"),
+    (GOOD.replace("-\\d+", "-(\\d+"), "field 'article_url_pattern'"),
+    (GOOD.replace("trang-{page}", "trang-2"), "field 'listings.0.pagination'"),
+    (GOOD.replace('base_url: "https://baothu.example"', 'base_url: "baothu.example"'), "field 'base_url'"),
+    (GOOD + "    robots: maybe\n", "field 'robots'"),
+    (GOOD + "    colour: blue\n", "field 'colour'"),
+    (GOOD.replace('    name: "Báo Thử"\n', ""), "field 'name'"),
+    ("outlets: 3", "expected a top-level 'outlets:' list"),
+    ("outlets: [", "cannot read registry"),
+])
+def test_bad_entries_name_outlet_and_field(tmp_path, broken, needle):
+    with pytest.raises(RegistryError) as excinfo:
+        load_file(write(tmp_path, broken))
+    assert needle in str(excinfo.value)
+
+
+def test_duplicate_keys_are_refused(tmp_path):
+    body = GOOD + GOOD.split("outlets:\n", 1)[1]
+    with pytest.raises(RegistryError, match="defined twice"):
+        load_file(write(tmp_path, body))
