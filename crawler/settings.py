@@ -18,7 +18,7 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5       # ±50 %, so requests do not arrive in lockstep
 COOKIES_ENABLED = False
 
 # --- Resource limits ---------------------------------------------------------
@@ -47,6 +47,6 @@ PROVNEWS_DATABASE_URL = None       # None → $PROVNEWS_DATABASE_URL or sqlite:/
 PROVNEWS_SOURCES = None            # extra registry file (adds or overrides outlets)
 PROVNEWS_MIRROR_URL = None         # e.g. http://127.0.0.1:8000: fetch from a local mirror
 PROVNEWS_SINCE = None              # ISO date: skip and stop at older articles
-PROVNEWS_MIN_WORDS = 30            # shorter bodies are dropped as "too_short"
+PROVNEWS_MIN_WORDS = 20            # shorter texts are dropped as "too_short" (a photo story's lead passes)
 PROVNEWS_MAX_LISTING_PAGES = 50    # page cap per listing per run
 PROVNEWS_STORE_BATCH_SIZE = 50     # articles per database transaction

@@ -49,7 +49,16 @@ def print_csv(rows: list[dict[str, Any]]) -> None:
     writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()})
+        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+
+
+def _csv_cell(value: Any) -> Any:
+    """Lists of names as ``a; b``; nested data (images) as JSON, so nothing is lost."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "; ".join(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
 
 
 def print_table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:

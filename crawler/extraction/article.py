@@ -143,6 +143,11 @@ def _build(page: _Page, fallback_date: tuple[datetime, str] | None) -> ArticleRe
     paragraphs = _clean_paragraphs(paragraphs, record.summary, record.title, page)
     paragraphs, tail_authors, tail_attribution = _split_tail(paragraphs)
     record.text = PARAGRAPH_SEP.join(paragraphs)
+    if not record.text and record.summary:
+        # Photo stories and short briefs carry no prose but their lead: that lead is
+        # the article's text, and dropping the article would lose it.
+        record.text = record.summary
+        page.notes.append("text:summary_only")
     if not record.text:
         raise ExtractionError("no_text", "no article text on the page")
     if not record.summary and doc is not None and doc.description:
