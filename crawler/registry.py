@@ -74,6 +74,16 @@ class Outlet(BaseModel):
     selectors: Selectors = Field(default_factory=Selectors)
     # Prefixes such as "LSO-" that the outlet puts before its lead paragraph.
     dateline_prefixes: list[str] = Field(default_factory=list)
+    # After the July 2025 reorganisation: the province the outlet belonged to before
+    # (when it differs), other hosts that serve or served its articles, and its kind.
+    former_province: str | None = None
+    legacy_domains: list[str] = Field(default_factory=list)
+    outlet_type: Literal["newspaper", "newspaper_broadcaster", "broadcaster", "subsite"] = "newspaper"
+    # False while the entry's domain, feeds or patterns are leads seen in third-party
+    # sources and not checked against the live site (see `sources check --live`).
+    verified: bool = False
+    # Where the facts come from (source tags of research/outlets.md, URLs).
+    sources_note: str | None = None
 
     @field_validator("base_url")
     @classmethod
