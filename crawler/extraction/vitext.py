@@ -18,6 +18,8 @@ from crawler.record import nfc
 # capitals are not in [A-Z]).
 _DATELINE = re.compile(r"^\(?\s*([^\W\d_][\w .&/]{0,30}?)\s*\)?\s*[-–—]+\s*")
 _LONE_DASH = re.compile(r"^[-–—]\s*")
+# "LST: …", "(BLS): …": a one-word upper-case tag and a colon (checked in code too).
+_COLON_TAG = re.compile(r"^\(?\s*([^\W\d_]{2,6})\s*\)?\s*:\s+")
 
 _ATTRIBUTION = re.compile(
     r"^\(?\s*(?:theo|nguồn\s*:?)\s+(?P<who>[^()]{2,80}?)\s*\)?\s*\.?$", re.I
@@ -43,7 +45,7 @@ _BOILERPLATE = re.compile(
 # Words that make a "name" an organisation: outlets are never authors.
 _ORG_WORDS = re.compile(
     r"(?:^|\s)(?:báo|tạp chí|đài|cổng thông tin|trang tin|điện tử|ban biên tập|tòa soạn|"
-    r"thông tấn|ttxvn|vov|vtv|news|online|admin)(?:\s|$)|\.(?:vn|com|net|org)\b",
+    r"thông tấn|ttxvn|vov|vtv|news|online|admin|bbt)(?:\s|$)|\.(?:vn|com|net|org)\b",
     re.I,
 )
 
@@ -56,7 +58,7 @@ def strip_dateline(text: str, prefixes: Iterable[str] = ()) -> str:
     for prefix in sorted(prefixes, key=len, reverse=True):
         if text.startswith(prefix):
             return _LONE_DASH.sub("", text[len(prefix):].lstrip())
-    match = _DATELINE.match(text)
+    match = _DATELINE.match(text) or _COLON_TAG.match(text)
     if match and _is_dateline_tag(match.group(1)):
         return text[match.end():]
     return _LONE_DASH.sub("", text)
