@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from crawler.cli import crawl, query, sources
+from crawler.cli import eval as evaluate
 from crawler.cli.mirror import mirror_app
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app.command()(crawl.scrape)
 app.command()(query.extract)
 app.command()(query.search)
 app.command()(query.show)
+app.command(name="eval")(evaluate.evaluate)
 app.add_typer(sources.sources_app, name="sources")
 app.add_typer(mirror_app, name="mirror")
 
