@@ -9,12 +9,16 @@ hardened parser for feeds and sitemaps alike.
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
 from lxml import etree, html
+
+from crawler.extraction import parse_date
 
 MAX_XML_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit
 
@@ -48,7 +52,24 @@ class Sitemap:
     children: list[str]  # nested sitemaps of a sitemap index
 
 
+def gunzip_capped(body: bytes, limit: int = MAX_XML_BYTES) -> bytes:
+    """Inflate a gzip body (a ``.xml.gz`` sitemap served without Content-Encoding),
+    stopping at ``limit`` output bytes so a bomb costs at most that much memory."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise DiscoveryError("bad_gzip", f"corrupt gzip data: {exc}") from None
+    if len(out) > limit:
+        raise DiscoveryError("too_large", f"inflates past {limit} bytes")
+    if not inflater.eof:
+        raise DiscoveryError("bad_gzip", "gzip data ends before its stream does (truncated)")
+    return out
+
+
 def parse_xml(body: bytes) -> etree._Element:
+    if body[:2] == b"\x1f\x8b":
+        body = gunzip_capped(body)
     if len(body) > MAX_XML_BYTES:
         raise DiscoveryError("too_large", f"XML of {len(body)} bytes exceeds {MAX_XML_BYTES}")
     if not body.strip():
@@ -137,12 +158,37 @@ def parse_sitemap(body: bytes, base_url: str) -> Sitemap:
     return Sitemap(urls, children)
 
 
-def page_links(body: str, base_url: str) -> list[str]:
-    """Absolute URLs of every ``<a href>`` on an HTML page, in document order."""
+def listing_entries(body: str, base_url: str, is_article: Callable[[str], bool],
+                    tz: tzinfo | None = None) -> list[Entry]:
+    """Article links of a listing page, each with the date printed in its own item.
+
+    An item is the largest element around a link that links to no other article, so
+    a date is never borrowed from a neighbouring item or from the page header.
+    """
     if not body.strip():
         return []
     doc = html.fromstring(body, base_url=base_url)
-    return [urljoin(base_url, href.strip()) for href in doc.xpath("//a/@href") if href.strip()]
+    entries: dict[str, Entry] = {}
+    for anchor in doc.xpath("//a[@href]"):
+        url = urljoin(base_url, anchor.get("href").strip())
+        if not is_article(url):
+            continue
+        item = _item_container(anchor, url, base_url, is_article)
+        date = parse_date(item.text_content(), tz) if item is not anchor else None
+        if url not in entries or (date and not entries[url].published):
+            entries[url] = Entry(url, date)
+    return list(entries.values())
+
+
+def _item_container(anchor: html.HtmlElement, url: str, base_url: str,
+                    is_article: Callable[[str], bool]) -> html.HtmlElement:
+    item = anchor
+    for parent in anchor.iterancestors():
+        links = {urljoin(base_url, h.strip()) for h in parent.xpath(".//a/@href")}
+        if any(is_article(link) and link != url for link in links):
+            break
+        item = parent
+    return item
 
 
 def next_page_link(body: str, base_url: str) -> str | None:
@@ -158,3 +204,12 @@ def next_page_link(body: str, base_url: str) -> str | None:
             return urljoin(base_url, anchor.get("href"))
     return None
 
+
+
+def feed_links(body: str, base_url: str) -> list[str]:
+    """Feeds a page advertises with ``<link rel="alternate" type="application/rss+xml">``."""
+    if not body.strip():
+        return []
+    doc = html.fromstring(body, base_url=base_url)
+    xpath = "//link[@rel='alternate'][contains(@type, 'rss') or contains(@type, 'atom')]/@href"
+    return [urljoin(base_url, href.strip()) for href in doc.xpath(xpath)]

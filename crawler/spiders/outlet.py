@@ -16,14 +16,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.discovery import DiscoveryError, Entry, next_page_link, page_links, parse_feed, parse_sitemap
+from crawler.discovery import (
+    MAX_XML_BYTES, DiscoveryError, Entry, feed_links, listing_entries, next_page_link, parse_feed,
+    parse_sitemap,
+)
 from crawler.extraction import ExtractionError, extract_bytes
 from crawler.registry import Outlet, load_registry
+from crawler.urls import canonical_url
+from storage.engine import database_url as storage_url
+from storage.engine import open_database
+from storage.queries import known_urls
 
 MAX_SITEMAP_DEPTH = 5
 
@@ -67,6 +75,16 @@ class ArticleSpiderMixin:
         self.logger.warning("fetch failed: %s (%s)", failure.request.url, reason)
 
 
+def _stored_urls(database_url: str | None, outlet: str) -> set[str]:
+    """What the database already holds for the outlet, so known articles are not fetched again."""
+    database = open_database(storage_url(database_url))
+    try:
+        with database.read_session() as session:
+            return known_urls(session, outlet)
+    finally:
+        database.engine.dispose()
+
+
 def _failure_reason(failure: Failure) -> str:
     response = getattr(failure.value, "response", None)
     if response is not None:
@@ -93,6 +111,9 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         spider.max_listing_pages = crawler.settings.getint("PROVNEWS_MAX_LISTING_PAGES")
         spider.allowed_domains = [spider.outlet.host]
         spider.seen_articles: set[str] = set()
+        spider.feeds_requested: set[str] = set(spider.outlet.feeds)
+        spider.walk_seen: dict[Any, set[str]] = {}
+        spider.known = _stored_urls(crawler.settings.get("PROVNEWS_DATABASE_URL"), spider.outlet.key)
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
@@ -101,9 +122,19 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         for url in self.outlet.feeds:
             yield self._route_request(url, self.parse_feed, "feed")
         for url in self.outlet.sitemaps:
-            yield self._route_request(url, self.parse_sitemap, "sitemap", depth=0)
+            yield self._sitemap_request(url, depth=0)
         for index, listing in enumerate(self.outlet.listings):
             yield self._route_request(listing.url, self.parse_listing, "listing", listing=index, page=1)
+        if not (self.outlet.feeds or self.outlet.sitemaps or self.outlet.listings):
+            # An outlet known only by its address: its home page is its one listing.
+            yield self._route_request(self.outlet.base_url + "/", self.parse_listing, "listing",
+                                      listing=None, page=1)
+
+    def _sitemap_request(self, url: str, depth: int) -> scrapy.Request:
+        request = self._route_request(url, self.parse_sitemap, "sitemap", depth=depth)
+        # Sitemaps may be up to 50 MiB by protocol; pages keep the lower DOWNLOAD_MAXSIZE.
+        request.meta["download_maxsize"] = MAX_XML_BYTES
+        return request
 
     def _route_request(self, url: str, callback: Any, route: str, **meta: Any) -> scrapy.Request:
         meta["route"] = route
@@ -132,16 +163,27 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
             if depth + 1 > MAX_SITEMAP_DEPTH:
                 self._route_error("sitemap", child, DiscoveryError("too_deep", "sitemap nesting too deep"))
                 continue
-            yield self._route_request(child, self.parse_sitemap, "sitemap", depth=depth + 1)
+            yield self._sitemap_request(child, depth + 1)
         yield from self._articles("sitemap", sitemap.urls)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        entries = [Entry(url) for url in page_links(response.text, response.url)]
-        new_before = len(self.seen_articles)
-        yield from self._articles("listing", entries)
         page = response.meta["page"]
-        if len(self.seen_articles) == new_before:
+        if page == 1:
+            yield from self._discovered_feeds(response)
+        entries = listing_entries(response.text, response.url, self.outlet.is_article_url, self.outlet.tz)
+        yield from self._articles("listing", entries)
+        # "New" is judged against this listing's own earlier pages and the database,
+        # not against other routes: a feed that overlaps page 1 must not end the walk.
+        walk = self.walk_seen.setdefault(response.meta["listing"], set())
+        fresh = {canonical_url(e.url) for e in entries} - walk - self.known
+        walk.update(canonical_url(e.url) for e in entries)
+        if not fresh:
+            self.crawler.stats.inc_value("provnews/route/listing/nothing_new_stop")
             self.logger.info("listing %s brought no new article: stop", response.url)
+            return
+        if self._all_older_than_since(entries):
+            self.crawler.stats.inc_value("provnews/route/listing/since_stop")
+            self.logger.info("listing %s holds only articles older than %s: stop", response.url, self.since)
             return
         if page >= self.max_listing_pages:
             self.crawler.stats.inc_value("provnews/route/listing/page_cap")
@@ -151,8 +193,21 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
             yield self._route_request(next_url, self.parse_listing, "listing",
                                       listing=response.meta["listing"], page=page + 1)
 
+    def _all_older_than_since(self, entries: list[Entry]) -> bool:
+        dated = [e.published for e in entries if e.published]
+        return bool(self.since and dated and max(dated).date() < self.since)
+
+    def _discovered_feeds(self, response: Response) -> Iterator[scrapy.Request]:
+        """Feeds a section page advertises, fetched once each (autodiscovery)."""
+        for url in feed_links(response.text, response.url):
+            if url not in self.feeds_requested and urlsplit(url).hostname == self.outlet.host:
+                self.feeds_requested.add(url)
+                self.crawler.stats.inc_value("provnews/route/feed/autodiscovered")
+                yield self._route_request(url, self.parse_feed, "feed")
+
     def _next_listing_url(self, response: Response) -> str | None:
-        template = self.outlet.listings[response.meta["listing"]].pagination
+        listing = response.meta["listing"]
+        template = self.outlet.listings[listing].pagination if listing is not None else None
         if template:
             return template.format(page=response.meta["page"] + 1)
         return next_page_link(response.text, response.url)
@@ -168,9 +223,13 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
             if self.since and entry.published and entry.published.date() < self.since:
                 stats.inc_value(f"provnews/route/{route}/older_than_since")
                 continue
-            if entry.url in self.seen_articles:
+            key = canonical_url(entry.url)
+            if key in self.known:
+                stats.inc_value(f"provnews/route/{route}/known")
                 continue
-            self.seen_articles.add(entry.url)
+            if key in self.seen_articles:
+                continue
+            self.seen_articles.add(key)
             stats.inc_value(f"provnews/route/{route}/new")
             yield self.article_request(entry.url, route, entry)
 

@@ -1,9 +1,13 @@
+import gzip
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from crawler.discovery import DiscoveryError, next_page_link, page_links, parse_feed, parse_sitemap
+from crawler.discovery import (
+    DiscoveryError, feed_links, listing_entries, next_page_link, parse_feed, parse_sitemap,
+)
 
 FIXTURES = Path(__file__).with_name("fixtures")
 ICT = timezone(timedelta(hours=7))
@@ -32,7 +36,7 @@ def test_atom_feed():
     (b"", "empty"),
     (b"<html><body>not a feed</body></html>", "not_feed"),
     (b"<rss><channel><item><link>x</link></item>", "not_xml"),
-    (b"\x1f\x8b\x08\x00garbage", "not_xml"),
+    (b"\x1f\x8b\x08\x00garbage", "bad_gzip"),
 ])
 def test_bad_feeds_raise_with_reason(body, reason):
     with pytest.raises(DiscoveryError) as excinfo:
@@ -91,13 +95,40 @@ def test_oversized_xml_is_refused_before_parsing(monkeypatch):
     assert excinfo.value.reason == "too_large"
 
 
-def test_listing_links_and_next_page():
-    body = """<html><body><a href="/a-1234567.html">A</a> <a href=" b-7654321.html ">B</a>
+def is_article(url: str) -> bool:
+    return bool(re.match(r"^https://bao\.example/[a-z-]+-\d{7}\.html$", url))
+
+
+def test_listing_entries_take_each_items_own_date():
+    body = """<html><body><div class="today">Thứ tư, 25/11/2026</div>
+    <div class="item"><a href="/a-1234567.html">A</a><span>08:15 | 04/12/2020</span></div>
+    <div class="item"><a href=" b-7654321.html ">B</a></div>
+    <div class="item"><a href="/a-1234567.html">A again</a></div>
+    <a href="/tin?page=2">Trang sau</a></body></html>"""
+    entries = listing_entries(body, "https://bao.example/tin", is_article, ICT)
+    assert [e.url for e in entries] == ["https://bao.example/a-1234567.html", "https://bao.example/b-7654321.html"]
+    assert entries[0].published == datetime(2020, 12, 4, 8, 15, tzinfo=ICT)  # day-first
+    assert entries[1].published is None  # not the header's "today"
+    assert listing_entries("", "https://bao.example/", is_article) == []
+
+
+def test_next_page_and_feed_links():
+    body = """<html><head><link rel="alternate" type="application/rss+xml" href="/rss/tin.rss"></head><body>
     <div class="pager"><a href="?page=2">2</a> <a href="https://bao.example/tin?page=2">Trang sau</a></div></body></html>"""
-    assert page_links(body, "https://bao.example/tin") == [
-        "https://bao.example/a-1234567.html", "https://bao.example/b-7654321.html",
-        "https://bao.example/tin?page=2", "https://bao.example/tin?page=2"]
     assert next_page_link(body, "https://bao.example/tin") == "https://bao.example/tin?page=2"
     assert next_page_link('<a rel="next" href="/p2">›</a>', "https://bao.example/tin") == "https://bao.example/p2"
     assert next_page_link("<p>last page</p>", "https://bao.example/tin") is None
-    assert page_links("", "https://bao.example/") == []
+    assert feed_links(body, "https://bao.example/tin") == ["https://bao.example/rss/tin.rss"]
+
+
+def test_gzipped_sitemap_and_gzip_bomb(monkeypatch):
+    import crawler.discovery as discovery
+    urlset = (b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+              b"<url><loc>https://bao.example/a-1234567.html</loc></url></urlset>")
+    assert [e.url for e in parse_sitemap(gzip.compress(urlset), "https://bao.example/").urls] == [
+        "https://bao.example/a-1234567.html"]
+    monkeypatch.setattr(discovery, "MAX_XML_BYTES", 1_000_000)
+    bomb = gzip.compress(b"<urlset>" + b" " * 20_000_000 + b"</urlset>")
+    with pytest.raises(DiscoveryError) as excinfo:
+        parse_sitemap(bomb, "https://bao.example/")
+    assert excinfo.value.reason == "too_large"
