@@ -23,6 +23,7 @@ from crawler.record import ArticleRecord
 logger = logging.getLogger(__name__)
 
 MIRROR_HANDLER = "crawler.mirror.handler.MirrorDownloadHandler"
+EGRESS_RESOLVER = "crawler.egress.EgressGuardResolver"
 
 
 @dataclass
@@ -32,6 +33,8 @@ class CrawlOptions:
     sources: str | None = None
     since: str | None = None
     log_level: str = "WARNING"
+    user_urls: bool = False        # URLs from a user (`scrape`): the egress guard applies
+    allow_private: bool = False    # `scrape --allow-private`: lift the guard's address check
 
 
 @dataclass
@@ -68,7 +71,26 @@ def build_settings(options: CrawlOptions) -> Settings:
         # The mirror is our own process on loopback: no politeness delay is owed to it.
         settings.set("DOWNLOAD_DELAY", 0)
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8)
+    if options.user_urls:
+        _guard_egress(settings, options)
     return settings
+
+
+def _guard_egress(settings: Settings, options: CrawlOptions) -> None:
+    """reliability.md INV-6: user-supplied URLs go through the egress guard, never a proxy.
+
+    The middleware checks every request's scheme, port and IP-literal host (redirect
+    hops included); the resolver checks every resolved address at connect time. In
+    mirror mode every connection goes to the mirror origin the operator chose, so the
+    resolver is left out and only the real URLs are checked."""
+    settings.set("PROVNEWS_EGRESS_GUARD", True)
+    settings.set("PROVNEWS_EGRESS_ALLOW_PRIVATE", options.allow_private)
+    settings.set("HTTPPROXY_ENABLED", False)
+    allow = os.environ.get("PROVNEWS_EGRESS_ALLOW")
+    if allow:
+        settings.set("PROVNEWS_EGRESS_ALLOW", [a for a in allow.split(",") if a.strip()])
+    if not options.mirror and not options.allow_private:
+        settings.set("TWISTED_DNS_RESOLVER", EGRESS_RESOLVER)
 
 
 class _Recorder:
@@ -106,7 +128,7 @@ def run_spiders(
     """Run ``(report name, spider class, spider kwargs)`` jobs side by side in one reactor."""
     if options.mirror:
         logger.warning("mirror mode: every request goes to %s (politeness delay off)", options.mirror)
-    process = CrawlerProcess(build_settings(options), install_root_handler=True)
+    process = CrawlerProcess(build_settings(options))
     reports, recorders, crawlers = [], [], []
     for name, spider_cls, kwargs in jobs:
         crawler = process.create_crawler(spider_cls)
@@ -119,3 +141,14 @@ def run_spiders(
     for crawler, report in zip(crawlers, reports):
         report.stats = dict(crawler.stats.get_stats())
     return reports
+
+
+def run_check(outlet_keys: list[str], options: CrawlOptions) -> list:
+    """Run the canary spider over the outlets and return its probes."""
+    from crawler.spiders.check import CheckSpider
+
+    process = CrawlerProcess(build_settings(options))
+    crawler = process.create_crawler(CheckSpider)
+    process.crawl(crawler, outlets=outlet_keys)
+    process.start()
+    return crawler.spider.probes

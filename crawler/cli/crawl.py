@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Iterator
@@ -11,8 +12,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_or_exit
 from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
-from crawler.mirror.server import MirrorServer
+from crawler.egress import Allowlist, check_url
+from crawler.mirror.server import MirrorServer, mirrored_hosts
+from crawler.registry import Outlet
 from crawler.runner import CrawlOptions, CrawlReport, run_spiders
+from crawler.settings import PROVNEWS_EGRESS_PORTS as DEFAULT_EGRESS_PORTS
 from crawler.spiders.outlet import OutletSpider
 from crawler.spiders.urls import UrlSpider
 from storage.engine import StorageError, database_url, open_database
@@ -44,6 +48,17 @@ def _check_database(url: str) -> None:
         open_database(url).engine.dispose()
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
+
+
+def _all_keys(registry: dict[str, Outlet], mirror: str | None) -> list[str]:
+    """Every outlet; with --mirror, every outlet the mirror actually serves."""
+    if not mirror:
+        return list(registry)
+    try:
+        hosts = set(mirrored_hosts(mirror))
+    except (OSError, ValueError) as exc:
+        fail(f"mirror {mirror} does not answer: {exc}", ExitCode.FAILURE)
+    return [key for key, outlet in registry.items() if outlet.host in hosts]
 
 
 def _crawl_outlets(keys: list[str], options: CrawlOptions) -> list[CrawlReport]:
@@ -79,7 +94,7 @@ def crawl(
     Example: [bold]provnews crawl baolangson --since 2025-01-01[/]
     """
     registry = registry_or_exit(sources)
-    keys = list(registry) if all_ else (outlets or [])
+    keys = _all_keys(registry, mirror) if all_ else (outlets or [])
     if not keys:
         fail("name at least one outlet, or pass --all", ExitCode.USAGE)
     unknown = [k for k in keys if k not in registry]
@@ -103,29 +118,58 @@ def scrape(
     mirror: MirrorOption = None,
     sources: SourcesOption = None,
     db: DbOption = None,
+    allow_private: Annotated[bool, typer.Option(
+        "--allow-private",
+        help="Allow loopback, private and reserved addresses and any port (off by default: "
+             "URLs given here could otherwise reach internal services).")] = False,
 ) -> None:
     """Fetch, extract and store one-off article URLs.
+
+    Only http and https URLs on ports 80/443 whose addresses are public are fetched,
+    redirects included; a refused URL exits with code 6.
 
     Example: [bold]provnews scrape https://baolangson.vn/hanh-trinh-hoi-nhap-bat-dau-tu-ren-luyen-5071654.html --format json[/]
     """
     registry_or_exit(sources)
+    _refuse_unsafe_urls(urls, allow_private)
     url = database_url(db)
     _check_database(url)
-    options = CrawlOptions(url, mirror=mirror, sources=str(sources) if sources else None)
+    options = CrawlOptions(url, mirror=mirror, sources=str(sources) if sources else None,
+                           user_urls=True, allow_private=allow_private)
     with _progress("scraping") as counter:
         (report,) = run_spiders([("scrape", UrlSpider, {"urls": urls})], options, on_event=counter)
     for dropped_url, reason in report.dropped:
         stderr.print(f"not stored: {dropped_url} ({reason})", highlight=False)
     for reason, count in report.errors().items():
         stderr.print(f"failed: {count} × {reason}", highlight=False)
+    refused = sum(report.count(f"provnews/fetch/error/{r}") for r in _REFUSALS)
     records = [r.as_json() for r in report.stored]
     if format_ is Format.json:
         print_json(records[0] if len(urls) == 1 and len(records) == 1 else records)
     else:
         print_table("Scraped", ["id", "published_at", "title", "url"],
                     [[r["id"], r["published_at"], r["title"], r["url"]] for r in records])
+    if refused:
+        fail(f"{refused} request(s) refused by the egress guard (see the log above); "
+             "--allow-private lifts the address check", ExitCode.REFUSED)
     if not records:
         raise typer.Exit(ExitCode.FAILURE)
+
+
+_REFUSALS = ("blocked_address", "blocked_port", "blocked_redirect", "bad_scheme")
+
+
+def _refuse_unsafe_urls(urls: list[str], allow_private: bool) -> None:
+    """Refuse before any connection what needs no DNS to judge: scheme, port, IP literals.
+
+    Host names are judged at connect time, on every address they resolve to."""
+    allow = Allowlist.parse(os.environ.get("PROVNEWS_EGRESS_ALLOW", "").split(","))
+    for target in urls:
+        refusal = check_url(target, allow=allow, check_addresses=not allow_private,
+                            ports=None if allow_private else DEFAULT_EGRESS_PORTS)
+        if refusal:
+            fail(f"refused {target}: {refusal} (egress guard; --allow-private lifts the address "
+                 "and port checks)", ExitCode.REFUSED)
 
 
 def demo(
@@ -141,7 +185,7 @@ def demo(
     _check_database(url)
     server = MirrorServer()
     server.start_background()
-    keys = [k for k, o in registry.items() if o.host in server.sites]
+    keys = _all_keys(registry, server.url)
     stderr.print(f"mirror of {len(keys)} outlet(s) serving at {server.url}")
     try:
         reports = _crawl_outlets(keys, CrawlOptions(url, mirror=server.url))

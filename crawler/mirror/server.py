@@ -14,6 +14,7 @@ crawl fetched and what it did not.
 
 from __future__ import annotations
 
+import json
 import logging
 import mimetypes
 import threading
@@ -22,10 +23,13 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.request import urlopen
 
 logger = logging.getLogger(__name__)
 
 SITES_DIR = Path(__file__).with_name("sites")
+# Asked of the mirror's own address (no outlet Host header): the hosts it serves.
+SITES_INDEX = "/__sites"
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".rss": "application/rss+xml; charset=utf-8",
@@ -134,7 +138,10 @@ class MirrorRequestHandler(BaseHTTPRequestHandler):
         host = self.headers.get("Host", "")
         self.server.count(host.rsplit(":", 1)[0], self.path)
         site = self.server.site_for(host)
-        if site is None:
+        if site is None and self.path == SITES_INDEX:
+            status, ctype = HTTPStatus.OK, "application/json"
+            body = json.dumps(sorted(self.server.sites)).encode()
+        elif site is None:
             status, ctype, body = HTTPStatus.NOT_FOUND, "text/plain", b"unknown host"
         else:
             status, ctype, body = site.resolve(self.path)
@@ -147,3 +154,9 @@ class MirrorRequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         logger.debug("mirror: " + format, *args)
+
+
+def mirrored_hosts(mirror_url: str, timeout: float = 10) -> list[str]:
+    """The hosts a running mirror serves (asked over HTTP, so any mirror process works)."""
+    with urlopen(mirror_url.rstrip("/") + SITES_INDEX, timeout=timeout) as response:  # noqa: S310
+        return json.loads(response.read())

@@ -52,13 +52,13 @@ def test_since_fetches_no_listing_page_beyond_the_first_older_one(mirror, tmp_pa
 
 def test_feed_is_autodiscovered_from_a_section_page(mirror, tmp_path: Path):
     sources = tmp_path / "sources.yaml"
-    sources.write_text("""outlets:
+    sources.write_text(r"""outlets:
   - key: baolangson
     name: "Báo Lạng Sơn"
     province: "Lạng Sơn"
     base_url: "https://baolangson.vn"
     listings: [{url: "https://baolangson.vn/kinh-te"}]
-    article_url_pattern: '^https://baolangson\\.vn/[a-z0-9-]+-\\d{5,}\\.html$'
+    article_url_pattern: '^https://baolangson\.vn/[a-z0-9-]+-\d{5,}\.html$'
 """, encoding="utf-8")
     db = tmp_path / "db.sqlite"
     result = run_cli("crawl", "baolangson", "--sources", str(sources), "--mirror", mirror.url,
