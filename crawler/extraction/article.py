@@ -45,6 +45,8 @@ MAX_TAIL_CREDITS = 4
 # Note on a record whose summary is the lead printed on the page (not only a meta
 # description): summary + text is then the whole article as a reader sees it.
 LEAD_IN_PAGE = "summary:in_page"
+# Above this many elements the body pass skips trafilatura's costlier options.
+MAX_THOROUGH_ELEMENTS = 20_000
 
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
 _ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "ReportageNews",
@@ -516,9 +518,12 @@ def _body(page: _Page) -> tuple[list[str], object | None]:
         return dom.block_paragraphs(node), None
     # favor_precision + tables: measured on the public AEB set (bench/floors.json),
     # precision rises more than recall falls; image tables left the DOM already.
-    doc = bare_extraction(copy.deepcopy(page.tree), url=page.url, with_metadata=True,
-                          include_tables=True, include_comments=False, include_images=False,
-                          favor_precision=True, deduplicate=False)
+    # Both cost extra pruning passes, so a pathologically large tree goes without
+    # them, and without trafilatura's metadata pass (ours ran already).
+    thorough = sum(1 for _ in page.tree.iter()) <= MAX_THOROUGH_ELEMENTS
+    doc = bare_extraction(copy.deepcopy(page.tree), url=page.url, with_metadata=thorough,
+                          include_tables=thorough, include_comments=False, include_images=False,
+                          favor_precision=thorough, deduplicate=False)
     lines = (doc.text or "").splitlines() if doc is not None else []
     paragraphs = [" ".join(line.split()) for line in lines if line.strip()]
     container = _content_container(page)
