@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, Iterator
+from typing import Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -17,7 +18,7 @@ from crawler.mirror.server import MirrorServer, mirrored_hosts
 from crawler.registry import Outlet
 from crawler.runner import CrawlOptions, CrawlReport, run_spiders
 from crawler.settings import PROVNEWS_EGRESS_PORTS as DEFAULT_EGRESS_PORTS
-from crawler.spiders.outlet import OutletSpider
+from crawler.spiders.outlet import ROUTES, OutletSpider
 from crawler.spiders.urls import UrlSpider
 from storage.engine import StorageError, database_url, open_database
 from storage.queries import count_articles, search as search_articles
@@ -61,8 +62,8 @@ def _all_keys(registry: dict[str, Outlet], mirror: str | None) -> list[str]:
     return [key for key, outlet in registry.items() if outlet.host in hosts]
 
 
-def _crawl_outlets(keys: list[str], options: CrawlOptions) -> list[CrawlReport]:
-    jobs = [(key, OutletSpider, {"outlet": key}) for key in keys]
+def _crawl_outlets(keys: list[str], options: CrawlOptions, routes: Sequence[str] = ROUTES) -> list[CrawlReport]:
+    jobs = [(key, OutletSpider, {"outlet": key, "routes": list(routes)}) for key in keys]
     with _progress("crawling " + ", ".join(keys)) as counter:
         return run_spiders(jobs, options, on_event=counter)
 
@@ -84,6 +85,8 @@ def crawl(
     outlets: Annotated[list[str] | None, typer.Argument(help="Outlet keys (see `provnews sources list`).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Crawl every outlet in the registry.")] = False,
     since: Annotated[str | None, typer.Option(help="Skip articles published before YYYY-MM-DD.")] = None,
+    route: Annotated[list[str] | None, typer.Option(
+        help="Only this discovery route: feed, sitemap or listing (repeatable; default: all).")] = None,
     mirror: MirrorOption = None,
     sources: SourcesOption = None,
     db: DbOption = None,
@@ -105,11 +108,14 @@ def crawl(
             date.fromisoformat(since)
         except ValueError:
             fail(f"--since {since!r} is not a date of the form YYYY-MM-DD", ExitCode.USAGE)
+    bad_routes = sorted(set(route or ()) - set(ROUTES))
+    if bad_routes:
+        fail(f"unknown route(s) {', '.join(bad_routes)}; choose from {', '.join(ROUTES)}", ExitCode.USAGE)
     url = database_url(db)
     _check_database(url)
     options = CrawlOptions(url, mirror=mirror, sources=str(sources) if sources else None,
                            since=since, log_level="INFO" if verbose else "WARNING")
-    _print_reports(_crawl_outlets(keys, options))
+    _print_reports(_crawl_outlets(keys, options, routes=route or ROUTES))
 
 
 def scrape(

@@ -34,6 +34,7 @@ from storage.engine import open_database
 from storage.queries import known_urls
 
 MAX_SITEMAP_DEPTH = 5
+ROUTES = ("feed", "sitemap", "listing")
 
 
 class ArticleSpiderMixin:
@@ -95,9 +96,12 @@ def _failure_reason(failure: Failure) -> str:
 class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
     name = "outlet"
 
-    def __init__(self, outlet: str, *args: Any, **kwargs: Any):
+    def __init__(self, outlet: str, routes: str | list[str] = ROUTES, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.outlet_key = outlet
+        self.routes = set(routes.split(",") if isinstance(routes, str) else routes)
+        if not self.routes <= set(ROUTES):
+            raise ValueError(f"unknown route(s) {sorted(self.routes - set(ROUTES))}; choose from {ROUTES}")
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):  # noqa: ANN001,ANN206
@@ -119,13 +123,16 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         if self.outlet.robots == "ignore":
             self.logger.warning("outlet %s is configured to IGNORE robots.txt", self.outlet.key)
-        for url in self.outlet.feeds:
-            yield self._route_request(url, self.parse_feed, "feed")
-        for url in self.outlet.sitemaps:
-            yield self._sitemap_request(url, depth=0)
-        for index, listing in enumerate(self.outlet.listings):
-            yield self._route_request(listing.url, self.parse_listing, "listing", listing=index, page=1)
-        if not (self.outlet.feeds or self.outlet.sitemaps or self.outlet.listings):
+        if "feed" in self.routes:
+            for url in self.outlet.feeds:
+                yield self._route_request(url, self.parse_feed, "feed")
+        if "sitemap" in self.routes:
+            for url in self.outlet.sitemaps:
+                yield self._sitemap_request(url, depth=0)
+        if "listing" in self.routes:
+            for index, listing in enumerate(self.outlet.listings):
+                yield self._route_request(listing.url, self.parse_listing, "listing", listing=index, page=1)
+        if "listing" in self.routes and not (self.outlet.feeds or self.outlet.sitemaps or self.outlet.listings):
             # An outlet known only by its address: its home page is its one listing.
             yield self._route_request(self.outlet.base_url + "/", self.parse_listing, "listing",
                                       listing=None, page=1)
@@ -168,7 +175,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         page = response.meta["page"]
-        if page == 1:
+        if page == 1 and "feed" in self.routes:
             yield from self._discovered_feeds(response)
         entries = listing_entries(response.text, response.url, self.outlet.is_article_url, self.outlet.tz)
         yield from self._articles("listing", entries)

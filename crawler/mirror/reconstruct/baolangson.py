@@ -280,6 +280,14 @@ def build() -> None:
     write("rss/home.rss", rss(arts))
     write("robots.txt", ROBOTS)
     write("routes.tsv", "\n".join(routes) + "\n")
+    write("expected.json", expected(arts))
+
+
+def expected(arts: list[Article]) -> str:
+    """The article set each route must find, from the data (tests compare crawls to it)."""
+    routes = {"feed": sorted(a.url for a in arts[:20]), "sitemap": [],
+              "listing": sorted(a.url for a in arts), "all": sorted(a.url for a in arts)}
+    return json.dumps(routes, ensure_ascii=False, indent=1) + "\n"
 
 
 if __name__ == "__main__":
