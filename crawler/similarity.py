@@ -35,7 +35,6 @@ the caller owns the transaction (house rule 12).
 from __future__ import annotations
 
 import hashlib
-import random
 import re
 import struct
 import unicodedata
@@ -77,9 +76,13 @@ DEFAULT_THRESHOLD = 0.5
 MAX_CANDIDATES = 50
 
 _MASK32 = 0xFFFFFFFF
-_rng = random.Random(20251125)  # fixed: stored signatures must stay comparable
 # For each bin, the order in which an empty bin looks for a filled one to copy.
-_PROBES = [_rng.sample([j for j in range(NUM_PERM) if j != i], NUM_PERM - 1) for i in range(NUM_PERM)]
+# Derived from BLAKE2b, not from `random`, so that stored signatures stay
+# comparable across Python versions.
+_PROBES = [
+    sorted((j for j in range(NUM_PERM) if j != i), key=lambda j, i=i: hashlib.blake2b(f"{i}:{j}".encode()).digest())
+    for i in range(NUM_PERM)
+]
 _WORD = re.compile(r"\w+")
 
 NAMING_CONVENTION = {

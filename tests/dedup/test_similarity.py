@@ -191,3 +191,10 @@ def test_labelled_set_through_the_database(engine):
             if (first == second) is not p.same:
                 wrong.append((p.kind, p.note))
     assert len(wrong) <= 3, wrong
+
+
+def test_signatures_are_pinned():
+    """Stored signatures must stay comparable: a change here means re-signing every article."""
+    sig = sim.signature(build({"text": "bls-5000029"}))
+    assert sig[:4] == [1001131980, 3163803121, 711642897, 716405020]
+    assert sim.bands(sig)[0] == (0, -1460556301900310140)
