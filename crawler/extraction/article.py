@@ -146,7 +146,7 @@ def _build(page: _Page, fallback_date: tuple[datetime, str] | None) -> ArticleRe
     record.images = _pull_captions(page)
     dom_authors, dom_attribution = _pull_byline_nodes(page)
     paragraphs, doc = _body(page)
-    paragraphs = _clean_paragraphs(paragraphs, record.summary, record.title, page)
+    paragraphs, record.summary = _clean_paragraphs(paragraphs, record.summary, record.title, page)
     paragraphs, tail_authors, tail_attribution = _split_tail(paragraphs)
     record.text = PARAGRAPH_SEP.join(paragraphs)
     if not record.text and record.summary:
@@ -326,7 +326,10 @@ def _date_element(page: _Page) -> datetime | None:
         before = [el for el in candidates if order[el] < order[h1]]
         # The article's own date sits right after the title, or just above it.
         candidates = after + before[::-1]
-    for el in candidates:
+    # "Cập nhật: …" is the update time wherever it sits; it stands for the publication
+    # time only on pages that print no other date.
+    updated = [el for el in candidates if _UPDATED_PREFIX.match(dom.text_of(el))]
+    for el in [el for el in candidates if el not in updated] + updated:
         value = parse_date(el.get("datetime") or dom.text_of(el), page.tz)
         if value:
             return value
@@ -342,7 +345,7 @@ def _date_near_title(page: _Page) -> datetime | None:
         text = dom.text_of(el)
         if len(text) > 150:
             break  # the lead or the body: dates in there are about events
-        if not dom.is_noise(el):
+        if not dom.is_noise(el) and not _UPDATED_PREFIX.match(text):
             value = parse_date(text, page.tz)
             if value:
                 return value
@@ -392,12 +395,20 @@ def _generic_sapo(page: _Page) -> etree._Element | None:
     for el in dom.select(page.tree, _SAPO_CSS):
         if el.tag != "meta" and len(dom.text_of(el)) >= 30 and not dom.is_noise(el):
             return el
-    # A heading as the first child of the content container (Báo Lạng Sơn's h2).
+    # A heading as the first child of the content container (Báo Lạng Sơn's h2), or
+    # a first paragraph printed wholly in bold (Báo Cần Thơ's <p><strong>).
     for container in dom.select(page.tree, _CONTENT_CSS):
         first = next(iter(container.iterchildren(tag=etree.Element)), None)
-        if first is not None and first.tag in ("h2", "h3", "h4") and len(dom.text_of(first)) >= 40:
+        if first is None or len(dom.text_of(first)) < 40:
+            continue
+        if first.tag in ("h2", "h3", "h4") or (first.tag in ("p", "div") and _wholly_bold(first)):
             return first
     return None
+
+
+def _wholly_bold(el: etree._Element) -> bool:
+    bold = " ".join(dom.text_of(b) for b in el.iter("strong", "b") if b.getparent() is not None)
+    return " ".join(bold.split()) == dom.text_of(el)
 
 
 def _pull_captions(page: _Page) -> list[Image]:
@@ -424,6 +435,12 @@ def _pull_captions(page: _Page) -> list[Image]:
         if caption_node is not None:
             _add_image(images, img, page.url, caption, order)
             dom.remove(caption_node)
+    for el in list(tree.iter("p", "div")):
+        # A centred, wholly italic short line with no image is the caption of a picture
+        # the page did not (or lazily) include: not prose, and no image to give it to.
+        if (el.getparent() is not None and el.find(".//img") is None and _is_orphan_caption(el)
+                and not dom.is_noise(el)):
+            dom.remove(el)
     for el in tree.xpath("//*[contains(translate(@class,'CAPTION','caption'),'caption')]"):
         if el.getparent() is not None and not dom.is_noise(el):
             imgs = el.xpath("preceding::img[1]")
@@ -470,6 +487,15 @@ def _caption_after(img: etree._Element) -> tuple[etree._Element | None, str | No
     if text and len(text) <= MAX_CAPTION_CHARS and _caption_style(nxt):
         return nxt, text
     return None, None
+
+
+def _is_orphan_caption(el: etree._Element) -> bool:
+    style = el.get("style") or ""
+    if not (_CENTER.search(style) or (el.get("align") or "").lower() == "center"):
+        return False
+    text = dom.text_of(el)
+    italic = " ".join(dom.text_of(i) for i in el.iter("em", "i"))
+    return bool(text) and len(text) <= MAX_CAPTION_CHARS and " ".join(italic.split()) == text
 
 
 def _caption_style(el: etree._Element) -> bool:
@@ -562,26 +588,46 @@ def _fold(text: str) -> str:
 
 
 def _clean_paragraphs(paragraphs: list[str], summary: str | None, title: str | None,
-                      page: _Page) -> list[str]:
+                      page: _Page) -> tuple[list[str], str | None]:
+    """The body without furniture, the date line and a repeated lead or title; and the
+    summary, which becomes the printed lead when that was fuller than a cut meta
+    description."""
     result = [p for p in (nfc(p).strip() for p in paragraphs) if p and not is_boilerplate(p)]
     # The date line under the title ("Thứ Hai, 4/12/2020 - 08:15") is metadata.
     head = [p for p in result[:3] if len(p) <= 60 and parse_date(p, page.tz)]
     result = [p for p in result if p not in head]
     # The lead must not open the text too (it does when the sapo sits inside the
-    # content and came only from the meta description).
-    while result and (_same_lead(result[0], summary, page) or (title and _fold(result[0]) == _fold(title))):
-        if _same_lead(result[0], summary, page) and LEAD_IN_PAGE not in page.notes:
+    # content and came only from the meta description). A lead printed on the page
+    # that the first paragraph merely *starts with* is a separate element: that
+    # paragraph is the body's own (it repeats the lead and goes on).
+    from_meta = LEAD_IN_PAGE not in page.notes
+    while result and (_same_lead(result[0], summary, page, from_meta)
+                      or (title and _fold(result[0]) == _fold(title))):
+        if _same_lead(result[0], summary, page, from_meta) and from_meta:
+            lead = strip_dateline(result[0], _prefixes(page))
+            if len(lead) > len(summary or ""):
+                summary = lead  # the meta description was the lead cut short
             page.notes.append(LEAD_IN_PAGE)
+            from_meta = False
         result.pop(0)
-    return result
+    return result, summary
 
 
-def _same_lead(paragraph: str, summary: str | None, page: _Page) -> bool:
+def _same_lead(paragraph: str, summary: str | None, page: _Page, prefix_ok: bool = True) -> bool:
+    """``paragraph`` is the lead again: equal, a cut copy of it, or (``prefix_ok``, for a
+    meta description that sites cut short) the full lead that the summary begins."""
     if not summary:
         return False
     a = _fold(strip_dateline(paragraph, _prefixes(page)))
     b = _fold(summary)
-    return a == b or (len(b) > 40 and (a.startswith(b) or b.startswith(a) and len(a) > 0.8 * len(b)))
+    if a == b:
+        return True
+    b = b.removesuffix("...").removesuffix("…").rstrip()  # a lead cut short by the site
+    if len(b) <= 40:
+        return False
+    if b.startswith(a) and len(a) > 0.8 * len(b):
+        return True
+    return a.startswith(b) and (prefix_ok or len(a) <= 1.1 * len(b))
 
 
 def _split_tail(paragraphs: list[str]) -> tuple[list[str], list[str], str | None]:

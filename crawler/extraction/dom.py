@@ -50,17 +50,20 @@ def parse(markup: str) -> html.HtmlElement:
 
 
 def text_of(el: etree._Element) -> str:
-    """Whitespace-folded text of ``el`` (NBSP folds too); ``<br>`` counts as a space
-    so that multi-line captions do not glue words together."""
+    """Whitespace-folded text of ``el`` (NBSP folds too); ``<br>`` and block
+    boundaries count as a space so that multi-line captions do not glue words together."""
     parts: list[str] = []
     for event, node in etree.iterwalk(el, events=("start", "end")):
         if event == "start":
-            if node.tag == "br":
-                parts.append(" ")
+            if node.tag == "br" or node.tag in BLOCK_TAGS:
+                parts.append(" ")  # <p>a</p><p>b</p> reads "a b", never "ab"
             if node.text and node.tag not in ("script", "style"):
                 parts.append(node.text)
-        elif node is not el and node.tail:
-            parts.append(node.tail)
+        else:
+            if node.tag in BLOCK_TAGS:
+                parts.append(" ")
+            if node is not el and node.tail:
+                parts.append(node.tail)
     return " ".join("".join(parts).split())
 
 

@@ -59,7 +59,10 @@ def test_gold_page(html_file: Path, spec: dict, outlet_key: str | None) -> None:
         assert snippet not in text, snippet
     if "encoding" in meta:
         assert record.encoding == meta["encoding"]
-    if data["summary"] and "text:summary_only" not in record.notes:
+    # The lead is not repeated as the text's opening, unless the page's own first
+    # paragraph does repeat it (Báo Khánh Hòa's Yersin story: lead + more).
+    if data["summary"] and "text:summary_only" not in record.notes \
+            and not expected.get("text", "").startswith(data["summary"][:40]):
         assert not text.startswith(data["summary"][:40])
     assert data["outlet"] == outlet_key
     gold_words = len(tokens(expected["text"])) if "text" in expected else 56
