@@ -11,7 +11,7 @@ Two kinds of page set:
 Fields (each scored only where the gold names it):
 
 - ``title``, ``summary``, ``attribution``, ``section``: equal after NFC and whitespace folding;
-- ``published_at``: the same instant **to the minute with the same UTC offset**
+- ``published_at``, ``updated_at``: the same instant **to the minute with the same UTC offset**
   (``published_day``, the calendar day alone, is shown beside it for information:
   plain trafilatura returns a day, never a time);
 - ``authors``, ``tags``: equal as case-insensitive sets.
@@ -49,7 +49,7 @@ from crawler.extraction import ExtractionError, extract_bytes, full_text
 from crawler.extraction.dates import DEFAULT_TZ
 from crawler.registry import Outlet
 
-FIELDS = ("title", "published_at", "authors", "attribution", "summary", "section", "tags")
+FIELDS = ("title", "published_at", "updated_at", "authors", "attribution", "summary", "section", "tags")
 # Shown, never counted in the field accuracy (see the module docstring).
 INFO_FIELDS = ("published_day",)
 SHINGLE = 4
@@ -78,6 +78,7 @@ class GoldPage:
 class Prediction:
     title: str | None = None
     published_at: str | None = None
+    updated_at: str | None = None  # plain trafilatura has none: right only where the gold says None
     authors: list[str] = field(default_factory=list)
     attribution: str | None = None
     summary: str | None = None
@@ -157,6 +158,7 @@ def predict_ours(page: GoldPage, registry: dict[str, Outlet] | None = None) -> P
         return Prediction(failed=exc.reason)
     return Prediction(
         title=record.title, published_at=record.published_at.isoformat() if record.published_at else None,
+        updated_at=record.updated_at.isoformat() if record.updated_at else None,
         authors=record.authors, attribution=record.attribution, summary=record.summary,
         section=record.section, tags=record.tags, text=record.text, article=full_text(record))
 
@@ -226,7 +228,7 @@ def field_correct(name: str, expected: Any, predicted: Prediction) -> bool:
     if name == "published_day":
         return _same_day(expected, predicted.published_at)
     value = getattr(predicted, name)
-    if name == "published_at":
+    if name in ("published_at", "updated_at"):
         return _same_minute(expected, value)
     if name in ("authors", "tags"):
         return _fold_set(expected) == _fold_set(value)
