@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,33 @@ class Selectors(BaseModel):
     exclude: list[str] = Field(default_factory=list)
 
 
+class Schedule(BaseModel):
+    """When the scheduler crawls an outlet, in the outlet's time zone: a crontab line
+    (``cron: "*/30 5-23 * * *"``) or a fixed interval (``interval_minutes: 15``).
+    An outlet without one is crawled every 60 minutes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cron: str | None = None
+    interval_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_crontab(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise ValueError(f"is not a valid crontab expression {value!r}: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Schedule:
+        if (self.cron is None) == (self.interval_minutes is None):
+            raise ValueError("give exactly one of 'cron' and 'interval_minutes'")
+        return self
+
+
 class Outlet(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -84,6 +112,8 @@ class Outlet(BaseModel):
     verified: bool = False
     # Where the facts come from (source tags of research/outlets.md, URLs).
     sources_note: str | None = None
+    # When `provnews schedule run` crawls the outlet; None means every 60 minutes.
+    schedule: Schedule | None = None
 
     @field_validator("base_url")
     @classmethod

@@ -1,0 +1,228 @@
+"""One scheduled crawl: a ``python -m crawler crawl OUTLET`` subprocess with a time limit.
+
+A Twisted reactor cannot be restarted, so every crawl is its own process
+(research/stack.md §3a, pattern P5). The child is started in a new session, i.e.
+its own process group, so a crawl that outlives its time limit is stopped with its
+whole group: SIGTERM (Scrapy's graceful stop), then SIGKILL after ``kill_grace_s``,
+and SIGKILL once more for anything left in the group. The outcome is one of
+
+- ``ok``: exit code 0;
+- ``failed``: any other exit code (kept in ``exit_code``);
+- ``timed_out``: stopped at the time limit;
+- ``interrupted``: stopped because the scheduler itself is shutting down (not the
+  outlet's fault; a ledger should not count it as a failure).
+
+The child gets the database URL through ``PROVNEWS_DATABASE_URL`` rather than
+``--db``, so a password in the URL never shows in ``ps``; ``--sources`` and
+``--mirror`` go on its command line. Its stdout and stderr go to a temporary file
+(no pipe to drain, no deadlock); the tail is kept in the outcome for the log.
+
+``scheduled_crawl`` is the job function stored (by reference) in the persistent job
+store, so it is a module-level function of plain arguments, and it deliberately does
+not take the database URL: that would put a password into the ``apscheduler_jobs``
+table. It reads the URL from ``PROVNEWS_DATABASE_URL``, which ``schedule run`` sets.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from storage.engine import DATABASE_URL_ENV, database_url as resolve_database_url
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIME_LIMIT_S = 3600
+KILL_GRACE_S = 10.0
+TAIL_CHARS = 4000
+
+Outcome = Literal["ok", "failed", "timed_out", "interrupted"]
+
+
+@dataclass(frozen=True)
+class CrawlOutcome:
+    outlet: str
+    outcome: Outcome
+    exit_code: int | None
+    started_at: float          # Unix time
+    elapsed_s: float
+    pid: int | None = None
+    output_tail: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["elapsed_s"] = round(self.elapsed_s, 2)
+        return data
+
+    def describe(self) -> str:
+        detail = {"ok": "", "failed": f" (exit code {self.exit_code})",
+                  "timed_out": " (time limit reached; process group killed)",
+                  "interrupted": " (scheduler shutting down)"}[self.outcome]
+        return f"crawl {self.outlet}: {self.outcome}{detail} after {self.elapsed_s:.1f} s"
+
+
+class ChildProcesses:
+    """The crawl subprocesses running now, so that a shutdown can stop them.
+
+    Once ``stop_all`` has been called no new child starts (a job queued in the
+    thread pool behind the running ones returns ``interrupted`` at once).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self.stopping = False
+
+    def spawn(self, argv: Sequence[str], **popen_args: object) -> subprocess.Popen[bytes] | None:
+        with self._lock:
+            if self.stopping:
+                return None
+            process = subprocess.Popen(list(argv), start_new_session=True, **popen_args)  # type: ignore[call-overload]
+            self._running.add(process)
+            return process
+
+    def forget(self, process: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._running.discard(process)
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [p.pid for p in self._running]
+
+    def stop_all(self, grace_s: float = KILL_GRACE_S) -> None:
+        with self._lock:
+            self.stopping = True
+            running = list(self._running)
+        for process in running:
+            logger.info("stopping crawl process group %d", process.pid)
+            stop_group(process, grace_s)
+
+    def reopen(self) -> None:
+        """Allow new children again (a scheduler started anew in the same process)."""
+        with self._lock:
+            self.stopping = False
+
+
+CHILDREN = ChildProcesses()
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_group(process: subprocess.Popen[bytes], grace_s: float) -> None:
+    """SIGTERM the child's process group, SIGKILL it after ``grace_s``, and reap the child."""
+    _signal_group(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        pass
+    # Grandchildren may outlive a child that obeyed SIGTERM: the group goes either way.
+    _signal_group(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def crawl_command(outlet: str, sources: str | None = None, mirror: str | None = None) -> list[str]:
+    argv = [sys.executable, "-m", "crawler", "crawl", outlet]
+    if sources:
+        argv += ["--sources", sources]
+    if mirror:
+        argv += ["--mirror", mirror]
+    return argv
+
+
+def run_command(
+    outlet: str,
+    argv: Sequence[str],
+    *,
+    time_limit_s: float,
+    env: dict[str, str] | None = None,
+    kill_grace_s: float = KILL_GRACE_S,
+    children: ChildProcesses | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> CrawlOutcome:
+    """Run ``argv`` in its own process group for at most ``time_limit_s`` seconds."""
+    children = children or CHILDREN
+    started, clock = time.time(), time.monotonic()
+    with tempfile.TemporaryFile() as output:
+        process = children.spawn(argv, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                                 env=env)
+        if process is None:
+            return CrawlOutcome(outlet, "interrupted", None, started, 0.0)
+        if on_start:
+            on_start(process.pid)
+        try:
+            try:
+                code: int | None = process.wait(timeout=time_limit_s)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                stop_group(process, kill_grace_s)
+                code = process.returncode
+        finally:
+            children.forget(process)
+        elapsed = time.monotonic() - clock
+        output.seek(0, os.SEEK_END)
+        output.seek(max(0, output.tell() - TAIL_CHARS))
+        tail = output.read().decode("utf-8", "replace")
+    if timed_out:
+        outcome: Outcome = "timed_out"
+    elif code == 0:
+        outcome = "ok"
+    elif children.stopping:
+        outcome = "interrupted"
+    else:
+        outcome = "failed"
+    return CrawlOutcome(outlet, outcome, code, started, elapsed, process.pid, tail)
+
+
+def run_crawl(
+    outlet: str,
+    *,
+    database_url: str,
+    sources: str | None = None,
+    mirror: str | None = None,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    kill_grace_s: float = KILL_GRACE_S,
+    on_start: Callable[[int], None] | None = None,
+) -> CrawlOutcome:
+    """Crawl one outlet in a subprocess and return what happened (never raises for the crawl's faults)."""
+    env = {**os.environ, DATABASE_URL_ENV: database_url}
+    return run_command(outlet, crawl_command(outlet, sources, mirror), time_limit_s=time_limit_s, env=env,
+                       kill_grace_s=kill_grace_s, on_start=on_start)
+
+
+def _log_start(outlet: str) -> Callable[[int], None]:
+    return lambda pid: logger.info("crawl %s: started (pid %d)", outlet, pid)
+
+
+def log_outcome(result: CrawlOutcome) -> None:
+    if result.outcome == "ok":
+        logger.info(result.describe())
+    else:
+        tail = result.output_tail.strip().splitlines()[-10:]
+        logger.warning("%s%s", result.describe(), "".join(f"\n    | {line}" for line in tail))
+
+
+def scheduled_crawl(outlet: str, sources: str | None = None, mirror: str | None = None,
+                    time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> dict[str, object]:
+    """The job function of every scheduled crawl (stored by reference; plain arguments only).
+
+    Returns the outcome as a dict: the scheduler's job-executed listener receives it.
+    """
+    result = run_crawl(outlet, database_url=resolve_database_url(None), sources=sources, mirror=mirror,
+                       time_limit_s=time_limit_s, on_start=_log_start(outlet))
+    log_outcome(result)
+    return result.as_json()
