@@ -10,6 +10,7 @@ import typer
 from crawler.cli import crawl, query, sources
 from crawler.cli import eval as evaluate
 from crawler.cli.mirror import mirror_app
+from crawler.cli.schedule import schedule_app
 
 app = typer.Typer(
     name="provnews",
@@ -27,6 +28,7 @@ app.command()(query.show)
 app.command(name="eval")(evaluate.evaluate)
 app.add_typer(sources.sources_app, name="sources")
 app.add_typer(mirror_app, name="mirror")
+app.add_typer(schedule_app, name="schedule")
 
 
 def main() -> None:
