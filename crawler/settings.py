@@ -30,6 +30,33 @@ RETRY_TIMES = 3
 REDIRECT_MAX_TIMES = 5
 METAREFRESH_MAXDELAY = 5
 URLLENGTH_LIMIT = 2083
+# Every limit hit is recorded as provnews/fetch/error/<reason> (crawler.middlewares).
+PROVNEWS_SITEMAP_MAXSIZE = 50 * 1024 * 1024   # the sitemap protocol's limit; bounds decompression too
+PROVNEWS_ROBOTS_MAXSIZE = 512 * 1024          # a bigger robots.txt is treated as unavailable
+PROVNEWS_MAX_URL_SEGMENTS = 20                # /a/b/…: more segments is a trap
+PROVNEWS_MAX_SEGMENT_REPEATS = 2              # /a/x/a/y/a/: a third repeat is a trap
+PROVNEWS_RETRY_BACKOFF_BASE = 1.0             # seconds; doubles per attempt, ±50 % jitter
+PROVNEWS_RETRY_BACKOFF_MAX = 30.0
+PROVNEWS_RETRY_AFTER_MAX = 60.0               # a longer Retry-After: give up for this run
+# Egress guard for user-supplied URLs (crawler.egress); the runner enables it for `scrape`.
+PROVNEWS_EGRESS_GUARD = False
+PROVNEWS_EGRESS_ALLOW_PRIVATE = False         # `scrape --allow-private`
+PROVNEWS_EGRESS_ALLOW = []                    # "ip" or "ip:port" entries exempt from the address check
+PROVNEWS_EGRESS_PORTS = [80, 443]
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.FetchOutcomeMiddleware": 40,       # outermost: records unhandled failures
+    "crawler.egress.EgressGuardMiddleware": 55,             # before robots.txt is fetched
+    "crawler.middlewares.RequestLimitsMiddleware": 60,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsPolicyMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.BoundedCompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.StrictRedirectMiddleware": 600,
+}
 
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False

@@ -32,6 +32,7 @@ class ExitCode:
     SOURCES = 3        # the outlet registry or a --sources file is invalid
     DATABASE = 4       # the database cannot be opened, read or written
     NOT_FOUND = 5      # the article, outlet or file asked for does not exist
+    REFUSED = 6        # a URL refused by policy (egress guard: scheme, port, private address)
 
 
 def fail(message: str, code: int) -> NoReturn:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import re
+from itertools import islice
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from urllib.parse import urljoin, urlsplit
@@ -45,8 +46,18 @@ MAX_TAIL_CREDITS = 4
 # Note on a record whose summary is the lead printed on the page (not only a meta
 # description): summary + text is then the whole article as a reader sees it.
 LEAD_IN_PAGE = "summary:in_page"
-# Above this many elements the body pass skips trafilatura's costlier options.
+# Above this many elements a page is pathological (real articles have a few thousand):
+# trafilatura gets a copy without bare inline wrappers and without its fallback
+# extractors and costlier options, and htmldate is not run. Every pass stays O(n), so
+# the work is bounded by MAX_INPUT rather than by the page's shape.
 MAX_THOROUGH_ELEMENTS = 20_000
+# Inline wrappers that carry no structure any pass uses (links stay: link density is
+# how trafilatura spots boilerplate); unwrapped when bare on a huge page.
+# trafilatura's metadata pass always runs htmldate, by default with its extensive text
+# search: regexes over the whole text, which took 37 s on one long line. We never use
+# its date (ours is read before), so it gets the cheap settings.
+_TRAFILATURA_DATE = {"extensive_search": False, "original_date": True}
+_BARE_INLINE = ("span", "font", "small", "big", "u", "s", "abbr", "mark", "bdi", "bdo", "wbr")
 
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
 _ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "ReportageNews",
@@ -77,6 +88,12 @@ class _Page:
     metas: dict[str, list[str]]
     ld: list[dict]
     notes: list[str] = field(default_factory=list)
+    elements: int = 0  # size of the tree as parsed
+    date_candidates: list[etree._Element] | None = None  # computed once, on the intact tree
+
+    @property
+    def huge(self) -> bool:
+        return self.elements > MAX_THOROUGH_ELEMENTS
 
     def meta(self, *keys: str) -> str | None:
         for key in keys:
@@ -123,7 +140,14 @@ def extract_article(html: str, url: str, *, outlet: Outlet | None = None,
     tree = dom.parse(nfc(html))
     ld = dom.json_ld(tree)  # read before the scripts go
     dom.strip_tags(tree, ("script", "style", "noscript", "template"))
-    page = _Page(tree, url, outlet, outlet.tz if outlet else DEFAULT_TZ, dom.meta_map(tree), ld)
+    elements = sum(1 for _ in tree.iter())
+    if elements > MAX_THOROUGH_ELEMENTS:
+        # Unwrap attribute-less inline wrappers (their text stays): a pathological
+        # page shrinks to its structure before any pass walks it. It still counts
+        # as huge: what made it pathological (length, long lines) is still there.
+        dom.unwrap_bare(tree, _BARE_INLINE)
+    page = _Page(tree, url, outlet, outlet.tz if outlet else DEFAULT_TZ, dom.meta_map(tree), ld,
+                 elements=elements)
     if outlet:
         for css in outlet.selectors.exclude:
             for el in dom.select(tree, css):
@@ -306,6 +330,12 @@ def _selector_date(page: _Page) -> datetime | None:
 def _date_candidates(page: _Page) -> list[etree._Element]:
     """Elements whose class says date/time/publish, outside header, menus,
     related boxes, sidebars and footers (the "today" bar is never a date)."""
+    if page.date_candidates is None:
+        page.date_candidates = _find_date_candidates(page)
+    return page.date_candidates
+
+
+def _find_date_candidates(page: _Page) -> list[etree._Element]:
     found = []
     for el in page.tree.xpath(_DATE_XPATH):
         if el.tag in ("meta", "link") or dom.is_noise(el):
@@ -341,7 +371,7 @@ def _date_near_title(page: _Page) -> datetime | None:
     h1 = dom.first_h1(page.tree)
     if h1 is None:
         return None
-    for el in h1.xpath("following::*[position() <= 12]"):
+    for el in islice(dom.following(h1), 12):
         text = dom.text_of(el)
         if len(text) > 150:
             break  # the lead or the body: dates in there are about events
@@ -357,10 +387,11 @@ def _htmldate(page: _Page) -> datetime | None:
     # htmldate's extensive text search (it happily takes related-box dates).
     from htmldate import find_date
 
+    if page.huge:
+        page.notes.append("htmldate:skipped_huge")
+        return None
     tree = copy.deepcopy(page.tree)
-    for el in [e for e in tree.iter() if isinstance(e.tag, str) and dom.is_noise(e)]:
-        if el.getparent() is not None:
-            el.getparent().remove(el)
+    dom.drop_noise(tree)
     try:
         found = find_date(tree, url=page.url, extensive_search=False, original_date=True)
     except Exception:  # noqa: BLE001 - a last resort must not fail the page
@@ -546,10 +577,14 @@ def _body(page: _Page) -> tuple[list[str], object | None]:
     # precision rises more than recall falls; image tables left the DOM already.
     # Both cost extra pruning passes, so a pathologically large tree goes without
     # them, and without trafilatura's metadata pass (ours ran already).
-    thorough = sum(1 for _ in page.tree.iter()) <= MAX_THOROUGH_ELEMENTS
-    doc = bare_extraction(copy.deepcopy(page.tree), url=page.url, with_metadata=thorough,
+    thorough = not page.huge
+    tree = copy.deepcopy(page.tree)
+    if not thorough:
+        page.notes.append("body:huge_page")
+    doc = bare_extraction(tree, url=page.url, with_metadata=thorough, fast=not thorough,
                           include_tables=thorough, include_comments=False, include_images=False,
-                          favor_precision=thorough, deduplicate=False)
+                          favor_precision=thorough, deduplicate=False,
+                          date_extraction_params=_TRAFILATURA_DATE)
     lines = (doc.text or "").splitlines() if doc is not None else []
     paragraphs = [" ".join(line.split()) for line in lines if line.strip()]
     container = _content_container(page)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from lxml import etree, html
+from lxml.cssselect import CSSSelector
 
 from crawler.extraction.errors import ExtractionError
 
@@ -74,18 +76,39 @@ def classes(el: etree._Element) -> list[str]:
 
 def is_noise(el: etree._Element) -> bool:
     """True when ``el`` sits in the header, a menu, a related box, a sidebar, …"""
-    for node in (el, *el.iterancestors()):
-        if not isinstance(node.tag, str):
+    # An HTML5 <header> inside an article holds the title and date; only the page
+    # header (without the h1) is noise (``_own_noise``).
+    return any(isinstance(node.tag, str) and _own_noise(node) for node in (el, *el.iterancestors()))
+
+
+def drop_noise(tree: etree._Element) -> None:
+    """Remove every noise region (see ``is_noise``) in one O(n) pass: top-down, so
+    an element is judged by its own tag and classes, its noisy ancestors being gone."""
+    for el in list(tree.iter()):
+        if not isinstance(el.tag, str) or el.getparent() is None:
             continue
-        if node.tag in _NOISE_TAGS:
-            return True
-        # An HTML5 <header> inside an article holds the title and date; only the
-        # page header (without the h1) is noise.
-        if node.tag == "header" and node.find(".//h1") is None:
-            return True
-        if any(_NOISE_TOKEN.match(token) for token in classes(node)):
-            return True
-    return False
+        if _own_noise(el):
+            el.getparent().remove(el)
+
+
+def _own_noise(node: etree._Element) -> bool:
+    if node.tag in _NOISE_TAGS:
+        return True
+    if node.tag == "header" and node.find(".//h1") is None:
+        return True
+    return any(_NOISE_TOKEN.match(token) for token in classes(node))
+
+
+def unwrap_bare(tree: etree._Element, tags: Iterable[str]) -> int:
+    """Replace every attribute-less ``tags`` element by its content; returns how many."""
+    bare = [el for el in tree.iter(*tags) if not el.attrib]
+    for el in bare:
+        el.tag = _UNWRAP  # then one C-level pass: drop_tag() per element is O(siblings)
+    etree.strip_tags(tree, _UNWRAP)
+    return len(bare)
+
+
+_UNWRAP = "provnews-unwrap"
 
 
 def remove(el: etree._Element) -> None:
@@ -107,10 +130,17 @@ def select(tree: etree._Element, css: str | None) -> list[etree._Element]:
     """CSS matches, or [] for a missing or invalid selector."""
     if not css:
         return []
+    compiled = _compiled(css)
+    return compiled(tree) if compiled is not None else []
+
+
+@lru_cache(maxsize=256)
+def _compiled(css: str) -> CSSSelector | None:
+    """CSS → XPath translation is costly and the selectors are few: compile each once."""
     try:
-        return tree.cssselect(css)
+        return CSSSelector(css, translator="html")
     except Exception:  # noqa: BLE001 - a bad selector in a user registry is not fatal
-        return []
+        return None
 
 
 def meta_map(tree: etree._Element) -> dict[str, list[str]]:
@@ -171,6 +201,18 @@ def first_h1(tree: etree._Element) -> etree._Element | None:
         if text_of(h1) and not is_noise(h1):
             return h1
     return None
+
+
+def following(el: etree._Element) -> Iterator[etree._Element]:
+    """The elements after ``el`` in document order, outside it (XPath ``following::*``),
+    lazily: taking the first few costs a few steps, not a pass over the whole tree."""
+    node = el
+    while node is not None:
+        for sibling in node.itersiblings():
+            if isinstance(sibling.tag, str):
+                yield sibling
+                yield from (d for d in sibling.iterdescendants() if isinstance(d.tag, str))
+        node = node.getparent()
 
 
 def positions(tree: etree._Element) -> dict[etree._Element, int]:

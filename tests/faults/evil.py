@@ -1,0 +1,397 @@
+"""F-EVIL (reliability.md §2.1): a misbehaving HTTP server on 127.0.0.1.
+
+Raw asyncio streams in a background thread, so every byte, pause and lie is under
+control. Requests are counted per ``(host, path)`` (the ``Host`` header, which the
+mirror download handler sets to the real host; the query string is left out) with
+timestamps, so each test uses its own made-up host and reads only its own counts.
+
+Routes (the path decides; ``server.robots[host]`` decides what /robots.txt does):
+
+- transport: ``/stall``, ``/hang-after-headers``, ``/drip?bps=N``, ``/lie-length``,
+  ``/huge?mb=N`` (chunked), ``/huge-cl?mb=N`` (honest Content-Length)
+- compression: ``/bomb.gz``, ``/bomb.br`` (brotli installed), ``/bomb.zst``
+  (zstandard installed) with Content-Encoding; ``/raw-gzip-html`` without it
+- statuses: ``/flaky/<token>?fail=K&code=503&retry_after=S``, ``/to?loc=URL``,
+  ``/loop/a`` ⇄ ``/loop/b``, ``/chain/<n>`` (n hops to an article)
+- XML: ``/feed/xxe-file.xml``, ``/feed/xxe-http.xml``, ``/feed/lol.xml``,
+  ``/sitemap/huge.xml`` (60 MiB, gzip Content-Encoding), ``/sitemap/huge-raw.xml``
+  (60 MiB declared length), ``/canary-hit`` (must never be fetched)
+- traps: ``/cal/<yyyy>/<mm>``, ``/a/…`` (links ``a/``), ``/list?page=N``
+- content: ``/art/<slug>`` (a good article), ``/soft404/<slug>``, ``/challenge/<slug>``,
+  ``/enc/cp1258-undeclared``, ``/enc/utf8-declared-latin1``, ``/enc/meta-vs-header``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import threading
+import time
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+SEED = Path(__file__).parents[1] / "crawler" / "fixtures" / "seed-paragraphs.txt"
+BOMB_SIZE = 100 * 1024 * 1024
+HUGE_SITEMAP_SIZE = 60 * 1024 * 1024
+CANARY = "CANARY-7f3a-do-not-store"
+VI_TITLE = "Thành phố Hồ Chí Minh, tỉnh Quảng Ngãi đón đoàn công tác"
+
+
+def paragraphs() -> list[str]:
+    return SEED.read_text(encoding="utf-8").split("\n\n")
+
+
+def article_html(title: str, n: int = 3, charset: str | None = "utf-8") -> str:
+    """A good article; its text depends on the title, so the dedup stage keeps each one."""
+    paras = paragraphs()
+    start = zlib.crc32(title.encode()) % len(paras)
+    chosen = [(paras * 2)[start + i] for i in range(n)]
+    body = f"<p>{title}: tin từ phóng viên thường trú.</p>" + "".join(f"<p>{p}</p>" for p in chosen)
+    meta = f'<meta charset="{charset}">' if charset else ""
+    return (f'<html lang="vi"><head>{meta}<title>{title}</title></head><body>'
+            f'<h1>{title}</h1><div class="date">08:00 | 05/07/2025</div>'
+            f'<article>{body}</article></body></html>')
+
+
+def _compress_zeros(kind: str) -> bytes | None:
+    zeros = bytes(BOMB_SIZE)
+    if kind == "gzip":
+        return gzip.compress(zeros, compresslevel=9)
+    if kind == "br":
+        try:
+            import brotli
+        except ImportError:
+            return None
+        return brotli.compress(zeros, quality=5)
+    if kind == "zstd":
+        try:
+            import zstandard
+        except ImportError:
+            return None
+        return zstandard.ZstdCompressor(level=3).compress(zeros)
+    raise ValueError(kind)
+
+
+def _huge_sitemap(host: str) -> bytes:
+    head = b'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    line = f"<url><loc>https://{host}/art/same-1.html</loc></url>\n".encode()
+    reps = (HUGE_SITEMAP_SIZE - len(head)) // len(line) + 1
+    return head + line * reps + b"</urlset>"
+
+
+@dataclass
+class Hit:
+    at: float
+    host: str
+    target: str
+    headers: dict[str, str]
+
+
+@dataclass
+class EvilServer:
+    host: str = "127.0.0.1"
+    port: int = 0
+    canary_file: Path | None = None
+    hits: Counter = field(default_factory=Counter)
+    log: list[Hit] = field(default_factory=list)
+    bytes_sent: Counter = field(default_factory=Counter)
+    robots: dict[str, str] = field(default_factory=dict)
+    flaky: Counter = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self.bombs = {kind: _compress_zeros(kind) for kind in ("gzip", "br", "zstd")}
+        self._huge_sitemaps: dict[str, bytes] = {}
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="evil-server", daemon=True)
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> EvilServer:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._server = self._loop.run_until_complete(
+            asyncio.start_server(self._handle, self.host, self.port, reuse_address=True))
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+
+    def stop(self) -> None:
+        async def _close() -> None:
+            self._server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._loop.stop()
+        asyncio.run_coroutine_threadsafe(_close(), self._loop)
+        self._thread.join(5)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # --- counters -------------------------------------------------------------------
+
+    def count(self, host: str, path_prefix: str = "") -> int:
+        with self._lock:
+            return sum(n for (h, p), n in self.hits.items() if h == host and p.startswith(path_prefix))
+
+    def times(self, host: str, path_prefix: str = "") -> list[float]:
+        with self._lock:
+            return [h.at for h in self.log if h.host == host and urlsplit(h.target).path.startswith(path_prefix)]
+
+    def paths(self, host: str) -> list[str]:
+        with self._lock:
+            return [h.target for h in self.log if h.host == host]
+
+    # --- HTTP ---------------------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
+                ConnectionError):
+            writer.close()
+            return
+        lines = head.decode("latin-1").split("\r\n")
+        method, target, _ = (lines[0].split(" ") + ["", "", ""])[:3]
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                headers[k.strip().lower()] = v.strip()
+        host = headers.get("host", "").rsplit(":", 1)[0] if not headers.get("host", "").startswith("[") \
+            else headers["host"]
+        path = urlsplit(target).path
+        with self._lock:
+            self.hits[(host, path)] += 1
+            self.log.append(Hit(time.monotonic(), host, target, headers))
+        try:
+            await self._route(host, target, writer)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    async def _send(self, writer: asyncio.StreamWriter, host: str, status: int, body: bytes = b"",
+                    ctype: str = "text/html; charset=utf-8", extra: dict[str, str] | None = None,
+                    length: int | None = None) -> None:
+        hdrs = {"Content-Type": ctype, "Content-Length": str(len(body) if length is None else length),
+                "Connection": "close", **(extra or {})}
+        if ctype is None:
+            del hdrs["Content-Type"]
+        head = f"HTTP/1.1 {status} X\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items()) + "\r\n"
+        await self._write(writer, host, head.encode("latin-1") + body)
+
+    async def _write(self, writer: asyncio.StreamWriter, host: str, data: bytes, path: str = "") -> None:
+        writer.write(data)
+        await writer.drain()
+        with self._lock:
+            self.bytes_sent[host] += len(data)
+            self.bytes_sent[(host, path)] += len(data)
+
+    async def _route(self, host: str, target: str, w: asyncio.StreamWriter) -> None:  # noqa: C901
+        parts = urlsplit(target)
+        path, q = parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
+        send = self._send
+
+        if path == "/robots.txt":
+            await self._robots(host, w)
+        elif path == "/stall":
+            await asyncio.sleep(3600)
+        elif path == "/hang-after-headers":
+            await self._write(w, host, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n")
+            await asyncio.sleep(3600)
+        elif path == "/drip":
+            delay = 1 / float(q.get("bps", "1"))
+            await self._write(w, host, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n")
+            while True:
+                await asyncio.sleep(delay)
+                await self._write(w, host, b"<", path)
+        elif path == "/lie-length":
+            await send(w, host, 200, article_html("Bài cắt cụt").encode()[:100], length=100000)
+        elif path in ("/huge", "/huge-cl"):
+            total = int(float(q.get("mb", "50")) * 1024 * 1024)
+            chunk = b"a" * 65536
+            if path == "/huge":
+                await self._write(w, host, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                                           b"Transfer-Encoding: chunked\r\n\r\n")
+                for _ in range(total // len(chunk)):
+                    await self._write(w, host, b"10000\r\n" + chunk + b"\r\n")
+                await self._write(w, host, b"0\r\n\r\n")
+            else:
+                await self._write(w, host, f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                                           f"Content-Length: {total}\r\n\r\n".encode())
+                for _ in range(total // len(chunk)):
+                    await self._write(w, host, chunk)
+        elif path in ("/bomb.gz", "/bomb.br", "/bomb.zst"):
+            kind = {"gz": "gzip", "br": "br", "zst": "zstd"}[path.rsplit(".", 1)[1]]
+            body = self.bombs[kind]
+            if body is None:
+                await send(w, host, 404, b"codec not installed")
+            else:
+                await send(w, host, 200, body, extra={"Content-Encoding": kind})
+        elif path == "/raw-gzip-html":
+            await send(w, host, 200, gzip.compress(article_html("Bài nén").encode()))
+        elif path.startswith("/flaky/"):
+            key = (host, path)
+            with self._lock:
+                self.flaky[key] += 1
+                n = self.flaky[key]
+            if n <= int(q.get("fail", "2")):
+                extra = {"Retry-After": q["retry_after"]} if "retry_after" in q else {}
+                await send(w, host, int(q.get("code", "503")), b"busy", extra=extra)
+            else:
+                await send(w, host, 200, article_html(f"Bài chập chờn {path.rsplit('/', 1)[1]}").encode())
+        elif path == "/to":
+            await send(w, host, 302, b"", extra={"Location": q.get("loc", "/")})
+        elif path.startswith("/loop/"):
+            other = "/loop/b" if path == "/loop/a" else "/loop/a"
+            await send(w, host, 302, b"", extra={"Location": other})
+        elif path.startswith("/chain/"):
+            n = int(path.rsplit("/", 1)[1])
+            if n > 0:
+                await send(w, host, 302, b"", extra={"Location": f"/chain/{n - 1}"})
+            else:
+                await send(w, host, 200, article_html("Cuối chuỗi chuyển hướng").encode())
+        elif path == "/canary-hit":
+            await send(w, host, 200, CANARY.encode(), ctype="text/plain")
+        elif path.startswith("/feed/"):
+            await send(w, host, 200, self._feed(host, path), ctype="application/rss+xml")
+        elif path == "/sitemap/huge.xml":
+            body = self._huge_sitemap_gz(host)
+            await send(w, host, 200, body, ctype="application/xml", extra={"Content-Encoding": "gzip"})
+        elif path == "/sitemap/huge-raw.xml":
+            body = _huge_sitemap(host)
+            await send(w, host, 200, body, ctype="application/xml")
+        elif path.startswith("/cal/"):
+            y, m = (int(x) for x in path.split("/")[2:4])
+            prev_y, prev_m = (y, m - 1) if m > 1 else (y - 1, 12)
+            links = (f'<a href="/art/cal-{y}-{m:02d}.html">Bài tháng {m}/{y}</a>'
+                     f'<a href="/cal/{prev_y}/{prev_m:02d}">Trang sau</a>')
+            await send(w, host, 200, f"<html><body>{links}</body></html>".encode())
+        elif path.startswith("/a/"):
+            depth = path.count("/a")
+            links = f'<a href="/art/a-{depth}.html">Bài {depth}</a><a href="a/">Trang sau</a>'
+            await send(w, host, 200, f"<html><body>{links}</body></html>".encode())
+        elif path == "/list":
+            page = min(int(q.get("page", "1")), 3)   # 3 real pages; beyond: the last again
+            links = "".join(f'<a href="/art/list-{page}-{i}.html">Bài {page}.{i}</a>' for i in range(3))
+            nxt = f'<a href="/list?page={int(q.get("page", "1")) + 1}">Trang sau</a>'
+            await send(w, host, 200, f"<html><body>{links}{nxt}</body></html>".encode())
+        elif path.startswith("/art/"):
+            slug = path.rsplit("/", 1)[1]
+            await send(w, host, 200, article_html(f"Bài viết {slug}").encode())
+        elif path.startswith("/soft404/"):
+            body = ('<html lang="vi"><head><meta charset="utf-8"><title>Báo Thử</title></head><body>'
+                    '<nav><a href="/">Trang chủ</a> <a href="/tin">Tin tức</a></nav>'
+                    '<h1>Bài viết không tồn tại</h1><p>Bài viết không tồn tại hoặc đã bị xoá.</p>'
+                    '<footer>Báo Thử © 2025</footer></body></html>')
+            await send(w, host, 200, body.encode())
+        elif path.startswith("/challenge/"):
+            body = ('<html><head><title>Just a moment...</title></head><body><h1>Checking your browser '
+                    'before accessing the site.</h1><p>Please enable JavaScript and cookies.</p>'
+                    '<script>setTimeout(function(){location.reload()},5000)</script></body></html>')
+            await send(w, host, 200, body.encode())
+        elif path == "/enc/cp1258-undeclared":
+            await send(w, host, 200, article_html(VI_TITLE, charset=None).encode("cp1258", "replace"),
+                       ctype="text/html")
+        elif path == "/enc/utf8-declared-latin1":
+            await send(w, host, 200, article_html(VI_TITLE, charset=None).encode(),
+                       ctype="text/html; charset=ISO-8859-1")
+        elif path == "/enc/meta-vs-header":
+            await send(w, host, 200, article_html(VI_TITLE, charset="windows-1258").encode(),
+                       ctype="text/html; charset=utf-8")
+        else:
+            await send(w, host, 404, b"<h1>404</h1>")
+
+    async def _robots(self, host: str, w: asyncio.StreamWriter) -> None:
+        mode = self.robots.get(host, "allow")
+        if mode == "allow":
+            await self._send(w, host, 200, b"User-agent: *\nAllow: /\n", ctype="text/plain")
+        elif mode == "disallow-private":
+            await self._send(w, host, 200, b"User-agent: *\nDisallow: /private/\n", ctype="text/plain")
+        elif mode == "stall":
+            await asyncio.sleep(3600)
+        elif mode == "huge":
+            await self._send(w, host, 200, b"User-agent: *\nAllow: /\n" + b"#" * (6 * 1024 * 1024),
+                             ctype="text/plain")
+        elif mode == "garbage":
+            await self._send(w, host, 200, bytes(range(256)) * 64, ctype="text/plain")
+        else:
+            await self._send(w, host, int(mode), b"error", ctype="text/plain",
+                             extra={"Retry-After": "1"} if mode in ("429", "503") else None)
+
+    def _feed(self, host: str, path: str) -> bytes:
+        items = "".join(f"<item><title>Tin {i}</title><link>https://{host}/art/feed-{i}.html</link></item>"
+                        for i in range(3))
+        if path == "/feed/xxe-file.xml":
+            dtd = f'<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{self.canary_file}">]>'
+            extra = "<item><title>&xxe;</title><link>https://{}/art/feed-x.html</link></item>".format(host)
+        elif path == "/feed/xxe-http.xml":
+            dtd = f'<!DOCTYPE rss [<!ENTITY xxe SYSTEM "http://{self.host}:{self.port}/canary-hit">]>'
+            extra = "<item><title>&xxe;</title><link>https://{}/art/feed-x.html</link></item>".format(host)
+        elif path == "/feed/lol.xml":
+            ents = ['<!ENTITY lol0 "lol">'] + [
+                f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)]
+            dtd = f"<!DOCTYPE rss [{''.join(ents)}]>"
+            extra = "<item><title>&lol9;</title><link>https://{}/art/feed-x.html</link></item>".format(host)
+        else:
+            dtd, extra = "", ""
+        return (f'<?xml version="1.0" encoding="utf-8"?>{dtd}<rss version="2.0"><channel>'
+                f"<title>Báo Thử</title>{items}{extra}</channel></rss>").encode()
+
+    def _huge_sitemap_gz(self, host: str) -> bytes:
+        if host not in self._huge_sitemaps:
+            self._huge_sitemaps[host] = gzip.compress(_huge_sitemap(host), compresslevel=6)
+        return self._huge_sitemaps[host]
+
+
+class InternalServer:
+    """F-INTERNAL: a plain server standing in for an internal service. Any hit fails a test."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        import http.server
+
+        hits = self.hits = Counter()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                hits[self.path] += 1
+                body = b"internal secret"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer((host, port), Handler)
+        self.host, self.port = self.httpd.server_address[:2]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def total(self) -> int:
+        return sum(self.hits.values())
+
+    def start(self) -> InternalServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
