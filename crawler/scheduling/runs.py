@@ -13,7 +13,9 @@ and SIGKILL once more for anything left in the group. The outcome is one of
   outlet's fault; a ledger should not count it as a failure).
 
 The child gets the database URL through ``PROVNEWS_DATABASE_URL`` rather than
-``--db``, so a password in the URL never shows in ``ps``; ``--sources`` and
+``--db``, so a password in the URL never shows in ``ps``, and ``PROVNEWS_TRIGGER``
+(``schedule`` for a scheduled run, ``manual`` for ``schedule trigger``) for the
+crawl ledger; ``--sources`` and
 ``--mirror`` go on its command line. Its stdout and stderr go to a temporary file
 (no pipe to drain, no deadlock); the tail is kept in the outcome for the log.
 
@@ -42,6 +44,7 @@ from storage.engine import DATABASE_URL_ENV, database_url as resolve_database_ur
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIME_LIMIT_S = 3600
+TRIGGER_ENV = "PROVNEWS_TRIGGER"
 KILL_GRACE_S = 10.0
 TAIL_CHARS = 4000
 
@@ -196,10 +199,11 @@ def run_crawl(
     mirror: str | None = None,
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
     kill_grace_s: float = KILL_GRACE_S,
+    trigger: str = "manual",
     on_start: Callable[[int], None] | None = None,
 ) -> CrawlOutcome:
     """Crawl one outlet in a subprocess and return what happened (never raises for the crawl's faults)."""
-    env = {**os.environ, DATABASE_URL_ENV: database_url}
+    env = {**os.environ, DATABASE_URL_ENV: database_url, TRIGGER_ENV: trigger}
     return run_command(outlet, crawl_command(outlet, sources, mirror), time_limit_s=time_limit_s, env=env,
                        kill_grace_s=kill_grace_s, on_start=on_start)
 
@@ -223,6 +227,6 @@ def scheduled_crawl(outlet: str, sources: str | None = None, mirror: str | None 
     Returns the outcome as a dict: the scheduler's job-executed listener receives it.
     """
     result = run_crawl(outlet, database_url=resolve_database_url(None), sources=sources, mirror=mirror,
-                       time_limit_s=time_limit_s, on_start=_log_start(outlet))
+                       time_limit_s=time_limit_s, trigger="schedule", on_start=_log_start(outlet))
     log_outcome(result)
     return result.as_json()

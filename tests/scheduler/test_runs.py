@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.scheduling import runs
 from crawler.scheduling.runs import ChildProcesses, crawl_command, run_command
 
 # A stand-in crawl: starts a grandchild in its own process group, notes both pids, sleeps.
@@ -93,3 +94,20 @@ def test_the_crawl_command_and_its_environment():
                         "--mirror", "http://127.0.0.1:8000"]
     assert "--db" not in argv          # the URL (maybe with a password) goes by environment, not in ps
     assert os.path.basename(argv[0]).startswith("python")
+
+
+def test_the_child_gets_database_url_and_trigger_by_environment(monkeypatch):
+    seen = {}
+
+    def fake_run_command(outlet, argv, *, env, **_):  # type: ignore[no-untyped-def]
+        seen.update(argv=argv, env=env)
+        return runs.CrawlOutcome(outlet, "ok", 0, 0.0, 0.0)
+
+    monkeypatch.setattr(runs, "run_command", fake_run_command)
+    monkeypatch.setenv("PROVNEWS_DATABASE_URL", "postgresql+psycopg://u:secret@db/provnews")
+    assert runs.scheduled_crawl("baolangson", None, None, 60)["outcome"] == "ok"
+    assert seen["env"]["PROVNEWS_DATABASE_URL"] == "postgresql+psycopg://u:secret@db/provnews"
+    assert seen["env"]["PROVNEWS_TRIGGER"] == "schedule"
+    assert not any("secret" in a for a in seen["argv"])
+    runs.run_crawl("baolangson", database_url="sqlite:///x.db")
+    assert seen["env"]["PROVNEWS_TRIGGER"] == "manual"
