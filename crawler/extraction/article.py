@@ -43,6 +43,7 @@ MAX_INPUT = 10 * 1024 * 1024
 PARAGRAPH_SEP = "\n\n"
 MAX_CAPTION_CHARS = 400
 MAX_TAIL_CREDITS = 4
+MAX_GAP = 2  # paragraphs given back between two precise ones (see _fill_gaps)
 # Note on a record whose summary is the lead printed on the page (not only a meta
 # description): summary + text is then the whole article as a reader sees it.
 LEAD_IN_PAGE = "summary:in_page"
@@ -520,18 +521,30 @@ def _caption_after(img: etree._Element) -> tuple[etree._Element | None, str | No
     return None, None
 
 
+def _centred_layout(el: etree._Element) -> bool:
+    """True when most text blocks around ``el`` are centred too: then centring is
+    how the whole story is set (a blog post, a poem), not the mark of a caption."""
+    # The three text blocks on each side: bounded work per image, whatever the page.
+    blocks = [*islice((b for b in el.itersiblings("p", "div", preceding=True) if dom.text_of(b)), 3),
+              *islice((b for b in el.itersiblings("p", "div") if dom.text_of(b)), 3)]
+    return len(blocks) >= 3 and 2 * sum(1 for b in blocks if _centred(b)) > len(blocks)
+
+
 def _is_orphan_caption(el: etree._Element) -> bool:
-    style = el.get("style") or ""
-    if not (_CENTER.search(style) or (el.get("align") or "").lower() == "center"):
+    if not _centred(el) or _centred_layout(el):
         return False
     text = dom.text_of(el)
     italic = " ".join(dom.text_of(i) for i in el.iter("em", "i"))
     return bool(text) and len(text) <= MAX_CAPTION_CHARS and " ".join(italic.split()) == text
 
 
+def _centred(el: etree._Element) -> bool:
+    return bool(_CENTER.search(el.get("style") or "")) or (el.get("align") or "").lower() == "center" \
+        or el.tag == "center"
+
+
 def _caption_style(el: etree._Element) -> bool:
-    style = el.get("style") or ""
-    if _CENTER.search(style) or (el.get("align") or "").lower() == "center" or el.tag == "center":
+    if _centred(el) and not _centred_layout(el):
         return True
     if any("caption" in c or c in ("desc", "image-desc", "img-desc") for c in dom.classes(el)):
         return True
@@ -585,8 +598,9 @@ def _body(page: _Page) -> tuple[list[str], object | None]:
                           include_tables=thorough, include_comments=False, include_images=False,
                           favor_precision=thorough, deduplicate=False,
                           date_extraction_params=_TRAFILATURA_DATE)
-    lines = (doc.text or "").splitlines() if doc is not None else []
-    paragraphs = [" ".join(line.split()) for line in lines if line.strip()]
+    paragraphs = _lines(doc)
+    if thorough and len(paragraphs) >= 2:
+        paragraphs = _fill_gaps(paragraphs, page, tree_source=page.tree)
     container = _content_container(page)
     if container is not None and paragraphs and not _mostly_inside(paragraphs, container):
         # trafilatura took its text from outside the article's own container (a
@@ -601,6 +615,59 @@ def _body(page: _Page) -> tuple[list[str], object | None]:
             if paragraphs:
                 break
     return paragraphs, doc
+
+
+def _lines(doc: object | None) -> list[str]:
+    lines = (doc.text or "").splitlines() if doc is not None else []
+    return [" ".join(line.split()) for line in lines if line.strip()]
+
+
+def _fill_gaps(precise: list[str], page: _Page, tree_source: etree._Element) -> list[str]:
+    """Precision mode drops some short paragraphs *inside* the article (a one-line
+    sentence between two quotes, a closing line) along with the furniture around it.
+    A second, recall-minded pass (trafilatura's default, without fallbacks) gives
+    those back: only what it finds strictly between two paragraphs both passes kept,
+    so the edges, where furniture sits, stay as precise as they were."""
+    try:
+        recall_doc = bare_extraction(copy.deepcopy(tree_source), url=page.url, fast=True,
+                                     include_tables=True, include_comments=False,
+                                     include_images=False, deduplicate=False)
+    except Exception:  # noqa: BLE001 - the precise text stands on its own
+        return precise
+    loose = _lines(recall_doc)
+    where: dict[str, int] = {}
+    for i, line in enumerate(loose):
+        where.setdefault(_fold(line), i)
+    kept = {_fold(line) for line in precise}
+    result: list[str] = []
+    last = None  # index in ``loose`` of the previous precise paragraph
+    for line in precise:
+        here = where.get(_fold(line))
+        gap = loose[last + 1:here] if here is not None and last is not None and here > last else []
+        if len(gap) <= MAX_GAP:  # a long run is a region precision mode meant to cut
+            result.extend(p for p in gap if _fold(p) not in kept and _prose(p, kept))
+        if here is not None and (last is None or here > last):
+            last = here
+        result.append(line)
+    if len(result) > len(precise):
+        page.notes.append("body:gaps_filled")
+    return result
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
+
+
+def _prose(line: str, kept: set[str]) -> bool:
+    """A sentence worth giving back: five words or more, ending like a sentence, not
+    shouted (promo lines), not a table row, not a variant of a paragraph kept already."""
+    words = line.split()
+    letters = [c for c in line if c.isalpha()]
+    if len(words) < 5 or not _SENTENCE_END.search(line) or line.startswith("|") or is_boilerplate(line):
+        return False
+    if letters and sum(c.isupper() for c in letters) > 0.6 * len(letters):
+        return False
+    head = _fold(" ".join(words[:6]))
+    return not any(k.startswith(head) for k in kept)
 
 
 def _content_container(page: _Page) -> etree._Element | None:
