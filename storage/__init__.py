@@ -11,6 +11,7 @@ from storage.engine import DEFAULT_DATABASE_URL, Database, database_url, make_en
 from storage.errors import StorageError
 from storage.migrate import current_revision, downgrade, head_revision, upgrade
 from storage.queries import (
+    ArticleWrite,
     OutletSummary,
     UpsertResult,
     add_url,
@@ -23,11 +24,12 @@ from storage.queries import (
     outlet_summary,
     to_record,
     upsert_article,
+    upsert_articles,
 )
 from storage.search import SearchHit, fold, search
 
 __all__ = [
-    "DEFAULT_DATABASE_URL", "Database", "OutletSummary", "SearchHit", "StorageError", "UpsertResult",
+    "ArticleWrite", "upsert_articles", "DEFAULT_DATABASE_URL", "Database", "OutletSummary", "SearchHit", "StorageError", "UpsertResult",
     "add_url", "count_articles", "current_revision", "database_url", "downgrade", "find_by_content_hash", "fold",
     "get_article", "head_revision", "iter_articles", "latest_articles", "make_engine", "make_url_key", "open_database",
     "outlet_summary", "search", "to_record", "upgrade", "upsert_article",

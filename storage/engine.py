@@ -8,26 +8,40 @@ every SQLAlchemy transaction emits ``BEGIN IMMEDIATE`` itself (the SQLAlchemy
 pysqlite "serializable isolation / savepoints" recipe). Read-only work can ask
 for a plain deferred ``BEGIN`` with ``Database.read_session()``.
 
-Reads ``PROVNEWS_DATABASE_URL``.
+Faults of the environment (locked, full, read-only, corrupt, server gone) come
+out of every statement as a one-line ``StorageError`` (``handle_error`` hook).
+SQLite writers that meet a lock held past the busy timeout are retried a bounded
+number of times with jittered backoff by ``Database.run_in_transaction``.
+
+Reads ``PROVNEWS_DATABASE_URL``, ``PROVNEWS_SQLITE_BUSY_TIMEOUT_MS`` (default
+30000) and ``PROVNEWS_SQLITE_MAX_PAGES`` (a cap on the file size in pages; unset
+means no cap).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.errors import StorageError
+from storage.errors import StorageError, classify, first_line
 from storage.search import count_needles
 
 DEFAULT_DATABASE_URL = "sqlite:///provnews.db"
 DATABASE_URL_ENV = "PROVNEWS_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_ENV = "PROVNEWS_SQLITE_BUSY_TIMEOUT_MS"
+MAX_PAGES_ENV = "PROVNEWS_SQLITE_MAX_PAGES"
+WRITE_RETRIES = 3
 POSTGRES_CONNECT_TIMEOUT_S = 10
 _READONLY = "provnews_readonly"
 
@@ -45,19 +59,53 @@ def safe_url(url: str) -> str:
         return "<invalid URL>"
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _env_int(name: str, default: int | None) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise StorageError(f"{name}={raw!r} is not a whole number") from None
+    if value < 0:
+        raise StorageError(f"{name}={raw!r} must not be negative")
+    return value
+
+
+def busy_timeout_ms() -> int:
+    return _env_int(BUSY_TIMEOUT_ENV, SQLITE_BUSY_TIMEOUT_MS) or 0
+
+
+def _sqlite_connect_listener(busy_ms: int, max_pages: int | None) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        _on_sqlite_connect(dbapi_connection, record, busy_ms)
+        if max_pages is not None:
+            dbapi_connection.execute(f"PRAGMA max_page_count = {max_pages}")
+    return on_connect
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     # Autocommit at the driver level: SQLAlchemy's begin event owns BEGIN.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        # Asking is lock-free; switching needs the lock, so only switch a new file
+        # (a writer holding the lock must not stop readers from connecting).
+        mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+        if str(mode).lower() != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
     # search.py ranks exact-diacritic matches; SQLite's lower() is ASCII-only.
     dbapi_connection.create_function("pn_exact", 2, count_needles, deterministic=True)
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine whose transactions start with a deferred ``BEGIN`` on SQLite (no write lock)."""
+    return engine.execution_options(**{_READONLY: True})
 
 
 def _on_sqlite_begin(connection: Any) -> None:
@@ -71,13 +119,37 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             engine = create_engine(parsed)
-            event.listen(engine, "connect", _on_sqlite_connect)
+            listener = _sqlite_connect_listener(busy_timeout_ms(), _env_int(MAX_PAGES_ENV, None))
+            event.listen(engine, "connect", listener)
             event.listen(engine, "begin", _on_sqlite_begin)
-            return engine
-        connect_args = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S} if parsed.get_backend_name() == "postgresql" else {}
-        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+        else:
+            connect_args = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S} if parsed.get_backend_name() == "postgresql" else {}
+            engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise StorageError(f"invalid database URL {safe_url(url)}: {exc}") from exc
+    event.listen(engine, "handle_error", _environment_fault)
+    return engine
+
+
+def _environment_fault(context: ExceptionContext) -> None:
+    """Re-raise a known environmental driver error as a one-line StorageError.
+
+    Constraint violations and SQL errors (bugs) pass through unchanged.
+    """
+    error = context.sqlalchemy_exception
+    if not isinstance(error, DBAPIError) or isinstance(error, (IntegrityError, ProgrammingError)):
+        return
+    original = context.original_exception
+    known = classify(str(original))
+    if known is None:
+        return
+    reason, hint = known
+    url = safe_url(context.engine.url.render_as_string(hide_password=False)) if context.engine else "database"
+    prefix = "cannot open database" if reason in ("unavailable", "corrupt") else "database"
+    raise StorageError(f"{prefix} {url}: {first_line(original)} ({hint})", reason) from original
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -86,6 +158,10 @@ class Database:
 
     engine: Engine
     sessions: sessionmaker[Session]
+    # Bounded retry of writer transactions that find the database locked.
+    write_retries: int = WRITE_RETRIES
+    backoff_s: float = 0.2
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
 
     def session(self) -> Session:
         """A writer session (``BEGIN IMMEDIATE`` on SQLite). Use as ``with db.session() as s, s.begin():``."""
@@ -93,7 +169,37 @@ class Database:
 
     def read_session(self) -> Session:
         """A session whose transactions do not take SQLite's write lock."""
-        return self.sessions(bind=self.engine.execution_options(**{_READONLY: True}))
+        return self.sessions(bind=read_only(self.engine))
+
+    def retry_locked(self, action: Callable[[], T], *, retries: int | None = None) -> T:
+        """Call ``action`` again, after a jittered doubling pause, while it fails with "database is locked"."""
+        attempts = 1 + (self.write_retries if retries is None else retries)
+        for attempt in range(1, attempts + 1):
+            try:
+                return action()
+            except StorageError as exc:
+                if exc.reason != "locked":
+                    raise
+                if attempt == attempts:
+                    raise StorageError(f"{exc}; gave up after {attempt} attempts", "locked") from exc
+                pause = self.backoff_s * 2 ** (attempt - 1)
+                self.sleep(pause * random.uniform(0.5, 1.5))
+        raise AssertionError("unreachable")
+
+    def run_in_transaction(self, work: Callable[[Session], T], *, retries: int | None = None) -> T:
+        """Run ``work(session)`` in one writer transaction; retry it while the database is locked.
+
+        SQLite already waits ``busy_timeout`` inside ``BEGIN IMMEDIATE``; when
+        that runs out, the whole unit of work is rolled back and tried again
+        after a jittered, doubling pause, at most ``retries`` more times. Then
+        the one-line "database is locked" StorageError is raised. ``work`` must
+        be safe to run again (it is: nothing of a failed attempt was committed).
+        """
+        def attempt() -> T:
+            with self.session() as session, session.begin():
+                return work(session)
+
+        return self.retry_locked(attempt, retries=retries)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -105,25 +211,21 @@ def open_database(url: str | None = None, *, upgrade_schema: bool = True) -> Dat
     Every expected failure (not a SQLite file, server down, unknown schema
     revision) becomes a one-line StorageError.
     """
-    from storage.migrate import upgrade  # migrate imports engine helpers
+    from storage.migrate import current_revision, head_revision, upgrade  # migrate imports engine helpers
 
     url = database_url(url)
     engine = make_engine(url)
+    database = Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
     try:
-        if upgrade_schema:
-            upgrade(engine)
-        else:
-            with engine.connect():
-                pass
+        # Read the revision without SQLite's write lock: a database already at
+        # head (the usual case) opens even while a crawl holds the writer lock.
+        revision = current_revision(engine)
+        if upgrade_schema and revision != head_revision():
+            database.retry_locked(lambda: upgrade(engine))
     except StorageError:
         engine.dispose()
         raise
     except DBAPIError as exc:
         engine.dispose()
-        raise StorageError(f"cannot open database {safe_url(url)}: {_first_line(exc.orig or exc)}") from exc
-    return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+        raise StorageError(f"cannot open database {safe_url(url)}: {first_line(exc.orig or exc)}") from exc
+    return database

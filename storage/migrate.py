@@ -32,7 +32,10 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    """The database's revision (None when empty); reads without taking SQLite's write lock."""
+    from storage.engine import read_only
+
+    with read_only(engine).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 

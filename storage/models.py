@@ -15,7 +15,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, Text
+from sqlalchemy import (
+    JSON, BigInteger, DateTime, ForeignKey, LargeBinary, MetaData, SmallInteger, String, Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -96,6 +99,13 @@ class Article(Base):
     updated_at: Mapped[datetime | None]
     updated_offset_minutes: Mapped[int | None]
     section: Mapped[str | None] = mapped_column(Text)
+    # The outlet's province (registry spelling) and fold()ed filter keys
+    # (migration 0002): ``--province/--section/--author`` ignore diacritics and case.
+    province: Mapped[str | None] = mapped_column(Text)
+    province_key: Mapped[str | None] = mapped_column(String(100), index=True)
+    section_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    # "|a|b|": each author folded, between bars, for whole-name or part-name match.
+    authors_key: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(default=list)
     image_url: Mapped[str | None] = mapped_column(Text)
     # [{"url": ..., "caption": ...}], the JSON form of record.Image.
@@ -124,3 +134,109 @@ class ArticleUrl(Base):
     url_key: Mapped[str] = mapped_column(String(40), unique=True)
 
     article: Mapped[Article] = relationship(back_populates="urls")
+
+
+class ArticleVersion(Base):
+    """One stored text of an article: version 1 at first sight, one more per revision."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[datetime | None]
+    # Word-level unified diff against the previous version ("" for version 1).
+    diff: Mapped[str] = mapped_column(Text, default="")
+
+
+class Signature(Base):
+    """MinHash of an article's text and the story it belongs to (crawler.similarity).
+
+    No foreign key to ``articles``: the similarity index is usable (and benchmarked)
+    on its own, and the product never deletes articles; a deleting caller must
+    call ``similarity.forget`` first.
+    """
+
+    __tablename__ = "signatures"
+
+    article_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # The id of the article that founded the story.
+    story_id: Mapped[int] = mapped_column(index=True)
+    shingles: Mapped[int]
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SignatureBand(Base):
+    """LSH band hashes: one probe of (band, hash) finds the candidate copies."""
+
+    __tablename__ = "signature_bands"
+
+    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(primary_key=True, index=True)
+
+
+class CrawlRun(Base):
+    """The ledger: one row per crawl of one outlet (or one ``scrape``)."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet: Mapped[str] = mapped_column(String(100), index=True)
+    trigger: Mapped[str] = mapped_column(String(20))  # manual | schedule | demo | scrape
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), index=True)  # running | ok | failed | timed_out | killed
+    pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(String(255))
+    requests: Mapped[int] = mapped_column(default=0)
+    discovered: Mapped[int] = mapped_column(default=0)
+    fetched: Mapped[int] = mapped_column(default=0)
+    new: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    duplicates: Mapped[int] = mapped_column(default=0)
+    dropped: Mapped[int] = mapped_column(default=0)
+    blocked: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[dict[str, Any]] = mapped_column(default=dict)   # {reason: count}
+    routes: Mapped[dict[str, Any]] = mapped_column(default=dict)   # {route: {"urls": n, "new": n}}
+    # The cadence the scheduler chose after this run (adaptive), in minutes.
+    interval_minutes: Mapped[int | None]
+
+
+class FetchLog(Base):
+    """Every fetch of a run: what came back, or why nothing did."""
+
+    __tablename__ = "fetch_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int | None]
+    reason: Mapped[str | None] = mapped_column(String(100))  # a reason code; None when fine
+    bytes: Mapped[int | None]
+    elapsed_ms: Mapped[int | None]
+    fetched_at: Mapped[datetime]
+
+
+class FrontierUrl(Base):
+    """An article URL to fetch, leased to one run at a time (storage.crawlstate)."""
+
+    __tablename__ = "frontier"
+
+    url_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    outlet: Mapped[str | None] = mapped_column(String(100), index=True)
+    state: Mapped[str] = mapped_column(String(10), index=True)  # pending | leased | done | failed | gone
+    lease_run: Mapped[int | None]
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_fetch_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(String(100))
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime]

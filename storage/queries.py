@@ -7,23 +7,23 @@ per batch, the CLI once per command.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crawler.record import ArticleRecord, Image, content_hash
 from storage.models import Article, ArticleUrl, local_datetime
-from storage.search import VIETNAM, SearchHit, date_filters, search, search_text
+from storage.search import VIETNAM, SearchHit, authors_key, day_end, day_start, date_filters, filter_key, filters, matching_ids, search, search_text
 
 __all__ = [
-    "OutletSummary", "SearchHit", "UpsertResult", "add_url", "count_articles", "find_by_content_hash",
+    "ArticleWrite", "OutletStats", "OutletSummary", "SearchHit", "UpsertResult", "add_url", "count_articles", "find_by_content_hash",
     "get_article", "iter_articles", "latest_articles", "local_datetime", "make_url_key", "outlet_summary",
-    "search", "to_record", "upsert_article",
+    "outlet_stats", "search", "to_record", "upsert_article", "upsert_articles",
 ]
 
 UpsertStatus = Literal["inserted", "updated", "unchanged"]
@@ -56,7 +56,21 @@ def _offset_minutes(value: datetime | None, name: str) -> int | None:
     return int(offset.total_seconds() // 60)
 
 
-def _row(record: ArticleRecord, url_key: str, now: datetime) -> dict[str, object]:
+class ArticleWrite(NamedTuple):
+    """One article for ``upsert_articles``: the record, its natural key, and where it was seen."""
+
+    record: ArticleRecord
+    url_key: str
+    seen_urls: Sequence[str] = ()
+    province: str | None = None
+
+
+# Rows per multi-row statement: 30 columns x 500 rows stays under SQLite's
+# 32766 bound parameters and keeps PostgreSQL statements a sensible size.
+INSERT_CHUNK = 500
+
+
+def _row(record: ArticleRecord, url_key: str, now: datetime, province: str | None = None) -> dict[str, object]:
     """Column values for one record; first_seen_at is added on insert only."""
     return {
         "url_key": url_key,
@@ -74,6 +88,10 @@ def _row(record: ArticleRecord, url_key: str, now: datetime) -> dict[str, object
         "updated_at": record.updated_at,
         "updated_offset_minutes": _offset_minutes(record.updated_at, "updated_at"),
         "section": record.section,
+        "section_key": filter_key(record.section, 200) if record.section else None,
+        "province": province,
+        "province_key": filter_key(province, 100) if province else None,
+        "authors_key": authors_key(list(record.authors)),
         "tags": list(record.tags),
         "image_url": record.image_url,
         "images": [asdict(image) for image in record.images],
@@ -93,45 +111,115 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
 
 
 def upsert_article(
-    session: Session, record: ArticleRecord, url_key: str, seen_urls: list[str] | None = None
+    session: Session,
+    record: ArticleRecord,
+    url_key: str,
+    seen_urls: list[str] | None = None,
+    *,
+    province: str | None = None,
 ) -> UpsertResult:
     """Insert or refresh the article keyed by ``url_key`` and remember every URL it was seen at.
 
     Same content_hash as stored: only last_seen_at moves ("unchanged"). Under
     concurrent PostgreSQL writers two first-time upserts of one key both report
-    "inserted"; the row itself is still written once.
+    "inserted"; the row itself is still written once. ``province`` (the outlet's)
+    is kept when a later upsert passes None.
     """
+    return upsert_articles(session, [ArticleWrite(record, url_key, seen_urls or (), province)])[0]
+
+
+def upsert_articles(session: Session, items: Sequence[ArticleWrite]) -> list[UpsertResult]:
+    """``upsert_article`` for a batch, in a handful of multi-row statements.
+
+    Results come back in input order. A key given twice in one batch is written
+    once, with its last record (one statement may not touch a row twice on
+    PostgreSQL), and both positions get that article's result.
+    """
+    if not items:
+        return []
     now = datetime.now(UTC)
-    if record.fetched_at is not None:
-        _offset_minutes(record.fetched_at, "fetched_at")
-    row = _row(record, url_key, now)
-    stored = session.execute(
-        select(Article.id, Article.content_hash).where(Article.url_key == url_key)
-    ).one_or_none()
-    if stored is not None and stored.content_hash == row["content_hash"]:
-        session.execute(update(Article).where(Article.id == stored.id).values(last_seen_at=now))
-        article_id, status = stored.id, "unchanged"
-    else:
-        stmt = _insert(session)(Article).values(**row, first_seen_at=now)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[Article.url_key],
-            set_={name: stmt.excluded[name] for name in row if name != "url_key"},
-        )
-        article_id = session.execute(stmt.returning(Article.id)).scalar_one()
-        status = "inserted" if stored is None else "updated"
-    _add_urls(session, article_id, [record.url, record.canonical_url, *(seen_urls or [])])
-    return UpsertResult(status, article_id)  # type: ignore[arg-type]
+    latest: dict[str, ArticleWrite] = {}
+    for item in items:
+        if item.record.fetched_at is not None:
+            _offset_minutes(item.record.fetched_at, "fetched_at")
+        latest[item.url_key] = item
+    rows = {key: _row(item.record, key, now, item.province) for key, item in latest.items()}
+    stored: dict[str, tuple[int, str | None]] = {}
+    keys = list(rows)
+    for chunk in _chunks(keys, INSERT_CHUNK):
+        stmt = select(Article.url_key, Article.id, Article.content_hash).where(Article.url_key.in_(chunk))
+        stored.update({key: (id_, hash_) for key, id_, hash_ in session.execute(stmt)})
+
+    results: dict[str, UpsertResult] = {}
+    unchanged = [key for key in keys if key in stored and stored[key][1] == rows[key]["content_hash"]]
+    for key in unchanged:
+        results[key] = UpsertResult("unchanged", stored[key][0])
+    for chunk in _chunks([results[k].id for k in unchanged], INSERT_CHUNK):
+        session.execute(update(Article).where(Article.id.in_(chunk)).values(last_seen_at=now))
+    # Refreshed province when one is given; an upsert without one keeps the old value.
+    for key in unchanged:
+        if rows[key]["province"] is not None:
+            session.execute(update(Article).where(Article.id == results[key].id).values(
+                province=rows[key]["province"], province_key=rows[key]["province_key"]))
+
+    to_write = [key for key in keys if key not in results]
+    if to_write:
+        # One cached statement, executemany: SQLAlchemy's "insertmanyvalues" turns
+        # it into multi-row INSERT ... RETURNING batches without recompiling.
+        stmt = _upsert_statement(session)
+        params = [{**rows[key], "first_seen_at": now} for key in to_write]
+        for key, article_id in session.execute(stmt, params):
+            results[key] = UpsertResult("updated" if key in stored else "inserted", article_id)
+
+    url_rows: list[tuple[int, list[str | None]]] = [
+        (results[key].id, [item.record.url, item.record.canonical_url, *item.seen_urls])
+        for key, item in latest.items()
+    ]
+    _add_urls_many(session, url_rows)
+    return [results[item.url_key] for item in items]
+
+
+_UPSERT_CACHE: dict[str, object] = {}
+
+
+def _upsert_statement(session: Session):  # type: ignore[no-untyped-def]
+    dialect = session.get_bind().dialect.name
+    if dialect not in _UPSERT_CACHE:
+        table = Article.__table__
+        stmt = _insert(session)(table)
+        updated = [c.name for c in table.c if c.name not in {"id", "url_key", "first_seen_at"}]
+        set_ = {name: stmt.excluded[name] for name in updated}
+        for name in ("province", "province_key"):
+            set_[name] = func.coalesce(stmt.excluded[name], table.c[name])
+        _UPSERT_CACHE[dialect] = stmt.on_conflict_do_update(index_elements=[table.c.url_key], set_=set_).returning(
+            table.c.url_key, table.c.id)
+    return _UPSERT_CACHE[dialect]
+
+
+def _chunks(values: list, size: int):  # type: ignore[no-untyped-def]
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _add_urls(session: Session, article_id: int, urls: list[str | None]) -> None:
-    # Deduplicated by key first: one statement may not hit the same row twice (PostgreSQL).
-    by_key = {make_url_key(url): url for url in urls if url}
+    _add_urls_many(session, [(article_id, urls)])
+
+
+def _add_urls_many(session: Session, entries: list[tuple[int, list[str | None]]]) -> None:
+    # Deduplicated by key first: one statement may not hit the same row twice
+    # (PostgreSQL). Across articles the first listed owner wins, as it would
+    # one statement at a time.
+    by_key: dict[str, dict[str, object]] = {}
+    for article_id, urls in entries:
+        for url in urls:
+            if url:
+                by_key.setdefault(make_url_key(url), {"article_id": article_id, "url": url, "url_key": make_url_key(url)})
     if not by_key:
         return
-    values = [{"article_id": article_id, "url": url, "url_key": key} for key, url in by_key.items()]
+    table = ArticleUrl.__table__
     # A URL already claimed by another article keeps its first owner.
-    stmt = _insert(session)(ArticleUrl).values(values).on_conflict_do_nothing(index_elements=[ArticleUrl.url_key])
-    session.execute(stmt)
+    stmt = _insert(session)(table).on_conflict_do_nothing(index_elements=[table.c.url_key])
+    session.execute(stmt, list(by_key.values()))
 
 
 def add_url(session: Session, article_id: int, url: str) -> None:
@@ -221,11 +309,14 @@ def latest_articles(
     outlet: str | None = None,
     since: date | datetime | None = None,
     until: date | datetime | None = None,
+    province: str | None = None,
+    section: str | None = None,
+    author: str | None = None,
     limit: int = 20,
 ) -> list[int]:
     """Ids of the newest articles (undated last), for listings without a query."""
     stmt = select(Article.id).order_by(Article.published_at.desc().nulls_last(), Article.id.desc()).limit(limit)
-    conditions = date_filters(outlet, since, until)
+    conditions = filters(outlet=outlet, since=since, until=until, province=province, section=section, author=author)
     if conditions:
         stmt = stmt.where(*conditions)
     return list(session.scalars(stmt))
@@ -235,18 +326,109 @@ def _vn(value: datetime | None) -> datetime | None:
     return value.astimezone(VIETNAM) if value else None
 
 
+# Columns export reads: everything but the folded copies used for search and filters.
+_EXPORT_COLUMNS = [c for c in Article.__table__.c if c.name not in {"search_text", "section_key", "authors_key",
+                                                                  "province_key"}]
+
+
 def iter_articles(
     session: Session,
     *,
+    query: str | None = None,
     outlet: str | None = None,
     since: date | datetime | None = None,
     until: date | datetime | None = None,
-    batch_size: int = 500,
+    province: str | None = None,
+    section: str | None = None,
+    author: str | None = None,
+    batch_size: int = 1000,
 ) -> Iterator[ArticleRecord]:
-    """Stream records in id order without loading the table (server-side cursor on PostgreSQL)."""
-    stmt = select(Article).order_by(Article.id).execution_options(yield_per=batch_size)
-    conditions = date_filters(outlet, since, until)
+    """Stream matching records in id order in constant memory.
+
+    Rows arrive ``batch_size`` at a time (a server-side cursor on PostgreSQL,
+    SQLite's own stepping cursor) as plain rows, not ORM objects, so nothing
+    accumulates in the session. ``query`` keeps only full-text matches (no
+    ranking: export order is id order); a query with no searchable word
+    matches nothing.
+    """
+    stmt = select(*_EXPORT_COLUMNS).order_by(Article.id).execution_options(yield_per=batch_size)
+    conditions = filters(outlet=outlet, since=since, until=until, province=province, section=section, author=author)
+    if query is not None:
+        ids = matching_ids(session, query)
+        if ids is None:
+            return
+        conditions.append(Article.id.in_(ids))
     if conditions:
         stmt = stmt.where(*conditions)
-    for article in session.scalars(stmt):
-        yield to_record(article)
+    for row in session.execute(stmt):
+        yield _row_record(row)
+
+
+def _row_record(row) -> ArticleRecord:  # type: ignore[no-untyped-def]
+    return ArticleRecord(
+        id=row.id,
+        outlet=row.outlet,
+        url=row.url,
+        canonical_url=row.canonical_url,
+        title=row.title,
+        summary=row.summary,
+        text=row.text,
+        authors=list(row.authors or []),
+        attribution=row.attribution,
+        published_at=local_datetime(row.published_at, row.published_offset_minutes),
+        published_at_source=row.published_at_source,
+        updated_at=local_datetime(row.updated_at, row.updated_offset_minutes),
+        section=row.section,
+        tags=list(row.tags or []),
+        image_url=row.image_url,
+        images=[Image(**image) for image in row.images or []],
+        language=row.language,
+        word_count=row.word_count,
+        content_hash=row.content_hash,
+        fetched_at=row.fetched_at,
+        encoding=row.encoding,
+    )
+
+
+class OutletStats(NamedTuple):
+    outlet: str | None
+    articles: int
+    first_published: datetime | None  # in +07:00
+    last_published: datetime | None
+    last_fetched: datetime | None  # max(fetched_at): the last crawl that stored something, in +07:00
+    daily: list[int]  # articles published per +07:00 day, oldest first, ending today
+
+
+def _vn_day(session: Session):  # type: ignore[no-untyped-def]
+    """SQL for the +07:00 calendar day of published_at, as 'YYYY-MM-DD' text."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.date(Article.published_at, "+7 hours")
+    local = func.timezone("UTC", Article.published_at) + text("interval '7 hours'")
+    return func.to_char(local, "YYYY-MM-DD")
+
+
+def outlet_stats(session: Session, *, days: int = 30, today: date | None = None) -> list[OutletStats]:
+    """Per outlet: counts, first/last publication, last fetch and a per-day histogram of ``days`` days."""
+    today = today or datetime.now(VIETNAM).date()
+    first_day = today - timedelta(days=days - 1)
+    totals = session.execute(
+        select(Article.outlet, func.count(Article.id), func.min(Article.published_at),
+               func.max(Article.published_at), func.max(Article.fetched_at))
+        .group_by(Article.outlet).order_by(Article.outlet)
+    ).all()
+    day = _vn_day(session).label("day")
+    per_day = session.execute(
+        select(Article.outlet, day, func.count(Article.id))
+        .where(Article.published_at >= day_start(first_day), Article.published_at < day_end(today))
+        .group_by(Article.outlet, day)
+    ).all()
+    histogram: dict[str | None, list[int]] = {outlet: [0] * days for outlet, *_ in totals}
+    for outlet, day_text, count in per_day:
+        index = (date.fromisoformat(str(day_text)[:10]) - first_day).days
+        if outlet in histogram and 0 <= index < days:
+            histogram[outlet][index] += count
+    return [
+        OutletStats(outlet, count, _vn(first), _vn(last), _vn(fetched), histogram[outlet])
+        for outlet, count, first, last, fetched in totals
+    ]
+

@@ -19,9 +19,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from functools import lru_cache
 
-from sqlalchemy import Select, bindparam, case, column, func, literal_column, select, table
+from sqlalchemy import Select, bindparam, case, column, false, func, literal_column, select, table
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -43,13 +42,35 @@ _FTS = table("articles_fts", column("rowid"))
 _SIMPLE = literal_column("'simple'::regconfig")
 
 
-def fold(text: str) -> str:
-    """Lower-case, accent-free, whitespace-collapsed form used for indexing and queries."""
+def _fold_slow(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text))
     # đ/Đ are letters of their own, not d + a combining mark, so NFD keeps them.
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     stripped = stripped.replace("đ", "d").replace("Đ", "d")
-    return " ".join(stripped.casefold().split())
+    return stripped.casefold()
+
+
+class _FoldTable(dict[int, str]):
+    """str.translate table filled on first sight of each character: its folded form.
+
+    Folding is per character after NFC (NFD, dropping combining marks and
+    casefolding all work character by character), so translating the NFC text
+    through this table equals the slow definition, at C speed.
+    """
+
+    def __missing__(self, ordinal: int) -> str:
+        char = chr(ordinal)
+        folded = " " if char.isspace() else _fold_slow(char)
+        self[ordinal] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, whitespace-collapsed form used for indexing and queries."""
+    return " ".join(unicodedata.normalize("NFC", text).translate(_FOLD).split())
 
 
 def search_text(*parts: str | None) -> str:
@@ -155,6 +176,34 @@ def day_end(day: date | datetime) -> datetime:
 def date_filters(
     outlet: str | None, since: date | datetime | None, until: date | datetime | None
 ) -> list[ColumnElement[bool]]:
+    return filters(outlet=outlet, since=since, until=until)
+
+
+def filter_key(value: str, length: int) -> str:
+    """The stored form of a province or section: folded, cut to the column width."""
+    return fold(value)[:length]
+
+
+def authors_key(authors: list[str]) -> str | None:
+    names = [fold(a) for a in authors if a and a.strip()]
+    return "|" + "|".join(names) + "|" if names else None
+
+
+def filters(
+    *,
+    outlet: str | None = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
+    province: str | None = None,
+    section: str | None = None,
+    author: str | None = None,
+) -> list[ColumnElement[bool]]:
+    """WHERE conditions shared by search, listings and export.
+
+    Province and section match whole values, author any part of one author's
+    name; all three ignore diacritics and case. A value that folds to nothing
+    (only punctuation) matches nothing rather than everything.
+    """
     conditions: list[ColumnElement[bool]] = []
     if outlet:
         conditions.append(Article.outlet == outlet)
@@ -164,6 +213,13 @@ def date_filters(
         # A datetime ``until`` is an inclusive instant; a date covers its whole day.
         op = Article.published_at <= day_end(until) if isinstance(until, datetime) else Article.published_at < day_end(until)
         conditions.append(op)
+    if province is not None:
+        conditions.append(Article.province_key == filter_key(province, 100))
+    if section is not None:
+        conditions.append(Article.section_key == filter_key(section, 200))
+    if author is not None:
+        folded = fold(author).replace("|", " ").strip()
+        conditions.append(Article.authors_key.contains(f"{folded}", autoescape=True) if folded else false())
     return conditions
 
 
@@ -189,18 +245,29 @@ def _exact_score(dialect: str, needles: list[str]) -> ColumnElement[int]:
     return score
 
 
-def _sqlite_select(query: ParsedQuery) -> tuple[Select, ColumnElement[float]]:
+# Ranking every match of a common word is what made search slow at 1M rows
+# (bm25 for ~all rows, then the Python exact-diacritics check; bench/storage.py).
+# So relevance is computed over at most WINDOW matches, the most recently stored
+# ones (FTS5 walks its doclists in rowid order and stops there): a query with
+# fewer matches is ranked in full, a very broad one among its newest WINDOW
+# matches. The exact-diacritics boost and the recency tie-break then reorder the
+# best CANDIDATES of those.
+WINDOW = 5000
+CANDIDATES = 200
+
+
+def _sqlite_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]], k: int) -> Select:
     # bm25() is lower-is-better; negate it so both backends sort "score desc".
     score = (-func.bm25(literal_column("articles_fts"))).label("score")
-    stmt = (
-        select(Article, score)
-        .join(_FTS, _FTS.c.rowid == Article.id)
-        .where(literal_column("articles_fts").op("MATCH")(fts5_match(query)))
-    )
-    return stmt, score
+    window = select(_FTS.c.rowid.label("id"), score).where(
+        literal_column("articles_fts").op("MATCH")(fts5_match(query)))
+    if conditions:
+        window = window.join(Article, Article.id == _FTS.c.rowid).where(*conditions)
+    window = window.order_by(_FTS.c.rowid.desc()).limit(WINDOW).subquery()
+    return select(window.c.id, window.c.score).order_by(window.c.score.desc()).limit(k)
 
 
-def _postgres_select(query: ParsedQuery) -> tuple[Select, ColumnElement[float]]:
+def _postgres_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]], k: int) -> Select:
     # The literal regconfig (not a bind parameter) makes the expression identical
     # to the GIN index's, so the planner can use the index.
     tsquery = func.plainto_tsquery(_SIMPLE, query.loose_text) if query.loose_text else None
@@ -209,7 +276,23 @@ def _postgres_select(query: ParsedQuery) -> tuple[Select, ColumnElement[float]]:
         tsquery = part if tsquery is None else tsquery.op("&&")(part)
     vector = func.to_tsvector(_SIMPLE, Article.search_text)
     score = func.ts_rank(vector, tsquery).label("score")
-    return select(Article, score).where(vector.op("@@")(tsquery)), score
+    window = select(Article.id.label("id"), score).where(vector.op("@@")(tsquery), *conditions).order_by(
+        Article.id.desc()).limit(WINDOW).subquery()
+    return select(window.c.id, window.c.score).order_by(window.c.score.desc()).limit(k)
+
+
+def matching_ids(session: Session, query: str) -> Select | None:
+    """A SELECT of the ids of every article matching ``query`` (no ranking), or None for an empty query."""
+    parsed = parse_query(query)
+    if parsed.empty:
+        return None
+    if session.get_bind().dialect.name == "sqlite":
+        return select(_FTS.c.rowid.label("id")).where(literal_column("articles_fts").op("MATCH")(fts5_match(parsed)))
+    tsquery = func.plainto_tsquery(_SIMPLE, parsed.loose_text) if parsed.loose_text else None
+    for phrase in parsed.phrases:
+        part = func.phraseto_tsquery(_SIMPLE, " ".join(phrase))
+        tsquery = part if tsquery is None else tsquery.op("&&")(part)
+    return select(Article.id.label("id")).where(func.to_tsvector(_SIMPLE, Article.search_text).op("@@")(tsquery))
 
 
 def search(
@@ -219,22 +302,32 @@ def search(
     outlet: str | None = None,
     since: date | datetime | None = None,
     until: date | datetime | None = None,
+    province: str | None = None,
+    section: str | None = None,
+    author: str | None = None,
     limit: int = 20,
 ) -> list[SearchHit]:
-    """Ranked hits: exact-diacritics matches first, then relevance, then newest."""
+    """Ranked hits: exact-diacritics matches first, then relevance, then newest.
+
+    Relevance is ranked over the newest ``WINDOW`` matches (all of them for
+    any but very broad queries); the boost and the recency tie-break reorder
+    the ``max(CANDIDATES, 10 x limit)`` most relevant of those.
+    """
     parsed = parse_query(query)
     if parsed.empty or limit <= 0:
         return []
     dialect = session.get_bind().dialect.name
-    stmt, score = _sqlite_select(parsed) if dialect == "sqlite" else _postgres_select(parsed)
+    conditions = filters(outlet=outlet, since=since, until=until, province=province, section=section, author=author)
+    k = max(CANDIDATES, limit * 10)
+    ranked = (_sqlite_candidates if dialect == "sqlite" else _postgres_candidates)(parsed, conditions, k).subquery()
     exact = _exact_score(dialect, parsed.needles).label("exact")
-    conditions = date_filters(outlet, since, until)
-    if conditions:
-        stmt = stmt.where(*conditions)
-    stmt = stmt.add_columns(exact).order_by(
-        exact.desc(), score.desc(), Article.published_at.desc().nulls_last(), Article.id
+    stmt = (
+        select(Article, ranked.c.score, exact)
+        .join(ranked, ranked.c.id == Article.id)
+        .order_by(exact.desc(), ranked.c.score.desc(), Article.published_at.desc().nulls_last(), Article.id)
+        .limit(limit)
     )
-    rows = session.execute(stmt.limit(limit)).all()
+    rows = session.execute(stmt).all()
     return [_hit(article, float(sc), int(ex), parsed.terms) for article, sc, ex in rows]
 
 
@@ -247,17 +340,19 @@ def _hit(article: Article, score: float, exact: int, terms: list[str]) -> Search
     )
 
 
-@lru_cache(maxsize=4096)
-def _fold_char(char: str) -> str:
-    return " " if char.isspace() else fold(char)
+def _folded_with_map(text: str) -> tuple[str, list[int] | None]:
+    """Fold char by char (no whitespace collapse), keeping each folded char's source index.
 
-
-def _folded_with_map(text: str) -> tuple[str, list[int]]:
-    """Fold char by char (no whitespace collapse), keeping each folded char's source index."""
+    The index map is None when every character folds to exactly one (the usual
+    case for Vietnamese): positions are then the same in both strings.
+    """
+    folded = text.translate(_FOLD)
+    if len(folded) == len(text) and all(len(_FOLD[ord(c)]) == 1 for c in set(text)):
+        return folded, None
     out: list[str] = []
     index: list[int] = []
     for i, char in enumerate(text):
-        piece = _fold_char(char)
+        piece = _FOLD[ord(char)]
         out.append(piece)
         index += [i] * len(piece)
     return "".join(out), index
@@ -266,7 +361,8 @@ def _folded_with_map(text: str) -> tuple[str, list[int]]:
 def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
     """A window of ``text`` around the first matched term, with spans of the terms inside it."""
     text = unicodedata.normalize("NFC", text)
-    folded, index = _folded_with_map(text)
+    folded, mapping = _folded_with_map(text)
+    index = mapping if mapping is not None else range(len(text))
     found = sorted(
         (index[m.start()], index[m.end() - 1] + 1)
         for term in set(terms)

@@ -7,6 +7,15 @@ from sqlalchemy import text
 
 from storage.models import Base
 
+# Tables in the same database that are not ours to migrate: APScheduler's job store
+# and the scheduler's lock (crawler.scheduling) create and own them.
+FOREIGN_TABLES = {"apscheduler_jobs", "provnews_scheduler_lock"}
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 # Any constant works; it only has to be the same for every provnews process.
 PG_MIGRATION_LOCK = 0x70726F76  # "prov"
 
@@ -17,6 +26,7 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,
+            include_object=include_object,
             # SQLite cannot ALTER most things; batch mode copies the table instead.
             # Note: a batch copy of ``articles`` drops its FTS triggers, so such a
             # migration must recreate them (see versions/0001_initial.py).

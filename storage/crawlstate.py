@@ -1,0 +1,196 @@
+"""Crawl state in the database: the frontier of article URLs, the run ledger, the fetch log.
+
+The database is the only durable state (reliability.md INV-1): a URL is leased to
+one run (INV-3) and becomes ``done`` only in the transaction that stores its
+article, so a run killed at any moment loses nothing: the next run finds the
+killed run's leases (its process is gone) and fetches those URLs again.
+
+States: ``pending`` (discovered), ``leased`` (a live run is fetching it), ``done``
+(stored), ``failed`` (a transient error; due again at ``next_fetch_at``), ``gone``
+(permanent: 404/410, not an article, dropped by validation).
+
+Helpers take a Session and never commit: the caller frames the transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import Article, CrawlRun, FetchLog, FrontierUrl
+
+MAX_ATTEMPTS = 3
+RETRY_BASE = timedelta(minutes=30)
+HOST = socket.gethostname()
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    return sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- runs --------------------------------------------------------------------------
+
+
+def start_run(session: Session, outlet: str, trigger: str) -> int:
+    run = CrawlRun(outlet=outlet, trigger=trigger, started_at=now(), status="running",
+                   pid=os.getpid(), host=HOST)
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(session: Session, run_id: int, status: str, **counts: Any) -> None:
+    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
+        status=status, finished_at=now(), **counts))
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_dead_runs(session: Session, outlet: str, status: str = "killed") -> list[int]:
+    """Mark this host's runs whose process is gone as ``status`` and free their leases.
+
+    Runs of other hosts are left to their leases' expiry: their processes cannot be
+    probed from here.
+    """
+    running = session.execute(select(CrawlRun.id, CrawlRun.pid).where(
+        CrawlRun.outlet == outlet, CrawlRun.status == "running", CrawlRun.host == HOST)).all()
+    dead = [run_id for run_id, pid in running if not _alive(pid)]
+    if dead:
+        session.execute(update(CrawlRun).where(CrawlRun.id.in_(dead)).values(status=status, finished_at=now()))
+        session.execute(update(FrontierUrl).where(FrontierUrl.lease_run.in_(dead), FrontierUrl.state == "leased")
+                        .values(state="pending", lease_until=None, lease_run=None))
+    return dead
+
+
+def last_interval(session: Session, outlet: str) -> int | None:
+    """The cadence the latest finished run of the outlet chose (adaptive scheduling)."""
+    stmt = (select(CrawlRun.interval_minutes).where(CrawlRun.outlet == outlet, CrawlRun.finished_at.is_not(None),
+                                                    CrawlRun.interval_minutes.is_not(None))
+            .order_by(CrawlRun.id.desc()).limit(1))
+    return session.scalar(stmt)
+
+
+def recent_runs(session: Session, outlet: str | None = None, limit: int = 20) -> list[CrawlRun]:
+    stmt = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
+    if outlet:
+        stmt = stmt.where(CrawlRun.outlet == outlet)
+    return list(session.scalars(stmt))
+
+
+def log_fetches(session: Session, run_id: int | None, rows: Iterable[dict[str, Any]]) -> None:
+    values = [{"run_id": run_id, **row} for row in rows]
+    if values:
+        session.execute(_insert(session)(FetchLog), values)
+
+
+# --- frontier ----------------------------------------------------------------------
+
+
+def discover(session: Session, outlet: str, urls: dict[str, str]) -> set[str]:
+    """Record ``{url_key: url}`` as pending unless known; the keys that were new."""
+    if not urls:
+        return set()
+    known = set(session.scalars(select(FrontierUrl.url_key).where(FrontierUrl.url_key.in_(list(urls)))))
+    fresh = {key: url for key, url in urls.items() if key not in known}
+    if fresh:
+        stamp = now()
+        stmt = _insert(session)(FrontierUrl).values([
+            {"url_key": key, "url": url, "outlet": outlet, "state": "pending", "attempts": 0, "updated_at": stamp}
+            for key, url in fresh.items()]).on_conflict_do_nothing(index_elements=["url_key"])
+        session.execute(stmt)
+    return set(fresh)
+
+
+def lease(session: Session, run_id: int, keys: Iterable[str], seconds: int) -> set[str]:
+    """Lease the given URLs to ``run_id`` if they are pending, failed-and-due, or held
+    by an expired lease; the keys actually leased."""
+    keys = list(keys)
+    if not keys:
+        return set()
+    stamp = now()
+    due = or_(FrontierUrl.state == "pending",
+              (FrontierUrl.state == "failed") & (FrontierUrl.next_fetch_at <= stamp),
+              (FrontierUrl.state == "leased") & (FrontierUrl.lease_until < stamp))
+    candidates = set(session.scalars(select(FrontierUrl.url_key).where(FrontierUrl.url_key.in_(keys), due)))
+    if candidates:
+        session.execute(update(FrontierUrl).where(FrontierUrl.url_key.in_(candidates)).values(
+            state="leased", lease_run=run_id, lease_until=stamp + timedelta(seconds=seconds), updated_at=stamp))
+    return candidates
+
+
+def due_urls(session: Session, outlet: str, limit: int = 10_000) -> dict[str, str]:
+    """URLs of the outlet that a run should fetch without rediscovering them: pending,
+    failed and due again, or held by an expired lease."""
+    stamp = now()
+    stmt = select(FrontierUrl.url_key, FrontierUrl.url).where(
+        FrontierUrl.outlet == outlet,
+        or_(FrontierUrl.state == "pending",
+            (FrontierUrl.state == "failed") & (FrontierUrl.next_fetch_at <= stamp),
+            (FrontierUrl.state == "leased") & (FrontierUrl.lease_until < stamp)),
+    ).limit(limit)
+    return dict(session.execute(stmt).all())
+
+
+def recheck_urls(session: Session, outlet: str, published_within: timedelta,
+                 fetched_before: timedelta) -> list[str]:
+    """Recent articles not fetched for a while: re-fetched to catch revisions."""
+    stamp = now()
+    stmt = select(Article.url).where(
+        Article.outlet == outlet, Article.published_at >= stamp - published_within,
+        Article.last_seen_at < stamp - fetched_before)
+    return list(session.scalars(stmt))
+
+
+def settled_keys(session: Session, outlet: str) -> set[str]:
+    """Keys a crawl need not fetch again: stored (done) or permanently gone."""
+    stmt = select(FrontierUrl.url_key).where(FrontierUrl.outlet == outlet, FrontierUrl.state.in_(("done", "gone")))
+    return set(session.scalars(stmt))
+
+
+def mark(session: Session, key: str, state: str, reason: str | None = None) -> None:
+    """Settle a leased URL: ``done``, ``gone``, or ``failed`` (retried with back-off, then gone)."""
+    stamp = now()
+    values: dict[str, Any] = {"state": state, "reason": reason, "lease_until": None, "lease_run": None,
+                              "updated_at": stamp}
+    if state == "failed":
+        attempts = session.scalar(select(FrontierUrl.attempts).where(FrontierUrl.url_key == key)) or 0
+        values["attempts"] = attempts + 1
+        if attempts + 1 >= MAX_ATTEMPTS:
+            values["state"] = "gone"
+        else:
+            values["next_fetch_at"] = stamp + RETRY_BASE * 2 ** attempts
+    session.execute(update(FrontierUrl).where(FrontierUrl.url_key == key).values(**values))
+
+
+def ensure_done(session: Session, outlet: str | None, key: str, url: str) -> None:
+    """Mark stored: inserting the row when the URL never went through discovery (``scrape``)."""
+    stamp = now()
+    stmt = _insert(session)(FrontierUrl).values(
+        url_key=key, url=url, outlet=outlet, state="done", attempts=0, updated_at=stamp)
+    session.execute(stmt.on_conflict_do_update(index_elements=["url_key"], set_={
+        "state": "done", "lease_until": None, "lease_run": None, "reason": None, "updated_at": stamp}))
+
+
+def leases_left(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(FrontierUrl).where(FrontierUrl.state == "leased")) or 0

@@ -1,0 +1,36 @@
+"""Article history: every distinct text an article had, with a word diff to the one before.
+
+Helpers take a Session and never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crawler.similarity import word_diff
+from storage.models import ArticleVersion
+
+
+def add_version(session: Session, article_id: int, title: str | None, text: str, content_hash: str,
+                fetched_at: datetime | None) -> int:
+    """Append the article's current text as its next version; the version number."""
+    previous = session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article_id)
+                               .order_by(ArticleVersion.version.desc()).limit(1)).first()
+    number = previous.version + 1 if previous else 1
+    session.add(ArticleVersion(article_id=article_id, version=number, title=title, text=text,
+                               content_hash=content_hash, fetched_at=fetched_at,
+                               diff=word_diff(previous.text, text) if previous else ""))
+    session.flush()
+    return number
+
+
+def versions(session: Session, article_id: int) -> list[ArticleVersion]:
+    return list(session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article_id)
+                                .order_by(ArticleVersion.version)))
+
+
+def version_count(session: Session, article_id: int) -> int:
+    return session.scalar(select(func.count()).where(ArticleVersion.article_id == article_id)) or 0

@@ -1,0 +1,45 @@
+"""Stories: the copies of one event across outlets (crawler.similarity assigns them).
+
+Helpers take a Session and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawler.similarity import estimate_similarity, unpack
+from storage.models import Article, Signature, local_datetime
+
+
+class StoryCopy(NamedTuple):
+    article_id: int
+    outlet: str | None
+    title: str | None
+    url: str
+    published_at: datetime | None  # in the offset the outlet published with
+    similarity: float  # estimated Jaccard similarity to the story's founding article
+
+
+def stories_of(session: Session, article_ids: Iterable[int]) -> dict[int, int]:
+    ids = list(article_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(Signature.article_id, Signature.story_id).where(Signature.article_id.in_(ids)))
+    return dict(rows.all())
+
+
+def story_copies(session: Session, story_id: int) -> list[StoryCopy]:
+    """Every article of the story, oldest first, with its similarity to the founder."""
+    rows = session.execute(
+        select(Article, Signature.minhash).join(Signature, Signature.article_id == Article.id)
+        .where(Signature.story_id == story_id).order_by(Article.id)).all()
+    if not rows:
+        return []
+    founder = next((unpack(m) for a, m in rows if a.id == story_id), unpack(rows[0][1]))
+    return [StoryCopy(a.id, a.outlet, a.title, a.url, local_datetime(a.published_at, a.published_offset_minutes),
+                      estimate_similarity(founder, unpack(m))) for a, m in rows]

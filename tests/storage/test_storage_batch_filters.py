@@ -1,0 +1,124 @@
+"""Batched upserts, province/section/author filters, streaming iteration and per-outlet stats."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from storage import ArticleWrite, Database, iter_articles, latest_articles, make_url_key, search, upsert_article, upsert_articles
+from storage.models import Article, ArticleUrl
+from storage.queries import outlet_stats
+from storage.search import _fold_slow, fold
+from tests.storage.test_storage_queries import record
+
+VN = timezone(timedelta(hours=7))
+
+
+def write(db: Database, items: list[ArticleWrite]):  # type: ignore[no-untyped-def]
+    return db.run_in_transaction(lambda session: upsert_articles(session, items))
+
+
+def item(n: int, **overrides: object) -> ArticleWrite:
+    province = overrides.pop("province", "Lạng Sơn")
+    rec = record(f"https://baolangson.vn/tin-{n}.html", text=overrides.pop("text", f"Bài số {n} về Lạng Sơn."),
+                 **overrides)
+    return ArticleWrite(rec, make_url_key(rec.url), (), province)  # type: ignore[arg-type]
+
+
+def test_batch_statuses_order_and_duplicate_keys(db: Database) -> None:
+    first = write(db, [item(1), item(2), item(3)])
+    assert [r.status for r in first] == ["inserted"] * 3
+    changed = item(2, text="Nội dung mới hoàn toàn.")
+    again = write(db, [item(3), changed, item(4), item(4)])
+    assert [r.status for r in again] == ["unchanged", "updated", "inserted", "inserted"]
+    assert again[2].id == again[3].id  # one key twice in a batch: one row
+    assert again[0].id == first[2].id and again[1].id == first[1].id
+    with db.read_session() as session:
+        assert session.scalar(select(func.count(Article.id))) == 4
+        assert session.scalar(select(func.count(ArticleUrl.id))) == 4
+        assert session.scalar(select(Article.text).where(Article.id == first[1].id)) == "Nội dung mới hoàn toàn."
+
+
+def test_batch_equals_one_by_one(db: Database) -> None:
+    items = [item(n) for n in range(10)]
+    batch = write(db, items)
+    with db.session() as session, session.begin():
+        single = [upsert_article(session, i.record, i.url_key, province=i.province) for i in items]
+    assert [r.id for r in single] == [r.id for r in batch]
+    assert {r.status for r in single} == {"unchanged"}
+
+
+def test_province_is_kept_when_a_later_upsert_has_none(db: Database) -> None:
+    [stored] = write(db, [item(1, province="Cao Bằng")])
+    write(db, [item(1, province=None, text="Đổi nội dung.")])  # updated, no province given
+    write(db, [item(1, province=None, text="Đổi nội dung.")])  # unchanged, no province given
+    with db.read_session() as session:
+        row = session.execute(select(Article.province, Article.province_key).where(Article.id == stored.id)).one()
+    assert tuple(row) == ("Cao Bằng", "cao bang")
+    write(db, [item(1, province="Lạng Sơn", text="Đổi nội dung.")])  # unchanged, province given: refreshed
+    with db.read_session() as session:
+        assert session.scalar(select(Article.province_key).where(Article.id == stored.id)) == "lang son"
+
+
+def test_filters_ignore_diacritics_and_case(db: Database) -> None:
+    write(db, [
+        item(1, province="Lạng Sơn", section="Thời sự", authors=["Nguyễn Minh Anh"]),
+        item(2, province="Cao Bằng", section="Kinh tế", authors=["Trần Đức", "Lê Hà"]),
+        item(3, province=None, section=None, authors=[]),
+    ])
+
+    def urls(**filters: object) -> set[str]:
+        with db.read_session() as session:
+            hits = {h.url[-10:] for h in search(session, "lạng sơn", **filters)}  # type: ignore[arg-type]
+            listed = {session.get(Article, i).url[-10:] for i in latest_articles(session, **filters)}  # type: ignore[arg-type, union-attr]
+            exported = {r.url[-10:] for r in iter_articles(session, **filters)}  # type: ignore[arg-type]
+        assert hits == listed == exported
+        return hits
+
+    assert urls(province="lang son") == urls(province="LẠNG SƠN") == {"tin-1.html"}
+    assert urls(section="kinh te") == {"tin-2.html"}
+    assert urls(author="duc") == urls(author="Đức") == {"tin-2.html"}
+    assert urls(author="minh") == {"tin-1.html"}
+    assert urls(author="!!!") == urls(province="") == urls(section="%") == urls(author="%") == set()
+    assert urls(province="lang") == set()  # province and section match whole values
+
+
+def test_iter_articles_with_query_streams_matches_in_id_order(db: Database) -> None:
+    write(db, [item(n, text=("Chợ biên giới" if n % 2 else "Nông thôn mới") + f" số {n}") for n in range(1, 8)])
+    with db.read_session() as session:
+        assert [r.url[-9:] for r in iter_articles(session, query="cho bien gioi", batch_size=2)] == [
+            "in-1.html", "in-3.html", "in-5.html", "in-7.html"]
+        assert list(iter_articles(session, query="!!! ***")) == []
+        assert list(iter_articles(session, query='"', outlet="baolangson")) == []
+        assert len(list(iter_articles(session, query="x" * 10_000))) == 0
+
+
+def test_outlet_stats_histogram_counts_vietnam_days(db: Database) -> None:
+    today = date(2025, 7, 10)
+    write(db, [
+        # 23:30 UTC on 7 July is 06:30 on 8 July in Vietnam.
+        item(1, published_at=datetime(2025, 7, 7, 23, 30, tzinfo=UTC)),
+        item(2, published_at=datetime(2025, 7, 10, 8, 0, tzinfo=VN)),
+        item(3, published_at=datetime(2025, 7, 10, 9, 0, tzinfo=VN)),
+        item(4, published_at=datetime(2025, 1, 1, 9, 0, tzinfo=VN)),  # before the window
+        item(5, outlet="baocaobang", published_at=None, fetched_at=None),
+    ])
+    with db.read_session() as session:
+        stats = {s.outlet: s for s in outlet_stats(session, days=5, today=today)}
+    ls = stats["baolangson"]
+    assert ls.articles == 4 and ls.daily == [0, 0, 1, 0, 2]
+    assert ls.first_published == datetime(2025, 1, 1, 9, 0, tzinfo=VN)
+    assert ls.last_published == datetime(2025, 7, 10, 9, 0, tzinfo=VN)
+    assert ls.last_fetched is not None and ls.last_fetched.utcoffset() == timedelta(hours=7)
+    assert stats["baocaobang"].daily == [0] * 5 and stats["baocaobang"].last_fetched is None
+
+
+def test_fast_fold_equals_the_definition() -> None:
+    rng = random.Random(3)
+    alphabet = "aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ" \
+               "ĐÁÀẢÃẠ \t\n\u00a0ßİﬁ\u0301\u0323Ω.!\"*-_:()123"
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert fold(text) == " ".join(_fold_slow(text).split()), text
