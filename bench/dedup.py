@@ -126,7 +126,7 @@ def lookup(sizes: list[int], db_dir: str | None) -> None:
                 dbapi.execute("PRAGMA synchronous=OFF")
                 dbapi.execute("PRAGMA cache_size=-1000000")
 
-            sim.metadata.create_all(engine)
+            sim.create_tables(engine)
             start = time.perf_counter()
             _fill(engine, n)
             built = time.perf_counter() - start

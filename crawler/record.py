@@ -56,6 +56,8 @@ class ArticleRecord:
     # extractor noticed (e.g. "selector:summary", "mojibake"), kept for debugging.
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
+    # The URL the crawler asked for (before redirects): the frontier's key.
+    request_url: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -33,6 +33,7 @@ class CrawlOptions:
     sources: str | None = None
     since: str | None = None
     log_level: str = "WARNING"
+    recheck_days: float | None = None
     user_urls: bool = False        # URLs from a user (`scrape`): the egress guard applies
     allow_private: bool = False    # `scrape --allow-private`: lift the guard's address check
 
@@ -62,6 +63,10 @@ def build_settings(options: CrawlOptions) -> Settings:
     settings.set("PROVNEWS_SOURCES", options.sources)
     settings.set("PROVNEWS_SINCE", options.since)
     settings.set("LOG_LEVEL", options.log_level)
+    # Set by the scheduler for the crawls it starts; recorded in the ledger.
+    settings.set("PROVNEWS_TRIGGER", os.environ.get("PROVNEWS_TRIGGER", "manual"))
+    if options.recheck_days is not None:
+        settings.set("PROVNEWS_RECHECK_DAYS", options.recheck_days)
     contact = os.environ.get("PROVNEWS_CONTACT")
     if contact:
         settings.set("USER_AGENT", f"{settings.get('USER_AGENT')[:-1]}; +{contact})")
@@ -70,6 +75,7 @@ def build_settings(options: CrawlOptions) -> Settings:
         settings.set("DOWNLOAD_HANDLERS", {"http": MIRROR_HANDLER, "https": MIRROR_HANDLER})
         # The mirror is our own process on loopback: no politeness delay is owed to it.
         settings.set("DOWNLOAD_DELAY", 0)
+        settings.set("PROVNEWS_RETRY_BACKOFF_BASE", 0.1)
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8)
     if options.user_urls:
         _guard_egress(settings, options)

@@ -76,4 +76,13 @@ PROVNEWS_MIRROR_URL = None         # e.g. http://127.0.0.1:8000: fetch from a lo
 PROVNEWS_SINCE = None              # ISO date: skip and stop at older articles
 PROVNEWS_MIN_WORDS = 20            # shorter texts are dropped as "too_short" (a photo story's lead passes)
 PROVNEWS_MAX_LISTING_PAGES = 50    # page cap per listing per run
-PROVNEWS_STORE_BATCH_SIZE = 50     # articles per database transaction
+PROVNEWS_STORE_BATCH_SIZE = 10     # articles per transaction: a crash refetches at most this many
+PROVNEWS_LEASE_SECONDS = 600       # a leased URL is anyone's again after this (or when its run died)
+PROVNEWS_RECHECK_DAYS = 3          # articles published this recently are re-fetched for revisions…
+PROVNEWS_RECHECK_AFTER_HOURS = 12  # …when their last fetch is older than this
+PROVNEWS_TRIGGER = "manual"        # recorded in crawl_runs: manual | schedule | demo | scrape
+PROVNEWS_STORY_THRESHOLD = 0.5     # estimated Jaccard similarity that makes two texts one story
+
+EXTENSIONS = {
+    "crawler.ledger.LedgerExtension": 500,
+}

@@ -43,13 +43,6 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from sqlalchemy import (
-    Column,
-    Integer,
-    LargeBinary,
-    MetaData,
-    PrimaryKeyConstraint,
-    SmallInteger,
-    Table,
     and_,
     bindparam,
     delete,
@@ -58,12 +51,13 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.types import BigInteger
+
+from storage.models import Base, Signature, SignatureBand
 
 __all__ = [
     "BANDS", "DEFAULT_THRESHOLD", "MIN_WORDS", "NUM_PERM", "ROWS", "SHINGLE", "assign_story", "bands",
     "best_match",
-    "estimate_similarity", "find_candidates", "forget", "jaccard", "metadata", "shingles",
+    "create_tables", "estimate_similarity", "find_candidates", "forget", "jaccard", "shingles",
     "signature", "signature_bands", "signatures", "story_of", "tokens", "word_diff",
 ]
 
@@ -85,31 +79,15 @@ _PROBES = [
 ]
 _WORD = re.compile(r"\w+")
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
+# The tables live with the other models (migration 0003); this module only reads
+# and writes them.
+signatures = Signature.__table__
+signature_bands = SignatureBand.__table__
 
-# article_id will reference articles.id (ON DELETE CASCADE) once the tables move
-# into an Alembic migration; story_id is the article id that founded the story.
-signatures = Table(
-    "signatures", metadata,
-    Column("article_id", Integer, primary_key=True, autoincrement=False),
-    Column("story_id", Integer, nullable=False, index=True),
-    Column("shingles", Integer, nullable=False),  # distinct shingles in the text
-    Column("minhash", LargeBinary, nullable=False),  # NUM_PERM little-endian uint32
-)
-signature_bands = Table(
-    "signature_bands", metadata,
-    Column("band", SmallInteger, nullable=False),
-    Column("hash", BigInteger, nullable=False),  # signed 64-bit digest of the band's rows
-    Column("article_id", Integer, nullable=False, index=True),
-    PrimaryKeyConstraint("band", "hash", "article_id"),
-)
+
+def create_tables(bind: Any) -> None:
+    """Just the similarity tables (tests and the benchmark use them without articles)."""
+    Base.metadata.create_all(bind, tables=[signatures, signature_bands])
 
 
 # --- text -> signature -----------------------------------------------------------

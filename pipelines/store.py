@@ -1,10 +1,16 @@
-"""Store: upsert articles through SQLAlchemy, in batches of one transaction each.
+"""Store: upsert articles, their history, their story and their frontier state, in
+batches of one transaction each.
 
 An article is keyed by its canonical URL (``url_key``), so writing it again updates
 or leaves it, never duplicates it. The same text already stored under another URL
-of the same outlet is that article, reached by a second URL: the URL is added to it.
+of the same outlet is that article, reached by a second URL: the URL is added to
+it. A changed text becomes a new version with a word diff; every new or changed
+text is (re)assigned to its story. The frontier row of the fetched URL turns
+``done`` in the same transaction (reliability.md INV-2, INV-3): a crash between
+fetch and commit leaves the URL leased, and the next run fetches it again.
 
-Settings read: PROVNEWS_DATABASE_URL, PROVNEWS_STORE_BATCH_SIZE.
+Settings read: PROVNEWS_DATABASE_URL, PROVNEWS_STORE_BATCH_SIZE, PROVNEWS_SOURCES,
+PROVNEWS_STORY_THRESHOLD.
 Stats: ``provnews/store/<inserted|updated|unchanged|duplicate>``.
 """
 
@@ -12,31 +18,40 @@ from __future__ import annotations
 
 import logging
 
-from scrapy import signals
 from scrapy.crawler import Crawler
+from sqlalchemy.orm import Session
 
+from crawler.ledger import frontier_key
 from crawler.record import ArticleRecord
+from crawler.registry import load_registry
+from crawler.similarity import assign_story
 from crawler.urls import url_key
+from storage import crawlstate
 from storage.engine import Database, database_url, open_database
+from storage.history import add_version
 from storage.queries import add_url, article_id_for_key, find_by_content_hash, upsert_article
 
 logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    def __init__(self, database: Database, batch_size: int, stats=None):  # noqa: ANN001
+    def __init__(self, database: Database, batch_size: int, provinces: dict[str, str],
+                 story_threshold: float, stats=None):  # noqa: ANN001
         self.database = database
         self.batch_size = batch_size
+        self.provinces = provinces
+        self.story_threshold = story_threshold
         self.stats = stats
         self.batch: list[ArticleRecord] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
-        url = database_url(crawler.settings.get("PROVNEWS_DATABASE_URL"))
-        pipeline = cls(open_database(url), crawler.settings.getint("PROVNEWS_STORE_BATCH_SIZE"),
-                       crawler.stats)
-        crawler.signals.connect(pipeline.spider_closed, signals.spider_closed)
-        return pipeline
+        settings = crawler.settings
+        registry = load_registry(settings.get("PROVNEWS_SOURCES"))
+        return cls(open_database(database_url(settings.get("PROVNEWS_DATABASE_URL"))),
+                   settings.getint("PROVNEWS_STORE_BATCH_SIZE"),
+                   {key: outlet.province for key, outlet in registry.items()},
+                   settings.getfloat("PROVNEWS_STORY_THRESHOLD"), crawler.stats)
 
     def process_item(self, item: ArticleRecord) -> ArticleRecord:
         self.batch.append(item)
@@ -44,7 +59,8 @@ class StorePipeline:
             self.flush()
         return item
 
-    def spider_closed(self) -> None:
+    def close_spider(self) -> None:
+        # Runs before the spider_closed signal, so the ledger counts the last batch.
         self.flush()
         self.database.engine.dispose()
 
@@ -52,21 +68,30 @@ class StorePipeline:
         """Write the batch in one transaction: all of it is stored, or none of it."""
         if not self.batch:
             return
-        with self.database.session() as session, session.begin():
-            outcomes = [self._store(session, record) for record in self.batch]
+
+        def write() -> list[str]:
+            with self.database.session() as session, session.begin():
+                return [self._store(session, record) for record in self.batch]
+
+        outcomes = self.database.retry_locked(write)
         for outcome in outcomes:
             if self.stats is not None:
                 self.stats.inc_value(f"provnews/store/{outcome}")
         self.batch.clear()
 
-    @staticmethod
-    def _store(session, record: ArticleRecord) -> str:  # noqa: ANN001
+    def _store(self, session: Session, record: ArticleRecord) -> str:
         key = url_key(record.canonical_url or record.url)
+        crawlstate.ensure_done(session, record.outlet, frontier_key(record), record.request_url or record.url)
         existing = find_by_content_hash(session, record.outlet, record.content_hash)
         if existing is not None and existing != article_id_for_key(session, key):
             add_url(session, existing, record.url)
             record.id = existing
             return "duplicate"
-        result = upsert_article(session, record, key, [record.url])
+        seen = [url for url in (record.request_url,) if url]
+        result = upsert_article(session, record, key, seen, province=self.provinces.get(record.outlet or ""))
         record.id = result.id
+        if result.status != "unchanged":
+            add_version(session, result.id, record.title, record.text, record.content_hash or "",
+                        record.fetched_at)
+            assign_story(session, result.id, record.text, self.story_threshold)
         return result.status

@@ -85,6 +85,8 @@ def crawl(
     outlets: Annotated[list[str] | None, typer.Argument(help="Outlet keys (see `provnews sources list`).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Crawl every outlet in the registry.")] = False,
     since: Annotated[str | None, typer.Option(help="Skip articles published before YYYY-MM-DD.")] = None,
+    recheck_days: Annotated[float | None, typer.Option(
+        help="Re-fetch articles published within N days to catch revisions (default 3; 0: never).")] = None,
     route: Annotated[list[str] | None, typer.Option(
         help="Only this discovery route: feed, sitemap or listing (repeatable; default: all).")] = None,
     mirror: MirrorOption = None,
@@ -114,7 +116,7 @@ def crawl(
     url = database_url(db)
     _check_database(url)
     options = CrawlOptions(url, mirror=mirror, sources=str(sources) if sources else None,
-                           since=since, log_level="INFO" if verbose else "WARNING")
+                           since=since, log_level="INFO" if verbose else "WARNING", recheck_days=recheck_days)
     _print_reports(_crawl_outlets(keys, options, routes=route or ROUTES))
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import typer
 
-from crawler.cli import crawl, query, sources
+from crawler.cli import crawl, history, query, sources
 from crawler.cli import eval as evaluate
 from crawler.cli.mirror import mirror_app
 from crawler.cli.schedule import schedule_app
+from crawler.cli import export
+from crawler.cli.db import db_app
 
 app = typer.Typer(
     name="provnews",
@@ -25,10 +27,16 @@ app.command()(crawl.scrape)
 app.command()(query.extract)
 app.command()(query.search)
 app.command()(query.show)
+app.command()(history.history)
+app.command()(history.story)
+app.command()(history.runs)
 app.command(name="eval")(evaluate.evaluate)
 app.add_typer(sources.sources_app, name="sources")
 app.add_typer(mirror_app, name="mirror")
 app.add_typer(schedule_app, name="schedule")
+app.command()(export.stats)
+app.command()(export.export)
+app.add_typer(db_app, name="db")
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from crawler.extraction import ExtractionError, extract_bytes
 from crawler.registry import outlet_for_url
 from storage.engine import StorageError, database_url, open_database
 from storage.search import SearchHit
+from storage.stories import stories_of
 from storage.queries import get_article, latest_articles, search as search_articles
 
 
@@ -48,6 +49,9 @@ def extract(
         raise typer.Exit(ExitCode.FAILURE)
 
 
+COLLAPSE_OVERFETCH = 5
+
+
 def _parse_day(value: str | None, option: str) -> date | None:
     if value is None:
         return None
@@ -63,6 +67,7 @@ def search(
     since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10000, help="At most this many results.")] = 20,
+    collapse: Annotated[bool, typer.Option("--collapse", help="One result per story (copies folded).")] = False,
     format_: Annotated[Format, typer.Option("--format")] = Format.table,
     db: DbOption = None,
 ) -> None:
@@ -71,17 +76,21 @@ def search(
     Example: [bold]provnews search "lang son" --since 2025-01-01 --format json[/]
     """
     since_day, until_day = _parse_day(since, "--since"), _parse_day(until, "--until")
+    # Folding copies can empty a page of results: ask for more, then cut.
+    wanted = limit * COLLAPSE_OVERFETCH if collapse else limit
     try:
         database = open_database(database_url(db))
-        with database.session() as session:
+        with database.read_session() as session:
             if query:
                 hits = search_articles(session, query, outlet=outlet, since=since_day,
-                                       until=until_day, limit=limit)
+                                       until=until_day, limit=wanted)
                 snippets = {h.id: h for h in hits}
                 ids = [h.id for h in hits]
             else:
                 snippets, ids = {}, latest_articles(session, outlet=outlet, since=since_day,
-                                                    until=until_day, limit=limit)
+                                                    until=until_day, limit=wanted)
+            if collapse:
+                ids = _one_per_story(ids, stories_of(session, ids))[:limit]
             records = [get_article(session, i) for i in ids]
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
@@ -95,6 +104,18 @@ def search(
             [r["id"], r["outlet"], r["published_at"], r["title"],
              _snippet_markup(snippets[r["id"]]) if r["id"] in snippets else (r["summary"] or "")[:160]]
             for r in rows])
+
+
+def _one_per_story(ids: list[int], story: dict[int, int]) -> list[int]:
+    """The best-ranked article of each story (an article without a story stands alone)."""
+    seen: set[int] = set()
+    kept = []
+    for article_id in ids:
+        key = story.get(article_id, -article_id)
+        if key not in seen:
+            seen.add(key)
+            kept.append(article_id)
+    return kept
 
 
 def _snippet_markup(hit: SearchHit) -> Text:

@@ -42,10 +42,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.util import obj_to_ref, undefined
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from crawler.scheduling.cadence import adapt_job
 from crawler.scheduling.lock import HEARTBEAT_S, SchedulerLock
 from crawler.scheduling.plan import JobSpec
 from crawler.scheduling.runs import CHILDREN, DEFAULT_TIME_LIMIT_S, KILL_GRACE_S, scheduled_crawl
+from storage import crawlstate
 from storage.engine import DATABASE_URL_ENV, StorageError, make_engine, safe_url
 
 logger = logging.getLogger(__name__)
@@ -168,6 +171,8 @@ class SchedulerService:
         self.max_parallel, self.heartbeat_s, self.kill_grace_s = max_parallel, heartbeat_s, kill_grace_s
         self.func, self.on_outcome = func, on_outcome
         self._stop = threading.Event()
+        self._scheduler: BaseScheduler | None = None
+        self._engine: Engine | None = None
         self.started = threading.Event()
         self.lost_lock = False
 
@@ -176,6 +181,11 @@ class SchedulerService:
         self._stop.set()
 
     def _on_event(self, event: JobEvent) -> None:
+        finished = event.code == EVENT_JOB_EXECUTED and isinstance(event.retval, dict)
+        if finished and event.retval.get("outcome") == "ok" and not self._stop.is_set():
+            self._adapt(event.job_id)
+        elif finished and event.retval.get("outcome") == "timed_out":
+            self._record_timeout(event.job_id)
         if event.code == EVENT_JOB_EXECUTED and self.on_outcome and isinstance(event.retval, dict):
             self.on_outcome(event.retval)
         elif event.code == EVENT_JOB_ERROR:
@@ -183,6 +193,27 @@ class SchedulerService:
         elif event.code == EVENT_JOB_MISSED:
             logger.warning("job %s: run of %s missed (outside its misfire grace)", event.job_id,
                            getattr(event, "scheduled_run_time", "?"))
+
+    def _adapt(self, outlet_key: str) -> None:
+        """Follow the cadence the crawl just recorded in the ledger (adaptive scheduling)."""
+        if self._scheduler is None or self._engine is None:
+            return
+        try:
+            with Session(self._engine) as session:
+                minutes = crawlstate.last_interval(session, outlet_key)
+            adapt_job(self._scheduler, outlet_key, minutes)
+        except Exception:  # noqa: BLE001 - a failed adaptation keeps the current cadence
+            logger.exception("could not adapt the cadence of %s", outlet_key)
+
+    def _record_timeout(self, outlet_key: str) -> None:
+        """A crawl killed at its time limit cannot close its ledger row: close it here."""
+        if self._engine is None:
+            return
+        try:
+            with Session(self._engine) as session, session.begin():
+                crawlstate.reap_dead_runs(session, outlet_key, status="timed_out")
+        except Exception:  # noqa: BLE001 - the next run reaps it as "killed" instead
+            logger.exception("could not record the time-out of %s", outlet_key)
 
     def run(self) -> None:
         """Block until stopped. Raises LockHeld (another scheduler) or StorageError."""
@@ -195,6 +226,7 @@ class SchedulerService:
             os.environ[DATABASE_URL_ENV] = self.url
             CHILDREN.reopen()
             scheduler = build_scheduler(engine, max_parallel=self.max_parallel)
+            self._scheduler, self._engine = scheduler, engine
             scheduler.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
                                    | EVENT_JOB_MAX_INSTANCES)
             scheduler.start(paused=True)

@@ -2,10 +2,17 @@
 
 Routes (each usable alone): the outlet's feeds, its sitemaps (with nested indexes)
 and its listing pages with their pagination. Only URLs matching the outlet's
-``article_url_pattern`` are fetched as articles; Scrapy's dupefilter makes an URL
-found by several routes a single request.
+``article_url_pattern`` are fetched as articles, each once per run whichever
+routes found it.
 
-Settings read: PROVNEWS_SOURCES, PROVNEWS_SINCE, PROVNEWS_MAX_LISTING_PAGES.
+Every article URL goes through the frontier (storage.crawlstate): discovered URLs
+are recorded, leased to this run, and settled when stored, dropped or failed; URLs
+left pending or leased by a killed run are fetched first; stored and gone URLs are
+never fetched again.
+
+Settings read: PROVNEWS_SOURCES, PROVNEWS_SINCE, PROVNEWS_MAX_LISTING_PAGES,
+PROVNEWS_DATABASE_URL, PROVNEWS_LEASE_SECONDS, PROVNEWS_RECHECK_DAYS,
+PROVNEWS_RECHECK_AFTER_HOURS.
 Stats written: ``provnews/route/<route>/urls`` and ``.../new`` (article URLs a route
 yielded, and how many no other route had yielded first), ``provnews/route/<route>/error/<reason>``,
 ``provnews/fetch/error/<reason>``, ``provnews/extract/error/<reason>``.
@@ -14,7 +21,7 @@ yielded, and how many no other route had yielded first), ``provnews/route/<route
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,11 +34,12 @@ from crawler.discovery import (
     parse_sitemap,
 )
 from crawler.extraction import ExtractionError, extract_bytes
+from crawler.ledger import fetch_failed as fetch_failed_signal
+from crawler.middlewares import FetchError
 from crawler.registry import Outlet, load_registry
-from crawler.urls import canonical_url
-from storage.engine import database_url as storage_url
-from storage.engine import open_database
-from storage.queries import known_urls
+from crawler.urls import url_key
+from storage import crawlstate
+from storage.engine import Database, database_url, open_database
 
 MAX_SITEMAP_DEPTH = 5
 ROUTES = ("feed", "sitemap", "listing")
@@ -41,9 +49,10 @@ class ArticleSpiderMixin:
     """Fetch-and-extract shared by the outlet spider and the one-off URL spider."""
 
     outlet: Outlet | None
+    database: Database | None = None
 
     def article_request(self, url: str, route: str, entry: Entry | None = None) -> scrapy.Request:
-        meta: dict[str, Any] = {"route": route}
+        meta: dict[str, Any] = {"route": route, "article_url": url}
         if entry is not None and entry.published is not None:
             meta["fallback_date"] = (entry.published, f"{route}:date")
         if self.outlet is not None and self.outlet.robots == "ignore":
@@ -61,36 +70,41 @@ class ArticleSpiderMixin:
         except ExtractionError as exc:
             self.crawler.stats.inc_value(f"provnews/extract/error/{exc.reason}")
             self.logger.warning("not an article: %s (%s: %s)", response.url, exc.reason, exc)
+            self._settle(response.meta["article_url"], "gone", f"not_article:{exc.reason}")
             return
         record.fetched_at = datetime.now(timezone.utc)
+        record.request_url = response.meta["article_url"]
         yield record
 
     def fetch_failed(self, failure: Failure) -> None:
-        reason = _failure_reason(failure)
-        meta = failure.request.meta
+        reason, status = _failure_reason(failure)
+        request = failure.request
+        meta = request.meta
+        self.crawler.signals.send_catch_log(fetch_failed_signal, request=request, reason=reason, status=status)
         if reason == "http_404" and meta.get("route") == "listing" and meta.get("page", 1) > 1:
             # A paginated listing ends where its template runs past the last page.
             self.crawler.stats.inc_value("provnews/route/listing/end")
             return
-        self.crawler.stats.inc_value(f"provnews/fetch/error/{reason}")
-        self.logger.warning("fetch failed: %s (%s)", failure.request.url, reason)
+        if not isinstance(failure.value, FetchError):  # a FetchError was recorded where it arose
+            self.crawler.stats.inc_value(f"provnews/fetch/error/{reason}")
+            self.logger.warning("fetch failed: %s (%s)", request.url, reason)
+        if "article_url" in meta:
+            permanent = status is not None and 400 <= status < 500 and status not in (408, 429)
+            self._settle(meta["article_url"], "gone" if permanent else "failed", reason)
+
+    def _settle(self, url: str, state: str, reason: str) -> None:
+        if self.database is None:
+            return
+        with self.database.session() as session, session.begin():
+            crawlstate.mark(session, url_key(url), state, reason)
 
 
-def _stored_urls(database_url: str | None, outlet: str) -> set[str]:
-    """What the database already holds for the outlet, so known articles are not fetched again."""
-    database = open_database(storage_url(database_url))
-    try:
-        with database.read_session() as session:
-            return known_urls(session, outlet)
-    finally:
-        database.engine.dispose()
-
-
-def _failure_reason(failure: Failure) -> str:
+def _failure_reason(failure: Failure) -> tuple[str, int | None]:
+    """A short reason code and the HTTP status, if a response came back."""
     response = getattr(failure.value, "response", None)
     if response is not None:
-        return f"http_{response.status}"
-    return type(failure.value).__name__
+        return f"http_{response.status}", response.status
+    return getattr(failure.value, "reason", None) or type(failure.value).__name__, None
 
 
 class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
@@ -114,15 +128,34 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         spider.since = date.fromisoformat(since) if since else None
         spider.max_listing_pages = crawler.settings.getint("PROVNEWS_MAX_LISTING_PAGES")
         spider.allowed_domains = [spider.outlet.host]
-        spider.seen_articles: set[str] = set()
         spider.feeds_requested: set[str] = set(spider.outlet.feeds)
         spider.walk_seen: dict[Any, set[str]] = {}
-        spider.known = _stored_urls(crawler.settings.get("PROVNEWS_DATABASE_URL"), spider.outlet.key)
+        spider.lease_seconds = crawler.settings.getint("PROVNEWS_LEASE_SECONDS")
+        spider.recheck_days = crawler.settings.getfloat("PROVNEWS_RECHECK_DAYS")
+        spider.recheck_after = timedelta(hours=crawler.settings.getfloat("PROVNEWS_RECHECK_AFTER_HOURS"))
+        spider.database = open_database(database_url(crawler.settings.get("PROVNEWS_DATABASE_URL")))
         return spider
+
+    def closed(self, reason: str) -> None:
+        self.database.engine.dispose()
 
     async def start(self) -> AsyncIterator[Any]:
         if self.outlet.robots == "ignore":
             self.logger.warning("outlet %s is configured to IGNORE robots.txt", self.outlet.key)
+        with self.database.session() as session, session.begin():
+            self.settled = crawlstate.settled_keys(session, self.outlet.key)
+            due = crawlstate.due_urls(session, self.outlet.key)
+            recheck = crawlstate.recheck_urls(session, self.outlet.key, timedelta(days=self.recheck_days),
+                                              self.recheck_after) if self.recheck_days else []
+        if due:
+            # Left by an earlier run (killed, or failed and due again): fetch them first.
+            self.logger.info("%d article URL(s) due from the frontier", len(due))
+            for request in self._lease("frontier", [Entry(url) for url in due.values()]):
+                yield request
+        for url in recheck:
+            # Recent articles are fetched again now and then: newsrooms edit after publishing.
+            self.crawler.stats.inc_value("provnews/route/recheck/urls")
+            yield self.article_request(url, "recheck")
         if "feed" in self.routes:
             for url in self.outlet.feeds:
                 yield self._route_request(url, self.parse_feed, "feed")
@@ -182,8 +215,9 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         # "New" is judged against this listing's own earlier pages and the database,
         # not against other routes: a feed that overlaps page 1 must not end the walk.
         walk = self.walk_seen.setdefault(response.meta["listing"], set())
-        fresh = {canonical_url(e.url) for e in entries} - walk - self.known
-        walk.update(canonical_url(e.url) for e in entries)
+        keys = {url_key(e.url) for e in entries}
+        fresh = keys - walk - self.settled
+        walk.update(keys)
         if not fresh:
             self.crawler.stats.inc_value("provnews/route/listing/nothing_new_stop")
             self.logger.info("listing %s brought no new article: stop", response.url)
@@ -223,6 +257,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
 
     def _articles(self, route: str, entries: list[Entry]) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
+        wanted = []
         for entry in entries:
             if not self.outlet.is_article_url(entry.url):
                 continue
@@ -230,15 +265,23 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
             if self.since and entry.published and entry.published.date() < self.since:
                 stats.inc_value(f"provnews/route/{route}/older_than_since")
                 continue
-            key = canonical_url(entry.url)
-            if key in self.known:
+            if url_key(entry.url) in self.settled:
                 stats.inc_value(f"provnews/route/{route}/known")
                 continue
-            if key in self.seen_articles:
-                continue
-            self.seen_articles.add(key)
-            stats.inc_value(f"provnews/route/{route}/new")
-            yield self.article_request(entry.url, route, entry)
+            wanted.append(entry)
+        yield from self._lease(route, wanted)
+
+    def _lease(self, route: str, entries: list[Entry]) -> Iterator[scrapy.Request]:
+        """Record the entries in the frontier and request those leased to this run now
+        (an URL another route already leased in this run is not leased twice)."""
+        by_key = {url_key(e.url): e for e in entries}
+        with self.database.session() as session, session.begin():
+            crawlstate.discover(session, self.outlet.key, {k: e.url for k, e in by_key.items()})
+            leased = crawlstate.lease(session, self.run_id, by_key, self.lease_seconds)
+        for key, entry in by_key.items():
+            if key in leased:
+                self.crawler.stats.inc_value(f"provnews/route/{route}/new")
+                yield self.article_request(entry.url, route, entry)
 
     def _route_error(self, route: str, url: str, exc: DiscoveryError) -> None:
         self.crawler.stats.inc_value(f"provnews/route/{route}/error/{exc.reason}")

@@ -105,7 +105,7 @@ def _postgres_url():
 def engine(request, tmp_path):
     if request.param == "sqlite":
         eng = create_engine(f"sqlite:///{tmp_path / 'sim.db'}")
-        sim.metadata.create_all(eng)
+        sim.create_tables(eng)
         yield eng
         eng.dispose()
         return
@@ -116,7 +116,7 @@ def engine(request, tmp_path):
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
     eng = create_engine(url)
-    sim.metadata.create_all(eng)
+    sim.create_tables(eng)
     try:
         yield eng
     finally:

@@ -175,7 +175,10 @@ def test_sigterm_stops_a_running_crawl_and_exits_cleanly(daemons, db_path: Path,
     time.sleep(1)
     started = time.monotonic()
     daemon.process.send_signal(signal.SIGTERM)
-    assert daemon.process.wait(timeout=20) == 0, daemon.text()
+    try:
+        assert daemon.process.wait(timeout=20) == 0, daemon.text()
+    except subprocess.TimeoutExpired:
+        raise AssertionError(daemon.text()) from None
     elapsed = time.monotonic() - started
     assert gone_soon(crawl_pid)
     assert "crawl baolangson: interrupted" in daemon.text()

@@ -16,6 +16,7 @@ import html
 import json
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,42 +246,44 @@ Disallow: /admin/
 """
 
 
-def clean() -> None:
+def clean(site: Path) -> None:
     """Remove everything generated before, so deleted articles do not linger."""
-    SITE.mkdir(parents=True, exist_ok=True)
-    for p in sorted(SITE.iterdir()):
+    site.mkdir(parents=True, exist_ok=True)
+    for p in sorted(site.iterdir()):
         if p.name in KEEP:
             continue
         shutil.rmtree(p) if p.is_dir() else p.unlink()
 
 
-def write(rel: str, text: str) -> None:
-    path = SITE / rel
+def write(site: Path, rel: str, text: str) -> None:
+    path = site / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode("utf-8"))  # bytes: no platform newline translation
 
 
-def build() -> None:
-    arts = load()
+def build(site: Path = SITE, keep: Callable[[Article], bool] = lambda art: True) -> None:
+    """Write the site; ``keep`` selects articles (tests build the site as it was before
+    some articles were published, then as it is)."""
+    arts = [art for art in load() if keep(art)]
     today = arts[0].when.date() + dt.timedelta(days=1)  # capture day: the day after the newest item
-    clean()
+    clean(site)
     by_id = sorted(arts, key=lambda a: a.raw["id"])  # stable index for the meta/image variants
     for index, art in enumerate(by_id):
-        write(art.filename, article_page(art, index, arts, today))
+        write(site, art.filename, article_page(art, index, arts, today))
     routes = ["# path_and_query\tfile\tstatus\tcontent_type"]
     for cat in CATEGORIES:
         members = [a for a in arts if a.raw["category"] == cat]
         chunks = [members[i:i + PER_PAGE] for i in range(0, len(members), PER_PAGE)]
         for n, chunk in enumerate(chunks, start=1):
             rel = f"{cat}/index.html" if n == 1 else f"{cat}/page-{n}.html"
-            write(rel, listing_page(cat, n, len(chunks), chunk, arts, today))
+            write(site, rel, listing_page(cat, n, len(chunks), chunk, arts, today))
             if n > 1:
                 routes.append(f"/{cat}?page={n}\t{rel}\t200\ttext/html; charset=utf-8")
-    write("index.html", home_page(arts, today))
-    write("rss/home.rss", rss(arts))
-    write("robots.txt", ROBOTS)
-    write("routes.tsv", "\n".join(routes) + "\n")
-    write("expected.json", expected(arts))
+    write(site, "index.html", home_page(arts, today))
+    write(site, "rss/home.rss", rss(arts))
+    write(site, "robots.txt", ROBOTS)
+    write(site, "routes.tsv", "\n".join(routes) + "\n")
+    write(site, "expected.json", expected(arts))
 
 
 def expected(arts: list[Article]) -> str:

@@ -1,0 +1,134 @@
+"""The crawl ledger: a ``crawl_runs`` row per spider run and a ``fetch_log`` row per fetch.
+
+Also settles the frontier for what the pipelines drop (a page that is not an
+article, too short, older than --since): those URLs become ``gone`` with the
+reason, so the next run does not fetch them again.
+
+Settings read: PROVNEWS_DATABASE_URL, PROVNEWS_TRIGGER (manual | schedule | demo).
+Signals: ``fetch_failed`` (sent by the spiders' errback with the request and a
+reason code) is logged like a response.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from crawler.record import ArticleRecord
+from crawler.scheduling.cadence import base_interval, next_interval
+from storage import crawlstate
+from storage.engine import Database, database_url, open_database
+
+logger = logging.getLogger(__name__)
+
+fetch_failed = object()  # signal: (request: Request, reason: str)
+FLUSH_EVERY = 200
+
+
+def frontier_key(item: ArticleRecord) -> str:
+    from crawler.urls import url_key
+
+    return url_key(item.request_url or item.url)
+
+
+class LedgerExtension:
+    def __init__(self, crawler: Crawler, database: Database, trigger: str):
+        self.crawler = crawler
+        self.database = database
+        self.trigger = trigger
+        self.buffer: list[dict[str, Any]] = []
+        self.run_id: int | None = None
+        crawler.signals.connect(self.spider_opened, signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signals.spider_closed)
+        crawler.signals.connect(self.response_received, signals.response_received)
+        crawler.signals.connect(self.item_dropped, signals.item_dropped)
+        crawler.signals.connect(self.fetch_failed, fetch_failed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LedgerExtension:
+        database = open_database(database_url(crawler.settings.get("PROVNEWS_DATABASE_URL")))
+        return cls(crawler, database, crawler.settings.get("PROVNEWS_TRIGGER", "manual"))
+
+    def spider_opened(self, spider: Spider) -> None:
+        outlet = getattr(getattr(spider, "outlet", None), "key", None) or spider.name
+        with self.database.session() as session, session.begin():
+            dead = crawlstate.reap_dead_runs(session, outlet)
+            self.run_id = crawlstate.start_run(session, outlet, self.trigger)
+        if dead:
+            logger.warning("runs %s of %s had died; their leased URLs are pending again", dead, outlet)
+        spider.run_id = self.run_id
+
+    def response_received(self, response: Response, request: Request, **_: Any) -> None:
+        latency = request.meta.get("download_latency")
+        self._log(response.url, status=response.status, bytes=len(response.body),
+                  elapsed_ms=int(latency * 1000) if latency is not None else None)
+
+    def fetch_failed(self, request: Request, reason: str, status: int | None = None, **_: Any) -> None:
+        self._log(request.url, status=status, reason=reason)
+
+    def item_dropped(self, item: Any, exception: BaseException, **_: Any) -> None:
+        if not isinstance(item, ArticleRecord):
+            return
+        reason = str(exception)
+        # Too old for this run's --since is no verdict on the URL: release it.
+        state = "pending" if reason == "older_than_since" else "gone"
+        with self.database.session() as session, session.begin():
+            crawlstate.mark(session, frontier_key(item), state, reason)
+
+    def _log(self, url: str, **fields: Any) -> None:
+        self.buffer.append({"url": url, "fetched_at": datetime.now(UTC), "reason": None, **fields})
+        if len(self.buffer) >= FLUSH_EVERY:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.buffer:
+            return
+        with self.database.session() as session, session.begin():
+            crawlstate.log_fetches(session, self.run_id, self.buffer)
+        self.buffer.clear()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        self._flush()
+        if self.run_id is None:
+            return
+        counts = run_counts(self.crawler.stats.get_stats())
+        outlet = getattr(spider, "outlet", None)
+        base = base_interval(outlet) if outlet is not None else None
+        with self.database.session() as session, session.begin():
+            if base is not None:
+                previous = crawlstate.last_interval(session, outlet.key)
+                counts["interval_minutes"] = next_interval(base, previous, counts["new"], counts["discovered"])
+            crawlstate.finish_run(session, self.run_id, "ok" if reason == "finished" else reason, **counts)
+        self.database.engine.dispose()
+
+
+def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
+    """The ledger's columns, read from a run's Scrapy stats."""
+
+    def n(key: str) -> int:
+        return int(stats.get(key, 0))
+
+    routes: dict[str, dict[str, int]] = {}
+    for key, value in stats.items():
+        parts = key.split("/")
+        if key.startswith("provnews/route/") and len(parts) == 4 and parts[3] in ("urls", "new"):
+            routes.setdefault(parts[2], {})[parts[3]] = int(value)
+    errors = {k.split("/error/", 1)[1]: int(v) for k, v in stats.items()
+              if k.startswith("provnews/") and "/error/" in k}
+    return {
+        "requests": n("downloader/request_count"),
+        "discovered": sum(r.get("urls", 0) for r in routes.values()),
+        "fetched": n("downloader/response_count"),
+        "new": n("provnews/store/inserted"),
+        "updated": n("provnews/store/updated"),
+        "duplicates": n("provnews/store/duplicate") + n("provnews/store/unchanged"),
+        "dropped": n("item_dropped_count"),
+        "blocked": n("robotstxt/forbidden"),
+        "errors": errors,
+        "routes": routes,
+    }
