@@ -66,6 +66,9 @@ def search(
     outlet: Annotated[str | None, typer.Option(help="Only this outlet key.")] = None,
     since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD.")] = None,
+    province: Annotated[str | None, typer.Option(help="Only this province (diacritics optional).")] = None,
+    section: Annotated[str | None, typer.Option(help="Only this section (diacritics optional).")] = None,
+    author: Annotated[str | None, typer.Option(help="Authors matching this name or part of it.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10000, help="At most this many results.")] = 20,
     collapse: Annotated[bool, typer.Option("--collapse", help="One result per story (copies folded).")] = False,
     format_: Annotated[Format, typer.Option("--format")] = Format.table,
@@ -73,7 +76,7 @@ def search(
 ) -> None:
     """Search stored articles; without a query, list the newest.
 
-    Example: [bold]provnews search "lang son" --since 2025-01-01 --format json[/]
+    Example: [bold]provnews search "lang son" --since 2025-01-01 --province "lang son" --collapse --format json[/]
     """
     since_day, until_day = _parse_day(since, "--since"), _parse_day(until, "--until")
     # Folding copies can empty a page of results: ask for more, then cut.
@@ -82,13 +85,14 @@ def search(
         database = open_database(database_url(db))
         with database.read_session() as session:
             if query:
-                hits = search_articles(session, query, outlet=outlet, since=since_day,
-                                       until=until_day, limit=wanted)
+                hits = search_articles(session, query, outlet=outlet, since=since_day, until=until_day,
+                                       province=province, section=section, author=author, limit=wanted)
                 snippets = {h.id: h for h in hits}
                 ids = [h.id for h in hits]
             else:
-                snippets, ids = {}, latest_articles(session, outlet=outlet, since=since_day,
-                                                    until=until_day, limit=wanted)
+                snippets, ids = {}, latest_articles(session, outlet=outlet, since=since_day, until=until_day,
+                                                    province=province, section=section, author=author,
+                                                    limit=wanted)
             if collapse:
                 ids = _one_per_story(ids, stories_of(session, ids))[:limit]
             records = [get_article(session, i) for i in ids]

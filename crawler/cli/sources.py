@@ -8,9 +8,10 @@ import typer
 
 from dataclasses import asdict
 
-from crawler.cli.options import MirrorOption, SourcesOption, registry_or_exit
+from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_or_exit
 from crawler.runner import CrawlOptions, run_check
-from storage.engine import database_url
+from storage import crawlstate
+from storage.engine import StorageError, database_url, open_database
 from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
 from storage.search import fold
 
@@ -96,3 +97,50 @@ def check(
                       "yes" if r["ok"] else "NO"] for r in rows])
     if not all(p.ok for p in probes):
         raise typer.Exit(ExitCode.FAILURE)
+
+
+@sources_app.command()
+def health(
+    runs: Annotated[int, typer.Option(min=1, help="Flag an outlet whose last N runs found nothing new.")] = 5,
+    sources: SourcesOption = None,
+    db: DbOption = None,
+    format_: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Per outlet and route, what the recent crawls yielded; flags outlets gone dry.
+
+    Example: [bold]provnews sources health --runs 5[/]
+    """
+    registry = registry_or_exit(sources)
+    try:
+        with open_database(database_url(db)).read_session() as session:
+            recent = {key: crawlstate.recent_runs(session, key, runs) for key in registry}
+    except StorageError as exc:
+        fail(str(exc), ExitCode.DATABASE)
+    rows = [_health_row(key, outlet_runs, runs) for key, outlet_runs in recent.items()]
+    if format_ is Format.json:
+        print_json(rows)
+        return
+    print_table(f"Route health (last {runs} runs)", ["outlet", "runs", "last run", "new", "feed", "sitemap",
+                                                     "listing", "errors", "status"],
+                [[r["outlet"], r["runs"], r["last_run"], r["new"], *(_yield(r["routes"].get(name))
+                  for name in ("feed", "sitemap", "listing")), r["errors"], r["status"]] for r in rows])
+
+
+def _health_row(key: str, outlet_runs: list, window: int) -> dict:
+    """Totals over an outlet's recent runs; "dry" when a full window found nothing new."""
+    routes: dict[str, dict[str, int]] = {}
+    for run in outlet_runs:
+        for route, counts in (run.routes or {}).items():
+            total = routes.setdefault(route, {"urls": 0, "new": 0})
+            for field in total:
+                total[field] += counts.get(field, 0)
+    new = sum(run.new for run in outlet_runs)
+    dry = len(outlet_runs) >= window and new == 0
+    return {"outlet": key, "runs": len(outlet_runs),
+            "last_run": outlet_runs[0].started_at.isoformat() if outlet_runs else None,
+            "new": new, "routes": routes, "errors": sum(sum(run.errors.values()) for run in outlet_runs),
+            "status": "never crawled" if not outlet_runs else ("DRY" if dry else "ok")}
+
+
+def _yield(counts: dict[str, int] | None) -> str:
+    return f"{counts['new']} new / {counts['urls']} seen" if counts else "-"

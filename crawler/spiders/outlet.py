@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from protego import Protego
+from scrapy import signals
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -134,7 +136,25 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         spider.recheck_days = crawler.settings.getfloat("PROVNEWS_RECHECK_DAYS")
         spider.recheck_after = timedelta(hours=crawler.settings.getfloat("PROVNEWS_RECHECK_AFTER_HOURS"))
         spider.database = open_database(database_url(crawler.settings.get("PROVNEWS_DATABASE_URL")))
+        spider.sitemaps_requested: set[str] = set(spider.outlet.sitemaps)
+        crawler.signals.connect(spider.robots_parsed, signals.robots_parsed)
         return spider
+
+    def robots_parsed(self, robotparser: Any, request: scrapy.Request, **_: Any) -> None:
+        """Sitemaps that robots.txt names (``Sitemap:`` lines) join the sitemap route."""
+        if "sitemap" in self.routes and urlsplit(request.url).hostname == self.outlet.host:
+            for sitemap in self._robots_sitemaps(getattr(getattr(robotparser, "rp", None), "sitemaps", ())):
+                self.crawler.engine.crawl(sitemap)
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        yield from self._robots_sitemaps(Protego.parse(response.text).sitemaps)
+
+    def _robots_sitemaps(self, urls: Any) -> Iterator[scrapy.Request]:
+        for url in urls:
+            if url not in self.sitemaps_requested and urlsplit(url).hostname == self.outlet.host:
+                self.sitemaps_requested.add(url)
+                self.crawler.stats.inc_value("provnews/route/sitemap/from_robots")
+                yield self._sitemap_request(url, depth=0)
 
     def closed(self, reason: str) -> None:
         self.database.engine.dispose()
@@ -162,6 +182,11 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         if "sitemap" in self.routes:
             for url in self.outlet.sitemaps:
                 yield self._sitemap_request(url, depth=0)
+            if self.routes == {"sitemap"} and not self.outlet.sitemaps:
+                # Nothing else will make the robots.txt middleware read robots.txt, and its
+                # Sitemap: lines are the only way to this outlet's sitemaps: read it here.
+                yield self._route_request(self.outlet.base_url + "/robots.txt", self.parse_robots,
+                                          "sitemap", dont_obey_robotstxt=True)
         if "listing" in self.routes:
             for index, listing in enumerate(self.outlet.listings):
                 yield self._route_request(listing.url, self.parse_listing, "listing", listing=index, page=1)

@@ -94,3 +94,13 @@ def test_search_folds_diacritics(crawled):
     for r in plain:
         folded = re.findall(r"\w+", fold(" ".join([r["title"], r["summary"] or "", r["text"]])))
         assert "lang" in folded and "son" in folded, r["url"]
+
+
+def test_search_filters_by_province_and_author_without_diacritics(crawled):
+    _, _, db = crawled
+    by_province = json.loads(run_cli("search", "--province", "lang son", "--limit", "1000", "--format", "json",
+                                     "--db", db).stdout)
+    assert len(by_province) == len(mirror_articles())
+    assert json.loads(run_cli("search", "--province", "cao bang", "--format", "json", "--db", db).stdout) == []
+    by_author = json.loads(run_cli("search", "--author", "phung khiem", "--format", "json", "--db", db).stdout)
+    assert [r["title"] for r in by_author] == [SEED_TITLE]

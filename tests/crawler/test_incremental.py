@@ -73,6 +73,13 @@ def test_recrawl_of_an_unchanged_site_costs_only_its_entry_points(sites: Path, s
     for host, limit in bound.items():
         requests = sum(n for (h, _), n in server.hits.items() if h == host)
         assert requests <= limit, (host, sorted(p for (h, p) in server.hits if h == host))
+    # The second run found nothing new: over a window of one run the outlet is dry.
+    health = {r["outlet"]: r for r in json.loads(run_cli("sources", "health", "--runs", "1", "--format", "json",
+                                                         "--db", db).stdout)}
+    assert health["baolangson"]["status"] == "DRY" and health["hanoimoi"]["status"] == "never crawled"
+    health = {r["outlet"]: r for r in json.loads(run_cli("sources", "health", "--runs", "2", "--format", "json",
+                                                         "--db", db).stdout)}
+    assert health["baolangson"]["status"] == "ok" and health["baolangson"]["new"] == len(ALL_ARTICLES)
 
 
 def test_ten_new_articles_make_ten_rows_and_at_most_ten_downloads(sites: Path, serve, tmp_path: Path):
