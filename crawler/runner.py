@@ -76,7 +76,7 @@ def build_settings(options: CrawlOptions) -> Settings:
         # The mirror is our own process on loopback: no politeness delay is owed to it.
         settings.set("DOWNLOAD_DELAY", 0)
         settings.set("PROVNEWS_RETRY_BACKOFF_BASE", 0.1)
-        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8)
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 4)
     if options.user_urls:
         _guard_egress(settings, options)
     return settings

@@ -15,7 +15,7 @@ NEWSPIDER_MODULE = "crawler.spiders"
 # e-mail, set by the operator) is appended by crawler.runner when given.
 USER_AGENT = f"provnews/{__version__} (Vietnamese provincial news archiver)"
 ROBOTSTXT_OBEY = True
-CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_DELAY_JITTER = 0.5       # ±50 %, so requests do not arrive in lockstep
@@ -26,6 +26,9 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOAD_FAIL_ON_DATALOSS = True
+# Downloaded pages waiting for extraction: Scrapy's 5 MB default holds hundreds of
+# pages that a killed run would have to fetch again.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 65_536
 RETRY_TIMES = 3
 REDIRECT_MAX_TIMES = 5
 METAREFRESH_MAXDELAY = 5
@@ -76,7 +79,7 @@ PROVNEWS_MIRROR_URL = None         # e.g. http://127.0.0.1:8000: fetch from a lo
 PROVNEWS_SINCE = None              # ISO date: skip and stop at older articles
 PROVNEWS_MIN_WORDS = 20            # shorter texts are dropped as "too_short" (a photo story's lead passes)
 PROVNEWS_MAX_LISTING_PAGES = 50    # page cap per listing per run
-PROVNEWS_STORE_BATCH_SIZE = 10     # articles per transaction: a crash refetches at most this many
+PROVNEWS_STORE_BATCH_SIZE = 5      # articles per transaction: a crash refetches at most this many
 PROVNEWS_LEASE_SECONDS = 600       # a leased URL is anyone's again after this (or when its run died)
 PROVNEWS_RECHECK_DAYS = 3          # articles published this recently are re-fetched for revisions…
 PROVNEWS_RECHECK_AFTER_HOURS = 12  # …when their last fetch is older than this

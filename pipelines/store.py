@@ -17,6 +17,7 @@ Stats: ``provnews/store/<inserted|updated|unchanged|duplicate>``.
 from __future__ import annotations
 
 import logging
+import time
 
 from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session
@@ -33,6 +34,8 @@ from storage.queries import add_url, article_id_for_key, find_by_content_hash, u
 
 logger = logging.getLogger(__name__)
 
+MAX_BATCH_AGE_S = 0.25
+
 
 class StorePipeline:
     def __init__(self, database: Database, batch_size: int, provinces: dict[str, str],
@@ -43,6 +46,7 @@ class StorePipeline:
         self.story_threshold = story_threshold
         self.stats = stats
         self.batch: list[ArticleRecord] = []
+        self.batch_started = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
@@ -54,8 +58,12 @@ class StorePipeline:
                    settings.getfloat("PROVNEWS_STORY_THRESHOLD"), crawler.stats)
 
     def process_item(self, item: ArticleRecord) -> ArticleRecord:
+        if not self.batch:
+            self.batch_started = time.monotonic()
         self.batch.append(item)
-        if len(self.batch) >= self.batch_size:
+        # Full, or old: a slow trickle of articles is committed within a second too,
+        # so a killed run throws little fetched work away.
+        if len(self.batch) >= self.batch_size or time.monotonic() - self.batch_started >= MAX_BATCH_AGE_S:
             self.flush()
         return item
 

@@ -24,7 +24,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import Article, CrawlRun, FetchLog, FrontierUrl
+from storage.models import Article, CrawlRun, FetchLog, FrontierUrl, ListingWalk
 
 MAX_ATTEMPTS = 3
 RETRY_BASE = timedelta(minutes=30)
@@ -194,3 +194,22 @@ def ensure_done(session: Session, outlet: str | None, key: str, url: str) -> Non
 
 def leases_left(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(FrontierUrl).where(FrontierUrl.state == "leased")) or 0
+
+
+# --- listing walks -------------------------------------------------------------------
+
+
+def completed_walks(session: Session, outlet: str) -> set[str]:
+    """Keys of the outlet's listings whose last walk reached its end."""
+    stmt = select(ListingWalk.url_key).where(ListingWalk.outlet == outlet, ListingWalk.completed_at.is_not(None))
+    return set(session.scalars(stmt))
+
+
+def walk_started(session: Session, key: str, url: str, outlet: str) -> None:
+    values = {"url": url, "outlet": outlet, "started_at": now(), "completed_at": None}
+    stmt = _insert(session)(ListingWalk).values(url_key=key, **values)
+    session.execute(stmt.on_conflict_do_update(index_elements=["url_key"], set_=values))
+
+
+def walk_completed(session: Session, key: str) -> None:
+    session.execute(update(ListingWalk).where(ListingWalk.url_key == key).values(completed_at=now()))

@@ -34,7 +34,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModu
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import StorageError, classify, first_line
-from storage.search import count_needles
+from storage.search import count_needles, title_hits
 
 DEFAULT_DATABASE_URL = "sqlite:///provnews.db"
 DATABASE_URL_ENV = "PROVNEWS_DATABASE_URL"
@@ -101,6 +101,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any, busy_ms: int = SQLIT
         cursor.close()
     # search.py ranks exact-diacritic matches; SQLite's lower() is ASCII-only.
     dbapi_connection.create_function("pn_exact", 2, count_needles, deterministic=True)
+    dbapi_connection.create_function("pn_title_hits", 2, title_hits, deterministic=True)
 
 
 def read_only(engine: Engine) -> Engine:

@@ -240,3 +240,16 @@ class FrontierUrl(Base):
     last_modified: Mapped[str | None] = mapped_column(Text)
     body_hash: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime]
+
+
+class ListingWalk(Base):
+    """The last walk of a listing's pages: a walk killed half-way is not complete, so
+    the next run walks to the end instead of stopping at a page it already knows."""
+
+    __tablename__ = "listing_walks"
+
+    url_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    outlet: Mapped[str] = mapped_column(String(100), index=True)
+    started_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]

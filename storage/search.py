@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 
-from sqlalchemy import Select, bindparam, case, column, false, func, literal_column, select, table
+from sqlalchemy import Select, bindparam, case, column, false, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -246,21 +246,56 @@ def _exact_score(dialect: str, needles: list[str]) -> ColumnElement[int]:
 
 
 # Ranking every match of a common word is what made search slow at 1M rows
-# (bm25 for ~all rows, then the Python exact-diacritics check; bench/storage.py).
-# So relevance is computed over at most WINDOW matches, the most recently stored
-# ones (FTS5 walks its doclists in rowid order and stops there): a query with
-# fewer matches is ranked in full, a very broad one among its newest WINDOW
-# matches. The exact-diacritics boost and the recency tie-break then reorder the
-# best CANDIDATES of those.
+# (bench/storage.py). Two costs, both measured there:
+# - bm25() first reads the whole doclist of every query term to weigh it (IDF):
+#   ~60 ms for "lạng sơn" at 1M rows even with LIMIT 10;
+# - then it scores each match.
+# So on SQLite, a query with a common term (more than COMMON_DF documents; the
+# probe reads at most that many postings per term) is ranked without bm25: by
+# how many of its words and phrases are in the title, among its newest
+# BROAD_WINDOW matches. Other queries get bm25 over their newest WINDOW matches
+# (all of them, unless the query is broad). The exact-diacritics boost and the
+# recency tie-break then reorder the best CANDIDATES.
 WINDOW = 5000
-CANDIDATES = 200
+BROAD_WINDOW = 300
+COMMON_DF = 50_000
+CANDIDATES = 100
+# PostgreSQL ranks the newest PG_WINDOW matches (see _postgres_candidates).
+PG_WINDOW = 1000
 
 
-def _sqlite_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]], k: int) -> Select:
+def _has_common_term(session: Session, query: ParsedQuery) -> bool:
+    probe = text(
+        "SELECT count(*) FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :term LIMIT :cap)"
+    ).bindparams(cap=COMMON_DF)
+    for term in dict.fromkeys(query.terms):
+        if session.execute(probe, {"term": f'"{term}"'}).scalar_one() >= COMMON_DF:
+            return True
+    return False
+
+
+def title_hits(title: str | None, units: str) -> int:
+    """SQLite function ``pn_title_hits``: how many U+001F-separated folded words/phrases are in the title."""
+    padded = " " + " ".join(_TOKEN.findall(fold(title or ""))) + " "
+    return sum(1 for unit in units.split("\x1f") if unit and f" {unit} " in padded)
+
+
+def _sqlite_candidates(
+    query: ParsedQuery, conditions: list[ColumnElement[bool]], k: int, broad: bool = False
+) -> Select:
+    match = literal_column("articles_fts").op("MATCH")(fts5_match(query))
+    if broad:
+        window = select(_FTS.c.rowid.label("id")).where(match)
+        if conditions:
+            window = window.join(Article, Article.id == _FTS.c.rowid).where(*conditions)
+        window = window.order_by(_FTS.c.rowid.desc()).limit(BROAD_WINDOW).subquery()
+        units = "\x1f".join([" ".join(p) for p in query.phrases] + query.tokens)
+        score = func.pn_title_hits(Article.title, units).label("score")
+        return (select(window.c.id, score).join(Article, Article.id == window.c.id)
+                .order_by(score.desc(), window.c.id.desc()).limit(k))
     # bm25() is lower-is-better; negate it so both backends sort "score desc".
     score = (-func.bm25(literal_column("articles_fts"))).label("score")
-    window = select(_FTS.c.rowid.label("id"), score).where(
-        literal_column("articles_fts").op("MATCH")(fts5_match(query)))
+    window = select(_FTS.c.rowid.label("id"), score).where(match)
     if conditions:
         window = window.join(Article, Article.id == _FTS.c.rowid).where(*conditions)
     window = window.order_by(_FTS.c.rowid.desc()).limit(WINDOW).subquery()
@@ -275,10 +310,14 @@ def _postgres_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool
         part = func.phraseto_tsquery(_SIMPLE, " ".join(phrase))
         tsquery = part if tsquery is None else tsquery.op("&&")(part)
     vector = func.to_tsvector(_SIMPLE, Article.search_text)
+    # ts_rank re-parses search_text for every row it scores (~0.1 ms a row), so
+    # it runs on the window only, never inside the query that finds the matches
+    # (that ranked every match: 14 s a query at 100k rows, bench/storage.py).
+    window = select(Article.id.label("id")).where(vector.op("@@")(tsquery), *conditions).order_by(
+        Article.id.desc()).limit(PG_WINDOW).subquery()
     score = func.ts_rank(vector, tsquery).label("score")
-    window = select(Article.id.label("id"), score).where(vector.op("@@")(tsquery), *conditions).order_by(
-        Article.id.desc()).limit(WINDOW).subquery()
-    return select(window.c.id, window.c.score).order_by(window.c.score.desc()).limit(k)
+    return (select(window.c.id, score).join(Article, Article.id == window.c.id)
+            .order_by(score.desc(), window.c.id.desc()).limit(k))
 
 
 def matching_ids(session: Session, query: str) -> Select | None:
@@ -309,17 +348,21 @@ def search(
 ) -> list[SearchHit]:
     """Ranked hits: exact-diacritics matches first, then relevance, then newest.
 
-    Relevance is ranked over the newest ``WINDOW`` matches (all of them for
-    any but very broad queries); the boost and the recency tie-break reorder
-    the ``max(CANDIDATES, 10 x limit)`` most relevant of those.
+    Relevance is bm25 / ts_rank over the newest ``WINDOW`` matches; on SQLite a
+    query with a very common word is ranked by title matches among its newest
+    ``BROAD_WINDOW`` matches instead (see COMMON_DF). The boost and the
+    recency tie-break reorder the ``max(CANDIDATES, 5 x limit)`` best.
     """
     parsed = parse_query(query)
     if parsed.empty or limit <= 0:
         return []
     dialect = session.get_bind().dialect.name
     conditions = filters(outlet=outlet, since=since, until=until, province=province, section=section, author=author)
-    k = max(CANDIDATES, limit * 10)
-    ranked = (_sqlite_candidates if dialect == "sqlite" else _postgres_candidates)(parsed, conditions, k).subquery()
+    k = max(CANDIDATES, limit * 5)
+    if dialect == "sqlite":
+        ranked = _sqlite_candidates(parsed, conditions, k, broad=_has_common_term(session, parsed)).subquery()
+    else:
+        ranked = _postgres_candidates(parsed, conditions, k).subquery()
     exact = _exact_score(dialect, parsed.needles).label("exact")
     stmt = (
         select(Article, ranked.c.score, exact)

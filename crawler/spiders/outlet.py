@@ -45,6 +45,7 @@ from storage.engine import Database, database_url, open_database
 
 MAX_SITEMAP_DEPTH = 5
 ROUTES = ("feed", "sitemap", "listing")
+ROUTE_PRIORITY = 10
 
 
 class ArticleSpiderMixin:
@@ -86,6 +87,7 @@ class ArticleSpiderMixin:
         if reason == "http_404" and meta.get("route") == "listing" and meta.get("page", 1) > 1:
             # A paginated listing ends where its template runs past the last page.
             self.crawler.stats.inc_value("provnews/route/listing/end")
+            self._in_transaction(crawlstate.walk_completed, meta["walk"])
             return
         if not isinstance(failure.value, FetchError):  # a FetchError was recorded where it arose
             self.crawler.stats.inc_value(f"provnews/fetch/error/{reason}")
@@ -95,10 +97,14 @@ class ArticleSpiderMixin:
             self._settle(meta["article_url"], "gone" if permanent else "failed", reason)
 
     def _settle(self, url: str, state: str, reason: str) -> None:
+        self._in_transaction(crawlstate.mark, url_key(url), state, reason)
+
+    def _in_transaction(self, action: Any, *args: Any) -> None:
+        """Run a crawl-state helper in its own short transaction (when crawl state is kept)."""
         if self.database is None:
             return
         with self.database.session() as session, session.begin():
-            crawlstate.mark(session, url_key(url), state, reason)
+            action(session, *args)
 
 
 def _failure_reason(failure: Failure) -> tuple[str, int | None]:
@@ -164,6 +170,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
             self.logger.warning("outlet %s is configured to IGNORE robots.txt", self.outlet.key)
         with self.database.session() as session, session.begin():
             self.settled = crawlstate.settled_keys(session, self.outlet.key)
+            self.completed_walks = crawlstate.completed_walks(session, self.outlet.key)
             due = crawlstate.due_urls(session, self.outlet.key)
             recheck = crawlstate.recheck_urls(session, self.outlet.key, timedelta(days=self.recheck_days),
                                               self.recheck_after) if self.recheck_days else []
@@ -189,11 +196,12 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
                                           "sitemap", dont_obey_robotstxt=True)
         if "listing" in self.routes:
             for index, listing in enumerate(self.outlet.listings):
-                yield self._route_request(listing.url, self.parse_listing, "listing", listing=index, page=1)
+                yield self._route_request(listing.url, self.parse_listing, "listing", listing=index, page=1,
+                                          walk=url_key(listing.url))
         if "listing" in self.routes and not (self.outlet.feeds or self.outlet.sitemaps or self.outlet.listings):
             # An outlet known only by its address: its home page is its one listing.
-            yield self._route_request(self.outlet.base_url + "/", self.parse_listing, "listing",
-                                      listing=None, page=1)
+            home = self.outlet.base_url + "/"
+            yield self._route_request(home, self.parse_listing, "listing", listing=None, page=1, walk=url_key(home))
 
     def _sitemap_request(self, url: str, depth: int) -> scrapy.Request:
         request = self._route_request(url, self.parse_sitemap, "sitemap", depth=depth)
@@ -205,7 +213,10 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         meta["route"] = route
         if self.outlet.robots == "ignore":
             meta["dont_obey_robotstxt"] = True
-        return scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta=meta, dont_filter=True)
+        # Discovery before articles: a walk that advances slowly is a long window in which
+        # a killed run leaves URLs undiscovered.
+        return scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta=meta, dont_filter=True,
+                              priority=ROUTE_PRIORITY)
 
     # --- routes -----------------------------------------------------------------
 
@@ -232,32 +243,46 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         yield from self._articles("sitemap", sitemap.urls)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        page = response.meta["page"]
-        if page == 1 and "feed" in self.routes:
-            yield from self._discovered_feeds(response)
+        page, walk_key = response.meta["page"], response.meta["walk"]
+        if page == 1:
+            self._in_transaction(crawlstate.walk_started, walk_key, response.url, self.outlet.key)
+            if "feed" in self.routes:
+                yield from self._discovered_feeds(response)
         entries = listing_entries(response.text, response.url, self.outlet.is_article_url, self.outlet.tz)
         yield from self._articles("listing", entries)
-        # "New" is judged against this listing's own earlier pages and the database,
-        # not against other routes: a feed that overlaps page 1 must not end the walk.
-        walk = self.walk_seen.setdefault(response.meta["listing"], set())
+        stop = self._walk_stop(response, entries)
+        if stop is None and page >= self.max_listing_pages:
+            stop = "page_cap"
+        next_url = None if stop else self._next_listing_url(response)
+        if next_url is None:
+            self.crawler.stats.inc_value(f"provnews/route/listing/{stop or 'last_page'}")
+            self._in_transaction(crawlstate.walk_completed, walk_key)
+            return
+        yield self._route_request(next_url, self.parse_listing, "listing", listing=response.meta["listing"],
+                                  page=page + 1, walk=walk_key)
+
+    def _walk_stop(self, response: Response, entries: list[Entry]) -> str | None:
+        """Why the walk ends at this page, or None to go on.
+
+        Nothing this walk has not seen (a loop, or a pager that repeats its last page)
+        always ends it. Nothing the database does not hold ends it only when the
+        listing's previous walk was completed: a walk killed half-way must be walked
+        to the end, or the articles beyond where it stopped would never be found.
+        """
+        walk = self.walk_seen.setdefault(response.meta["walk"], set())
         keys = {url_key(e.url) for e in entries}
-        fresh = keys - walk - self.settled
+        unseen = keys - walk
         walk.update(keys)
-        if not fresh:
-            self.crawler.stats.inc_value("provnews/route/listing/nothing_new_stop")
-            self.logger.info("listing %s brought no new article: stop", response.url)
-            return
+        if not unseen:
+            self.logger.info("listing %s brings nothing this walk has not seen: stop", response.url)
+            return "nothing_new_stop"
+        if not unseen - self.settled and response.meta["walk"] in self.completed_walks:
+            self.logger.info("listing %s brings no article the database lacks: stop", response.url)
+            return "nothing_new_stop"
         if self._all_older_than_since(entries):
-            self.crawler.stats.inc_value("provnews/route/listing/since_stop")
             self.logger.info("listing %s holds only articles older than %s: stop", response.url, self.since)
-            return
-        if page >= self.max_listing_pages:
-            self.crawler.stats.inc_value("provnews/route/listing/page_cap")
-            return
-        next_url = self._next_listing_url(response)
-        if next_url:
-            yield self._route_request(next_url, self.parse_listing, "listing",
-                                      listing=response.meta["listing"], page=page + 1)
+            return "since_stop"
+        return None
 
     def _all_older_than_since(self, entries: list[Entry]) -> bool:
         dated = [e.published for e in entries if e.published]
