@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import func, select
 
 from storage import ArticleWrite, Database, iter_articles, latest_articles, make_url_key, search, upsert_article, upsert_articles
@@ -122,3 +123,27 @@ def test_fast_fold_equals_the_definition() -> None:
     for _ in range(500):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         assert fold(text) == " ".join(_fold_slow(text).split()), text
+
+
+def test_queries_with_a_common_word_rank_by_title_then_recency(db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import importlib
+
+    search_module = importlib.import_module("storage.search")
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL ranks every query with ts_rank")
+
+    base = datetime(2025, 7, 1, 8, 0, tzinfo=VN)
+    write(db, [
+        item(1, title="Tin khác", text="Chợ biên giới mở cửa lại.", published_at=base),
+        item(2, title="Chợ biên giới đông vui", text="Chợ biên giới mở cửa.", published_at=base - timedelta(days=3)),
+        item(3, title="Tin khác nữa", text="Chợ biên giới mở cửa lại.", published_at=base + timedelta(days=1)),
+        item(4, title="Không liên quan", text="Mưa lớn.", published_at=base),
+    ])
+    with db.read_session() as session:
+        ranked_by_bm25 = [h.url[-10:] for h in search(session, "cho bien gioi")]
+        monkeypatch.setattr(search_module, "COMMON_DF", 2)  # every word is now "common"
+        broad = [h.url[-10:] for h in search(session, "cho bien gioi")]
+        filtered = [h.url[-10:] for h in search(session, "cho bien gioi", until=base.date())]
+    assert sorted(ranked_by_bm25) == sorted(broad) == ["tin-1.html", "tin-2.html", "tin-3.html"]
+    assert broad == ["tin-2.html", "tin-3.html", "tin-1.html"]  # the title match, then newest first
+    assert filtered == ["tin-2.html", "tin-1.html"]
