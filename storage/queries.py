@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -244,7 +244,8 @@ def article_id_for_key(session: Session, url_key: str) -> int | None:
     return session.execute(select(Article.id).where(Article.url_key == url_key)).scalar_one_or_none()
 
 
-def to_record(article: Article) -> ArticleRecord:
+def to_record(article: Any) -> ArticleRecord:
+    """The record of an ``Article`` or of a result row with the same columns."""
     return ArticleRecord(
         id=article.id,
         outlet=article.outlet,
@@ -361,33 +362,8 @@ def iter_articles(
     if conditions:
         stmt = stmt.where(*conditions)
     for row in session.execute(stmt):
-        yield _row_record(row)
+        yield to_record(row)
 
-
-def _row_record(row) -> ArticleRecord:  # type: ignore[no-untyped-def]
-    return ArticleRecord(
-        id=row.id,
-        outlet=row.outlet,
-        url=row.url,
-        canonical_url=row.canonical_url,
-        title=row.title,
-        summary=row.summary,
-        text=row.text,
-        authors=list(row.authors or []),
-        attribution=row.attribution,
-        published_at=local_datetime(row.published_at, row.published_offset_minutes),
-        published_at_source=row.published_at_source,
-        updated_at=local_datetime(row.updated_at, row.updated_offset_minutes),
-        section=row.section,
-        tags=list(row.tags or []),
-        image_url=row.image_url,
-        images=[Image(**image) for image in row.images or []],
-        language=row.language,
-        word_count=row.word_count,
-        content_hash=row.content_hash,
-        fetched_at=row.fetched_at,
-        encoding=row.encoding,
-    )
 
 
 class OutletStats(NamedTuple):
