@@ -129,6 +129,8 @@ def extract_bytes(body: bytes, url: str, *, content_type: str | None = None,
     record.encoding = page.encoding
     if page.mojibake:
         record.notes.append("mojibake")
+    if page.legacy_font:
+        record.notes.append(f"legacy_font:{page.legacy_font}")
     return record
 
 

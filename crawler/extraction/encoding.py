@@ -56,12 +56,34 @@ _VI_COMMON = frozenset(
 _WORD = re.compile(r"\w+")
 
 
+# Pages typed with the pre-Unicode Vietnamese fonts decode "cleanly" into Latin-1
+# letters no charset detector can tell apart, so they are recognised by words: the
+# commonest Vietnamese words as those fonts spell them (TCVN3/ABC: "cña" for "của";
+# VNI: "cuûa"). Converting needs the font tables; we flag, so nothing is stored as if
+# it were readable Vietnamese.
+_LEGACY_WORDS = {
+    "tcvn3": frozenset("cña vµ ®−îc ng−êi nh÷ng c¸c ®· víi kh«ng nµy ®Õn tØnh viÖt ®ång".split()),
+    "vni": frozenset("cuûa vaø ñöôïc ngöôøi nhöõng caùc ñaõ vôùi khoâng naøy ñeán tænh vieät ñoàng".split()),
+}
+_LEGACY_MIN_WORDS = 3
+
+
 @dataclass
 class DecodedPage:
     text: str
     encoding: str
     source: str  # "bom", "http", "meta", "utf-8" or "detected"
     mojibake: bool = False
+    legacy_font: str | None = None  # "tcvn3" or "vni": typed in a pre-Unicode font
+
+
+def legacy_font(text: str) -> str | None:
+    """"tcvn3" or "vni" when the text reads like one of the legacy font encodings."""
+    words = set(text.lower().split())
+    for name, signature in _LEGACY_WORDS.items():
+        if len(words & signature) >= _LEGACY_MIN_WORDS:
+            return name
+    return None
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> DecodedPage:
@@ -73,7 +95,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedPage:
         encoding, source = "utf-8", "detected"
         text = body.decode("utf-8", errors="replace")
     text = unicodedata.normalize("NFC", text)
-    return DecodedPage(text, encoding, source, bool(_MOJIBAKE.search(text)))
+    return DecodedPage(text, encoding, source, bool(_MOJIBAKE.search(text)), legacy_font(text))
 
 
 def _choose_encoding(body: bytes, content_type: str | None) -> tuple[str, str]:
