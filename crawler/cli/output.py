@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -36,7 +37,8 @@ class ExitCode:
 
 
 def fail(message: str, code: int) -> NoReturn:
-    stderr.print(f"[bold red]error:[/] {message}", highlight=False)
+    # Escaped and unwrapped: a message is one line, brackets in it are not markup.
+    stderr.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
