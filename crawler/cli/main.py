@@ -1,4 +1,4 @@
-"""The ``provnews`` command: crawl, scrape, extract, search and show.
+"""The ``provnews`` command: one sub-command or sub-app per job, wired here.
 
 Commands are thin: they parse options, call crawler/storage functions and print.
 """
@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import typer
 
-from crawler.cli import crawl, history, query, sources
+from crawler.cli import crawl, export, history, query, sources
 from crawler.cli import eval as evaluate
+from crawler.cli.db import db_app
 from crawler.cli.mirror import mirror_app
 from crawler.cli.schedule import schedule_app
-from crawler.cli import export
-from crawler.cli.db import db_app
 
 app = typer.Typer(
     name="provnews",
