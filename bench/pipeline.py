@@ -15,7 +15,7 @@ Run: ``python -m bench.pipeline [--rounds 3]``
 from __future__ import annotations
 
 import argparse
-import re
+import json
 import sqlite3
 import statistics
 import subprocess
@@ -26,17 +26,16 @@ from pathlib import Path
 
 import trafilatura
 
-from crawler.mirror.server import SITES_DIR, MirrorServer
-
-ARTICLE_FILE = re.compile(r"^[a-z0-9-]+-\d{5,}\.html$")
-
+from crawler.mirror.server import SITES_DIR, MirrorServer, MirrorSite
 
 def article_pages() -> list[tuple[str, str]]:
+    """Every mirrored article (each mirror's expected.json), read as the mirror serves it."""
     pages = []
-    for site in sorted(p for p in SITES_DIR.iterdir() if p.is_dir()):
-        for path in sorted(site.iterdir()):
-            if ARTICLE_FILE.match(path.name):
-                pages.append((f"https://{site.name}/{path.name}", path.read_text(encoding="utf-8")))
+    for site in sorted(p for p in SITES_DIR.iterdir() if (p / "expected.json").exists()):
+        served = MirrorSite(site)
+        for url in json.loads((site / "expected.json").read_text(encoding="utf-8"))["all"]:
+            _, _, body = served.resolve("/" + url.split("/", 3)[3])
+            pages.append((url, body.decode("utf-8")))
     return pages
 
 
