@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from crawler.mirror.server import MirrorServer
+from crawler.mirror.server import SITES_DIR, MirrorServer
 from tests.conftest import run_cli, stored_urls
 
 SEED = Path(__file__).parents[2] / "tests" / "crawler" / "fixtures" / "seed-paragraphs.txt"
@@ -73,3 +75,42 @@ def test_faults_are_reported_and_only_good_articles_stored(faulty_site):
         incomplete = conn.execute(
             "SELECT url FROM articles WHERE title IS NULL OR text IS NULL OR length(text) < 100").fetchall()
     assert incomplete == []
+
+
+def test_a_misbehaving_outlet_does_not_stop_the_others(tmp_path: Path):
+    """One crawl of two outlets: baothu's sitemap index names itself, its listing's
+    "next" link loops back and its feed is broken XML; Báo Lạng Sơn is fine."""
+    sites = tmp_path / "sites"
+    shutil.copytree(SITES_DIR / "baolangson.vn", sites / "baolangson.vn")
+    site = sites / HOST
+    (site / "tin").mkdir(parents=True)
+    paragraphs = SEED.read_text(encoding="utf-8").split("\n\n")
+    (site / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    (site / "rss.xml").write_text("<rss><channel><item><link>https://baothu.example/tot-1.html", encoding="utf-8")
+    (site / "sitemap.xml").write_text(
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>https://{HOST}/sitemap.xml</loc></sitemap></sitemapindex>", encoding="utf-8")
+    (site / "tin" / "index.html").write_text(
+        f'<html><body><a href="https://{HOST}/tot-1.html">1</a>'
+        f'<a rel="next" href="https://{HOST}/tin">Trang sau</a></body></html>', encoding="utf-8")
+    (site / "tot-1.html").write_text(article("Bài thử số 1", paragraphs[:3]), encoding="utf-8")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(SOURCES.replace(f'    feeds: ["https://{HOST}/rss.xml"]',
+                                       f'    feeds: ["https://{HOST}/rss.xml"]\n'
+                                       f'    sitemaps: ["https://{HOST}/sitemap.xml"]'), encoding="utf-8")
+    server = MirrorServer(sites)
+    server.start_background()
+    try:
+        db = tmp_path / "db.sqlite"
+        result = run_cli("crawl", "baothu", "baolangson", "--mirror", server.url, "--sources", str(sources),
+                         "--db", f"sqlite:///{db}", timeout=300)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stderr
+    expected = set(json.loads((SITES_DIR / "baolangson.vn" / "expected.json").read_text(encoding="utf-8"))["all"])
+    assert stored_urls(db) == expected | {f"https://{HOST}/tot-1.html"}
+    assert "feed unusable: https://baothu.example/rss.xml (not_xml" in result.stderr
+    assert "sitemap unusable: https://baothu.example/sitemap.xml (too_deep" in result.stderr
+    # The looping "next" link was followed once, then the walk saw nothing new.
+    assert server.hits[(HOST, "/tin")] == 2
