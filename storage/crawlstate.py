@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -191,9 +191,6 @@ def ensure_done(session: Session, outlet: str | None, key: str, url: str) -> Non
     session.execute(stmt.on_conflict_do_update(index_elements=["url_key"], set_={
         "state": "done", "lease_until": None, "lease_run": None, "reason": None, "updated_at": stamp}))
 
-
-def leases_left(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(FrontierUrl).where(FrontierUrl.state == "leased")) or 0
 
 
 # --- listing walks -------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.similarity import word_diff
@@ -30,7 +30,3 @@ def add_version(session: Session, article_id: int, title: str | None, text: str,
 def versions(session: Session, article_id: int) -> list[ArticleVersion]:
     return list(session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article_id)
                                 .order_by(ArticleVersion.version)))
-
-
-def version_count(session: Session, article_id: int) -> int:
-    return session.scalar(select(func.count()).where(ArticleVersion.article_id == article_id)) or 0
