@@ -253,3 +253,32 @@ class ListingWalk(Base):
     outlet: Mapped[str] = mapped_column(String(100), index=True)
     started_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+
+
+class EntryPoint(Base):
+    """A feed, sitemap or listing page with the validators of its last fetch, so the
+    next crawl asks for it with ``If-None-Match`` / ``If-Modified-Since``."""
+
+    __tablename__ = "entry_points"
+
+    url_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    outlet: Mapped[str] = mapped_column(String(100), index=True)
+    route: Mapped[str] = mapped_column(String(20))  # feed | sitemap | listing
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    fetched_at: Mapped[datetime]
+    changed_at: Mapped[datetime | None]
+
+
+class HostPolicy(Base):
+    """What a host has earned: ``conditional`` is turned off for a host whose
+    validators lie (a 304-worthy ETag or Last-Modified on a body whose hash changed)."""
+
+    __tablename__ = "host_policies"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    conditional: Mapped[bool]
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]

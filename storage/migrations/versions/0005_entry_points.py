@@ -1,0 +1,48 @@
+"""Entry points and host policies: the validators (ETag, Last-Modified, body hash) of
+each feed, sitemap and listing page, so a recrawl asks for them conditionally, and
+per host whether its validators can be trusted.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-25
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "entry_points",
+        sa.Column("url_key", sa.String(40), primary_key=True),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("outlet", sa.String(100), nullable=False),
+        sa.Column("route", sa.String(20), nullable=False),
+        sa.Column("etag", sa.Text(), nullable=True),
+        sa.Column("last_modified", sa.Text(), nullable=True),
+        sa.Column("body_hash", sa.String(64), nullable=True),
+        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_entry_points_outlet", "entry_points", ["outlet"])
+    op.create_table(
+        "host_policies",
+        sa.Column("host", sa.String(255), primary_key=True),
+        sa.Column("conditional", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("host_policies")
+    op.drop_table("entry_points")
