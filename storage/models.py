@@ -119,6 +119,9 @@ class Article(Base):
     fetched_at: Mapped[datetime | None]
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+    # Set when the outlet stopped serving the article (404/410, or a redirect to its
+    # home page); the stored content is kept (migration 0005).
+    gone_at: Mapped[datetime | None]
 
     urls: Mapped[list[ArticleUrl]] = relationship(back_populates="article", cascade="all, delete-orphan")
 

@@ -1,6 +1,7 @@
-"""Entry points and host policies: the validators (ETag, Last-Modified, body hash) of
+"""Entry points, host policies and gone articles. Entry points and host policies: the validators (ETag, Last-Modified, body hash) of
 each feed, sitemap and listing page, so a recrawl asks for them conditionally, and
-per host whether its validators can be trusted.
+per host whether its validators can be trusted. ``articles.gone_at`` marks an article
+the outlet no longer serves, keeping its content.
 
 Revision ID: 0005
 Revises: 0004
@@ -21,6 +22,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # A plain ADD COLUMN: SQLite supports it without rebuilding the table, which would
+    # drop the FTS triggers on articles.
+    op.add_column("articles", sa.Column("gone_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "entry_points",
         sa.Column("url_key", sa.String(40), primary_key=True),
@@ -46,3 +50,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("host_policies")
     op.drop_table("entry_points")
+    op.drop_column("articles", "gone_at")
