@@ -4,7 +4,8 @@ Both backends index the same column, ``articles.search_text`` = ``fold(title,
 summary, text)``, and both receive the user's query folded by the same Python
 ``fold``, so "lang son", "Lạng Sơn" and "LẠNG SƠN" find the same articles on
 SQLite (FTS5 external-content table ``articles_fts``) and PostgreSQL (GIN index
-on ``to_tsvector('simple', search_text)``).
+on the stored ``articles.search_vector`` = ``to_tsvector('simple', search_text)``,
+migration 0006).
 
 User input never reaches the FTS grammar: the query is parsed here into quoted
 phrases and literal tokens, each re-quoted, so ``"``, ``*``, ``NEAR``, ``-``,
@@ -14,6 +15,7 @@ never raise a syntax error.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -40,6 +42,9 @@ MAX_NEEDLES = 8
 # The FTS5 virtual table has no model: it is created by the migration.
 _FTS = table("articles_fts", column("rowid"))
 _SIMPLE = literal_column("'simple'::regconfig")
+# PostgreSQL only (migration 0006), so no model column: a generated tsvector that
+# phrase rechecks and ts_rank read instead of re-parsing search_text per row.
+_VECTOR = literal_column("articles.search_vector")
 
 
 def _fold_slow(text: str) -> str:
@@ -302,20 +307,21 @@ def _sqlite_candidates(
     return select(window.c.id, window.c.score).order_by(window.c.score.desc()).limit(k)
 
 
+def _tsquery(query: ParsedQuery) -> ColumnElement[object]:
+    """Loose words and each phrase, ANDed; ``query`` must not be empty."""
+    parts = [func.plainto_tsquery(_SIMPLE, query.loose_text)] if query.loose_text else []
+    parts += [func.phraseto_tsquery(_SIMPLE, " ".join(phrase)) for phrase in query.phrases]
+    return functools.reduce(lambda left, right: left.op("&&")(right), parts)
+
+
 def _postgres_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]], k: int) -> Select:
-    # The literal regconfig (not a bind parameter) makes the expression identical
-    # to the GIN index's, so the planner can use the index.
-    tsquery = func.plainto_tsquery(_SIMPLE, query.loose_text) if query.loose_text else None
-    for phrase in query.phrases:
-        part = func.phraseto_tsquery(_SIMPLE, " ".join(phrase))
-        tsquery = part if tsquery is None else tsquery.op("&&")(part)
-    vector = func.to_tsvector(_SIMPLE, Article.search_text)
-    # ts_rank re-parses search_text for every row it scores (~0.1 ms a row), so
-    # it runs on the window only, never inside the query that finds the matches
-    # (that ranked every match: 14 s a query at 100k rows, bench/storage.py).
-    window = select(Article.id.label("id")).where(vector.op("@@")(tsquery), *conditions).order_by(
+    tsquery = _tsquery(query)
+    # ts_rank detoasts a vector per row it scores, so it runs on the window only,
+    # never inside the query that finds the matches (ranking every match of a
+    # common word is what made broad queries slow, bench/storage.py).
+    window = select(Article.id.label("id")).where(_VECTOR.op("@@")(tsquery), *conditions).order_by(
         Article.id.desc()).limit(PG_WINDOW).subquery()
-    score = func.ts_rank(vector, tsquery).label("score")
+    score = func.ts_rank(_VECTOR, tsquery).label("score")
     return (select(window.c.id, score).join(Article, Article.id == window.c.id)
             .order_by(score.desc(), window.c.id.desc()).limit(k))
 
@@ -327,11 +333,7 @@ def matching_ids(session: Session, query: str) -> Select | None:
         return None
     if session.get_bind().dialect.name == "sqlite":
         return select(_FTS.c.rowid.label("id")).where(literal_column("articles_fts").op("MATCH")(fts5_match(parsed)))
-    tsquery = func.plainto_tsquery(_SIMPLE, parsed.loose_text) if parsed.loose_text else None
-    for phrase in parsed.phrases:
-        part = func.phraseto_tsquery(_SIMPLE, " ".join(phrase))
-        tsquery = part if tsquery is None else tsquery.op("&&")(part)
-    return select(Article.id.label("id")).where(func.to_tsvector(_SIMPLE, Article.search_text).op("@@")(tsquery))
+    return select(Article.id.label("id")).where(_VECTOR.op("@@")(_tsquery(parsed)))
 
 
 def search(
