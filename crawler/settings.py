@@ -26,9 +26,12 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOAD_FAIL_ON_DATALOSS = True
-# Downloaded pages waiting for extraction: Scrapy's 5 MB default holds hundreds of
-# pages that a killed run would have to fetch again.
-SCRAPER_SLOT_MAX_ACTIVE_SIZE = 65_536
+# Downloaded pages waiting for extraction and storage: Scrapy's 5 MB default holds
+# hundreds of pages that a killed run would have to fetch again. 16 KB keeps about one
+# real article page (50–150 KB) waiting; at 64 KB the kill-load bench wasted up to 40
+# pages per kill (1.14–1.20 × N downloads), at 16 KB with single-article commits ≤ 21
+# (1.06 × N): `python -m bench.killload --articles 2000 --kills 20`.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 16_384
 RETRY_TIMES = 3
 REDIRECT_MAX_TIMES = 5
 METAREFRESH_MAXDELAY = 5
@@ -41,6 +44,11 @@ PROVNEWS_MAX_SEGMENT_REPEATS = 2              # /a/x/a/y/a/: a third repeat is a
 PROVNEWS_RETRY_BACKOFF_BASE = 1.0             # seconds; doubles per attempt, ±50 % jitter
 PROVNEWS_RETRY_BACKOFF_MAX = 30.0
 PROVNEWS_RETRY_AFTER_MAX = 60.0               # a longer Retry-After: give up for this run
+PROVNEWS_MAX_CRAWL_DELAY = 30.0               # robots.txt asking for longer: host skipped this run
+PROVNEWS_ARTICLE_TYPES = ["text/html", "application/xhtml+xml"]   # other types are never extracted
+# A 200 article with fewer bytes is an empty or error page, not an article: the
+# shortest text the validator keeps (PROVNEWS_MIN_WORDS) takes more, with its markup.
+PROVNEWS_MIN_BODY_BYTES = 128
 # Egress guard for user-supplied URLs (crawler.egress); the runner enables it for `scrape`.
 PROVNEWS_EGRESS_GUARD = False
 PROVNEWS_EGRESS_ALLOW_PRIVATE = False         # `scrape --allow-private`
@@ -51,6 +59,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.FetchOutcomeMiddleware": 40,       # outermost: records unhandled failures
     "crawler.egress.EgressGuardMiddleware": 55,             # before robots.txt is fetched
     "crawler.middlewares.RequestLimitsMiddleware": 60,
+    "crawler.middlewares.ArticleResponseMiddleware": 70,    # sees responses last: decompressed, final
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.RobotsPolicyMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -79,12 +88,26 @@ PROVNEWS_MIRROR_URL = None         # e.g. http://127.0.0.1:8000: fetch from a lo
 PROVNEWS_SINCE = None              # ISO date: skip and stop at older articles
 PROVNEWS_MIN_WORDS = 20            # shorter texts are dropped as "too_short" (a photo story's lead passes)
 PROVNEWS_MAX_LISTING_PAGES = 50    # page cap per listing per run
-PROVNEWS_STORE_BATCH_SIZE = 5      # articles per transaction: a crash refetches at most this many
+# Articles per transaction. 1: an article is committed as soon as it is extracted, so
+# the scraper slot above bounds what a kill throws away; a commit costs ~1 ms in WAL
+# mode. Raise it for a remote PostgreSQL where each commit is a round trip.
+PROVNEWS_STORE_BATCH_SIZE = 1
 PROVNEWS_LEASE_SECONDS = 600       # a leased URL is anyone's again after this (or when its run died)
 PROVNEWS_RECHECK_DAYS = 3          # articles published this recently are re-fetched for revisions…
 PROVNEWS_RECHECK_AFTER_HOURS = 12  # …when their last fetch is older than this
+# Route choice (crawler.routing): order and skip routes by what the last N finished runs
+# measured (0: every route on every run, default order); every K-th run fetches every route.
+PROVNEWS_ROUTE_HISTORY_RUNS = 10
+PROVNEWS_ROUTE_AUDIT_EVERY = 24    # hourly crawls: one audit a day
 PROVNEWS_TRIGGER = "manual"        # recorded in crawl_runs: manual | schedule | demo | scrape
 PROVNEWS_STORY_THRESHOLD = 0.5     # estimated Jaccard similarity that makes two texts one story
+# Feeds, sitemaps and first listing pages are asked for with If-None-Match /
+# If-Modified-Since (crawler.conditional): an unchanged one costs a bodiless 304.
+PROVNEWS_CONDITIONAL = True
+# A server may answer 304 although the content changed, which no 304 can reveal: an
+# entry point not fetched in full for this long is fetched unconditionally and its
+# body hash compared, so such a host loses conditional requests within a day.
+PROVNEWS_VALIDATOR_AUDIT_HOURS = 24
 
 EXTENSIONS = {
     "crawler.ledger.LedgerExtension": 500,
