@@ -104,6 +104,9 @@ class LedgerExtension:
                 previous = crawlstate.last_interval(session, outlet.key)
                 counts["interval_minutes"] = next_interval(base, previous, counts["new"], counts["discovered"])
             crawlstate.finish_run(session, self.run_id, "ok" if reason == "finished" else reason, **counts)
+            # A stop on request (SIGTERM, Ctrl-C, a page cap) leaves URLs leased but
+            # never fetched: the next run must not wait for their leases to expire.
+            crawlstate.release_leases(session, [self.run_id])
         self.database.engine.dispose()
 
 

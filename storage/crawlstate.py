@@ -78,9 +78,15 @@ def reap_dead_runs(session: Session, outlet: str, status: str = "killed") -> lis
     dead = [run_id for run_id, pid in running if not _alive(pid)]
     if dead:
         session.execute(update(CrawlRun).where(CrawlRun.id.in_(dead)).values(status=status, finished_at=now()))
-        session.execute(update(FrontierUrl).where(FrontierUrl.lease_run.in_(dead), FrontierUrl.state == "leased")
-                        .values(state="pending", lease_until=None, lease_run=None))
+        release_leases(session, dead)
     return dead
+
+
+def release_leases(session: Session, run_ids: list[int]) -> None:
+    """Give the URLs still leased to these runs back to the frontier (``pending``):
+    a run that stopped, killed or asked to, will not fetch them."""
+    session.execute(update(FrontierUrl).where(FrontierUrl.lease_run.in_(run_ids), FrontierUrl.state == "leased")
+                    .values(state="pending", lease_until=None, lease_run=None))
 
 
 def last_interval(session: Session, outlet: str) -> int | None:

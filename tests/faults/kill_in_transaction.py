@@ -1,0 +1,35 @@
+"""``python -m tests.faults.kill_in_transaction K ARGS…`` runs ``provnews ARGS…`` and
+SIGKILLs itself right after its K-th article upsert, inside the store transaction
+(reliability.md G2): what is written must roll back, and nothing else be lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Any
+
+import pipelines.store as store
+
+
+def main(limit: int, argv: list[str]) -> None:
+    upsert = store.upsert_article
+    calls = 0
+
+    def upsert_then_die(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        result = upsert(*args, **kwargs)
+        calls += 1
+        if calls == limit:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    store.upsert_article = upsert_then_die
+    sys.argv = ["provnews", *argv]
+    from crawler.cli.main import main as cli
+
+    cli()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), sys.argv[2:])
