@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text as sql
 
 from bench import killload
 from crawler.record import ArticleRecord
@@ -171,14 +172,28 @@ def test_g5_readers_never_block_or_fail_while_a_crawl_writes(site: Site, tmp_pat
 
 
 @pytest.mark.slow
-def test_g10_two_crawls_of_one_site_at_once_store_each_article_once(site: Site, tmp_path: Path):
-    db = tmp_path / "two.sqlite"
-    open_database(f"sqlite:///{db}").close()  # one migration, not two racing
-    procs = [start(site.crawl_args(f"sqlite:///{db}")) for _ in range(2)]
-    for proc in procs:
-        rc, err = finish(proc)
-        assert rc == 0, err
-    assert_complete(db, site)
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_g10_two_crawls_of_one_site_at_once_store_each_article_once(backend: str, site: Site, tmp_path: Path):
+    from tests.storage.conftest import backend_url
+
+    urls = backend_url(backend, tmp_path)
+    url = next(urls)
+    database = open_database(url)  # one migration, not two racing
+    try:
+        procs = [start(site.crawl_args(url)) for _ in range(2)]
+        for proc in procs:
+            rc, err = finish(proc)
+            assert rc == 0, err
+        with database.engine.connect() as connection:
+            stored = [u for (u,) in connection.execute(sql("SELECT url FROM articles"))]
+            leased = connection.execute(sql("SELECT COUNT(*) FROM frontier WHERE state = 'leased'")).scalar()
+            if backend == "sqlite":
+                assert connection.execute(sql("PRAGMA integrity_check")).scalar() == "ok"
+    finally:
+        database.close()
+        urls.close()
+    assert sorted(stored) == sorted(a.url for a in site.articles)
+    assert leased == 0
     # Leases split the work: no article was fetched by both runs.
     assert max(site.article_hits().values()) == 1
 
@@ -205,7 +220,6 @@ def test_g11_one_url_twice_in_a_batch_is_one_row(backend: str, tmp_path: Path):
         with database.session() as session:
             assert [h.url for h in search(session, "xuat khau")] == [url]
         with database.engine.connect() as connection:
-            from sqlalchemy import text as sql
             rows = connection.execute(sql("SELECT url, text FROM articles ORDER BY url")).all()
         assert [r.url for r in rows] == [url, "https://baolangson.vn/b-7654321.html"]
         assert rows[0].text.endswith("Cập nhật."), "the later copy in the batch wins"
