@@ -2,9 +2,13 @@
 
 All untrusted XML goes through one lxml parser with entity resolution, DTD
 loading, network access and huge trees turned off, after a size check
-(reliability.md INV-5). lxml is used rather than feedparser because feedparser
-resolves nothing we need beyond what a dozen lines of XPath give, and we want one
-hardened parser for feeds and sitemaps alike.
+(reliability.md INV-5). A document that is not well-formed (an unclosed tag, a
+control character, a truncated end) is parsed again in libxml2's recover mode, with
+the same protections: a feed with one broken item still yields the others.
+
+lxml is used rather than feedparser because feedparser resolves nothing we need
+beyond what a dozen lines of XPath give, and we want one hardened parser for feeds
+and sitemaps alike.
 """
 
 from __future__ import annotations
@@ -26,6 +30,13 @@ _SAFE_XML = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
     remove_comments=True, remove_pis=True,
 )
+_RECOVERING_XML = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+    remove_comments=True, remove_pis=True, recover=True,
+)
+# libxml2 refusing a document to protect itself (an entity bomb, an entity loop): a
+# refusal, not a malformation, so it is never retried in recover mode.
+_REFUSALS = frozenset({etree.ErrorTypes.ERR_RESOURCE_LIMIT, etree.ErrorTypes.ERR_ENTITY_LOOP})
 _NEXT_LABELS = ("trang sau", "tiếp", "sau »", "»", "next", "›")
 
 
@@ -75,11 +86,17 @@ def parse_xml(body: bytes) -> etree._Element:
     if not body.strip():
         raise DiscoveryError("empty", "empty XML document")
     try:
-        root = etree.fromstring(body, parser=_SAFE_XML)
+        return etree.fromstring(body, parser=_SAFE_XML)
     except etree.XMLSyntaxError as exc:
-        raise DiscoveryError("not_xml", f"not well-formed XML: {exc}") from None
+        error = exc
+    if error.code in _REFUSALS:
+        raise DiscoveryError("not_xml", f"refused by the XML parser: {error}")
+    try:
+        root = etree.fromstring(body, parser=_RECOVERING_XML)
+    except etree.XMLSyntaxError:
+        root = None
     if root is None:
-        raise DiscoveryError("not_xml", "no root element")
+        raise DiscoveryError("not_xml", f"not well-formed XML: {error}")
     return root
 
 
@@ -143,7 +160,10 @@ def parse_sitemap(body: bytes, base_url: str) -> Sitemap:
     if kind not in ("urlset", "sitemapindex"):
         raise DiscoveryError("not_sitemap", f"root element <{kind}> is not a sitemap")
     urls, children = [], []
-    for node in root:
+    # Every <url>/<sitemap> at any depth: recover mode nests the entry after an
+    # unclosed one inside it.
+    entry = "sitemap" if kind == "sitemapindex" else "url"
+    for node in (n for n in root.iter() if _local(n.tag) == entry):
         loc = _child_text(node, "loc")
         if not loc:
             continue

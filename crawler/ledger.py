@@ -2,11 +2,14 @@
 
 Also settles the frontier for what the pipelines drop (a page that is not an
 article, too short, older than --since): those URLs become ``gone`` with the
-reason, so the next run does not fetch them again.
+reason, so the next run does not fetch them again; a challenge page is ``failed``
+instead (the block may lift: retried with back-off). The reason also goes on the
+fetch's ``fetch_log`` row, which came back fine at the HTTP level.
 
 Settings read: PROVNEWS_DATABASE_URL, PROVNEWS_TRIGGER (manual | schedule | demo).
 Signals: ``fetch_failed`` (sent by the spiders' errback with the request and a
-reason code) is logged like a response.
+reason code) is logged like a response; ``page_rejected`` (url, reason: sent by the
+spiders for a fetched page that holds no article) sets that fetch's reason.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from storage.engine import Database, database_url, open_database
 logger = logging.getLogger(__name__)
 
 fetch_failed = object()  # signal: (request: Request, reason: str)
+page_rejected = object()  # signal: (url: str, reason: str)
+# Drop reasons that say nothing final about the URL, and the state they leave it in.
+RETRY_LATER = {"older_than_since": "pending", "challenge_page": "failed"}
 FLUSH_EVERY = 200
 
 
@@ -48,6 +54,7 @@ class LedgerExtension:
         crawler.signals.connect(self.response_received, signals.response_received)
         crawler.signals.connect(self.item_dropped, signals.item_dropped)
         crawler.signals.connect(self.fetch_failed, fetch_failed)
+        crawler.signals.connect(self.page_rejected, page_rejected)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LedgerExtension:
@@ -75,10 +82,18 @@ class LedgerExtension:
         if not isinstance(item, ArticleRecord):
             return
         reason = str(exception)
-        # Too old for this run's --since is no verdict on the URL: release it.
-        state = "pending" if reason == "older_than_since" else "gone"
+        self.page_rejected(item.url, reason)
         with self.database.session() as session, session.begin():
-            crawlstate.mark(session, frontier_key(item), state, reason)
+            crawlstate.mark(session, frontier_key(item), RETRY_LATER.get(reason, "gone"), reason)
+
+    def page_rejected(self, url: str, reason: str, **_: Any) -> None:
+        """The fetch of ``url`` came back but holds no article: say why on its log row."""
+        for row in reversed(self.buffer):
+            if row["url"] == url and row["reason"] is None:
+                row["reason"] = reason
+                return
+        with self.database.session() as session, session.begin():
+            crawlstate.annotate_fetch(session, self.run_id, url, reason)
 
     def _log(self, url: str, **fields: Any) -> None:
         self.buffer.append({"url": url, "fetched_at": datetime.now(UTC), "reason": None, **fields})

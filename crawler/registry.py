@@ -20,6 +20,8 @@ import yaml
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawler.urls import same_site
+
 logger = logging.getLogger(__name__)
 
 BUILTIN_REGISTRY = Path(__file__).with_name("outlets.yaml")
@@ -153,8 +155,20 @@ class Outlet(BaseModel):
     def host(self) -> str:
         return urlsplit(self.base_url).hostname or ""
 
+    def owns(self, url: str) -> bool:
+        """True when ``url`` is on this outlet's site: its host or a legacy domain (any
+        www./m./amp. variant), on the same port. Feeds and sitemaps may list any host,
+        a hostile one even an internal service; only the outlet's own are followed,
+        whatever ``article_url_pattern`` allows (StormCrawler's ``sitemap.strict``)."""
+        try:
+            port = urlsplit(url).port
+        except ValueError:
+            return False
+        sites = (self.base_url, *(f"https://{domain}" for domain in self.legacy_domains))
+        return port == urlsplit(self.base_url).port and any(same_site(url, site) for site in sites)
+
     def is_article_url(self, url: str) -> bool:
-        return bool(self.article_regex.match(url))
+        return self.owns(url) and bool(self.article_regex.match(url))
 
 
 def _read_entries(path: Path) -> list[dict]:

@@ -7,7 +7,7 @@ Two forms, two jobs:
     ``normalize_url`` does the general work (scheme and host case, punycode,
     default ports, dot segments, sorted query, ``utm_*``/``fbclid``/``gclid``
     style trackers); on top of it we drop the trackers of Vietnamese platforms
-    (Zalo's ``zarsrc``, ``gidzl``), fragments, AMP variants (``amp.`` host,
+    (Zalo's ``zarsrc``, ``gidzl``), session ids (``?sid=``, ``;jsessionid=``), fragments, AMP variants (``amp.`` host,
     ``/amp/`` segment, ``.amp.html``, ``?amp``/``?amp=1``, ``outputType=amp``)
     and a trailing ``index.html``/``index.php``/``default.aspx``.
 
@@ -42,6 +42,11 @@ EXTRA_TRACKERS = frozenset({
     "zarsrc", "gidzl", "gclid", "fbclid", "_gl", "gad_source", "gbraid", "wbraid",
     "msclkid", "yclid", "dclid", "igshid", "mc_cid", "mc_eid", "_hsenc", "_hsmi",
 })
+# Session ids (courlan drops only names containing "session"): each visitor gets its
+# own, so every listing link would otherwise be a new URL of the same article.
+SESSION_PARAMS = frozenset({"sid", "sessid", "phpsessid", "jsessionid", "aspsessionid", "cfid", "cftoken"})
+# A servlet session id rides in the path: /a.html;jsessionid=AB12
+PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
 # Query parameters that only ask for the AMP rendering of the same article.
 AMP_PARAMS = frozenset({"amp", "amp_js_v", "amp_gsa", "usqp"})
 MIRROR_HOST_PREFIXES = ("m.", "mobile.", "amp.")
@@ -93,7 +98,7 @@ def _query(query: str) -> str:
     kept = []
     for key, value in parse_qsl(query, keep_blank_values=True):
         lower = key.lower()
-        if lower in EXTRA_TRACKERS or lower.startswith("utm_") or lower in AMP_PARAMS:
+        if lower in EXTRA_TRACKERS or lower in SESSION_PARAMS or lower.startswith("utm_") or lower in AMP_PARAMS:
             continue
         if lower == "outputtype" and value.lower() == "amp":
             continue
@@ -103,7 +108,7 @@ def _query(query: str) -> str:
 
 def canonical_url(url: str, preferred_host: str | None = None) -> str:
     """The clean, still fetchable form of ``url`` (see the module docstring)."""
-    normal = urlsplit(normalize_url(url.strip(), strict=False))
+    normal = urlsplit(normalize_url(PATH_SESSION.sub("", url.strip()), strict=False))
     return urlunsplit((
         normal.scheme,
         _host(normal.netloc, preferred_host),

@@ -1,5 +1,11 @@
 """Validate: drop what is not a storable article, with a logged reason.
 
+A page too short to be an article is named for what it is when its words say so:
+``challenge_page`` (a bot check such as "Just a moment..."; the URL is retried
+later) or ``soft_404`` (a 200 reading "Không tìm thấy trang"; the URL is gone),
+else ``too_short``. Only short pages are read this way, so an article that merely
+quotes such words is never dropped for them.
+
 Settings read: PROVNEWS_MIN_WORDS, PROVNEWS_SINCE.
 Stats: ``provnews/validate/drop/<reason>``.
 """
@@ -7,6 +13,7 @@ Stats: ``provnews/validate/drop/<reason>``.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 
 from scrapy.crawler import Crawler
@@ -15,6 +22,13 @@ from scrapy.exceptions import DropItem
 from crawler.record import ArticleRecord
 
 logger = logging.getLogger(__name__)
+
+# Matched against the casefolded title and text of a too-short page.
+_CHALLENGE = re.compile(r"just a moment|checking your browser|enable javascript and cookies|"
+                        r"attention required|verify you are (?:a )?human|ddos protection|"
+                        r"kiểm tra trình duyệt|xác minh bạn là người")
+_NOT_FOUND = re.compile(r"không tìm thấy|không tồn tại|đã bị (?:xoá|xóa|gỡ)|page not found|"
+                        r"\b404\b|trang bạn (?:tìm|yêu cầu)")
 
 
 class ValidatePipeline:
@@ -44,7 +58,16 @@ class ValidatePipeline:
         if not item.text:
             return "empty_text"
         if item.word_count < self.min_words:
-            return "too_short"
+            return _short_page_kind(item)
         if self.since and item.published_at and item.published_at.date() < self.since:
             return "older_than_since"
         return None
+
+
+def _short_page_kind(item: ArticleRecord) -> str:
+    words = f"{item.title or ''}\n{item.text}".casefold()
+    if _CHALLENGE.search(words):
+        return "challenge_page"
+    if _NOT_FOUND.search(words):
+        return "soft_404"
+    return "too_short"

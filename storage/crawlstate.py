@@ -23,8 +23,10 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import max as sa_max
 
-from storage.models import Article, CrawlRun, FetchLog, FrontierUrl, ListingWalk
+from storage.models import Article, ArticleUrl, CrawlRun, FetchLog, FrontierUrl, ListingWalk
+from storage.queries import make_url_key
 
 MAX_ATTEMPTS = 3
 RETRY_BASE = timedelta(minutes=30)
@@ -110,6 +112,14 @@ def log_fetches(session: Session, run_id: int | None, rows: Iterable[dict[str, A
         session.execute(_insert(session)(FetchLog), values)
 
 
+def annotate_fetch(session: Session, run_id: int | None, url: str, reason: str) -> None:
+    """Give the run's latest reason-less fetch of ``url`` a reason code: a page that
+    came back 200 but was refused for its content (a soft-404, a challenge page)."""
+    latest = (select(sa_max(FetchLog.id)).where(FetchLog.run_id == run_id, FetchLog.url == url,
+                                                FetchLog.reason.is_(None)).scalar_subquery())
+    session.execute(update(FetchLog).where(FetchLog.id == latest).values(reason=reason))
+
+
 # --- frontier ----------------------------------------------------------------------
 
 
@@ -187,6 +197,14 @@ def mark(session: Session, key: str, state: str, reason: str | None = None) -> N
         else:
             values["next_fetch_at"] = stamp + RETRY_BASE * 2 ** attempts
     session.execute(update(FrontierUrl).where(FrontierUrl.url_key == key).values(**values))
+
+
+def article_gone(session: Session, key: str, url: str) -> None:
+    """The outlet stopped serving the article fetched at ``url`` (``key``: its URL
+    key): stamp ``gone_at`` once and keep the content. No-op for an URL never stored."""
+    seen_at = select(ArticleUrl.article_id).where(ArticleUrl.url_key == make_url_key(url))
+    session.execute(update(Article).where(or_(Article.url_key == key, Article.id.in_(seen_at)),
+                                          Article.gone_at.is_(None)).values(gone_at=now()))
 
 
 def ensure_done(session: Session, outlet: str | None, key: str, url: str) -> None:

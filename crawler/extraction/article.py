@@ -131,6 +131,8 @@ def extract_bytes(body: bytes, url: str, *, content_type: str | None = None,
         record.notes.append("mojibake")
     if page.legacy_font:
         record.notes.append(f"legacy_font:{page.legacy_font}")
+    if page.conflict:
+        record.notes.append(f"encoding_conflict:{page.conflict}")
     return record
 
 

@@ -7,6 +7,8 @@ windows-1258 encodes tone marks as combining characters.
 
 Never raises: every byte string decodes to *something*, with ``errors="replace"``
 as the last resort, and the caller learns how via ``source`` and ``mojibake``.
+Labels that disagree (the header with the ``<meta>``, or either with a body that
+is clean UTF-8) are reported in ``conflict``, e.g. ``"http=cp1252,body=utf-8"``.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class DecodedPage:
     source: str  # "bom", "http", "meta", "utf-8" or "detected"
     mojibake: bool = False
     legacy_font: str | None = None  # "tcvn3" or "vni": typed in a pre-Unicode font
+    conflict: str | None = None  # labels that disagree, "http=…,meta=…" (see the module docstring)
 
 
 def legacy_font(text: str) -> str | None:
@@ -88,14 +91,25 @@ def legacy_font(text: str) -> str | None:
 
 def decode_html(body: bytes, content_type: str | None = None) -> DecodedPage:
     """Decode ``body`` following the order in the module docstring; never raises."""
+    conflict = None
     try:
         encoding, source = _choose_encoding(body, content_type)
+        conflict = _label_conflict(body, content_type, encoding)
         text = _decode(body, encoding)
     except Exception:  # noqa: BLE001 - the contract is "never raise on bytes"
         encoding, source = "utf-8", "detected"
         text = body.decode("utf-8", errors="replace")
     text = unicodedata.normalize("NFC", text)
-    return DecodedPage(text, encoding, source, bool(_MOJIBAKE.search(text)), legacy_font(text))
+    return DecodedPage(text, encoding, source, bool(_MOJIBAKE.search(text)), legacy_font(text), conflict)
+
+
+def _label_conflict(body: bytes, content_type: str | None, used: str) -> str | None:
+    """The disagreeing labels, and what the body turned out to be, or None."""
+    labels = {"http": _header_charset(content_type), "meta": _meta_charset(body[:META_SCAN_BYTES])}
+    declared = {where: name for where, name in labels.items() if name}
+    if set(declared.values()) <= {used}:
+        return None
+    return ",".join([f"{where}={name}" for where, name in declared.items()] + [f"body={used}"])
 
 
 def _choose_encoding(body: bytes, content_type: str | None) -> tuple[str, str]:

@@ -37,6 +37,7 @@ from crawler.discovery import (
 )
 from crawler.extraction import ExtractionError, extract_bytes
 from crawler.ledger import fetch_failed as fetch_failed_signal
+from crawler.ledger import page_rejected
 from crawler.middlewares import FetchError
 from crawler.registry import Outlet, load_registry
 from crawler.urls import url_key
@@ -44,6 +45,8 @@ from storage import crawlstate
 from storage.engine import Database, database_url, open_database
 
 MAX_SITEMAP_DEPTH = 5
+# Record notes on how a page was decoded that are worth a log line and a stat.
+NOTES_LOGGED = ("encoding_conflict", "mojibake", "legacy_font")
 ROUTES = ("feed", "sitemap", "listing")
 ROUTE_PRIORITY = 10
 
@@ -64,6 +67,10 @@ class ArticleSpiderMixin:
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         outlet = response.meta.get("outlet", self.outlet)
+        if _redirected_home(response):
+            # How many CMSs retire an article: its content stays ours, marked gone.
+            self._reject(response, "redirected_home", "gone", vanished=True)
+            return
         try:
             record = extract_bytes(
                 response.body, response.url,
@@ -73,8 +80,12 @@ class ArticleSpiderMixin:
         except ExtractionError as exc:
             self.crawler.stats.inc_value(f"provnews/extract/error/{exc.reason}")
             self.logger.warning("not an article: %s (%s: %s)", response.url, exc.reason, exc)
-            self._settle(response.meta["article_url"], "gone", f"not_article:{exc.reason}")
+            self._reject(response, f"not_article:{exc.reason}", "gone")
             return
+        for note in record.notes:
+            if note.startswith(NOTES_LOGGED):
+                self.crawler.stats.inc_value(f"provnews/extract/{note.split(':', 1)[0]}")
+                self.logger.info("decoding of %s: %s (used %s)", response.url, note, record.encoding)
         record.fetched_at = datetime.now(timezone.utc)
         record.request_url = response.meta["article_url"]
         yield record
@@ -94,10 +105,21 @@ class ArticleSpiderMixin:
             self.logger.warning("fetch failed: %s (%s)", request.url, reason)
         if "article_url" in meta:
             permanent = status is not None and 400 <= status < 500 and status not in (408, 429)
-            self._settle(meta["article_url"], "gone" if permanent else "failed", reason)
+            self._settle(meta["article_url"], "gone" if permanent else "failed", reason,
+                         vanished=status in (404, 410))
 
-    def _settle(self, url: str, state: str, reason: str) -> None:
-        self._in_transaction(crawlstate.mark, url_key(url), state, reason)
+    def _reject(self, response: Response, reason: str, state: str, vanished: bool = False) -> None:
+        """A page that came back but holds no article: the reason goes on its fetch_log row."""
+        self.crawler.signals.send_catch_log(page_rejected, url=response.url, reason=reason)
+        self._settle(response.meta["article_url"], state, reason, vanished)
+
+    def _settle(self, url: str, state: str, reason: str, vanished: bool = False) -> None:
+        """Settle the URL's frontier row; ``vanished``: the outlet no longer serves it, so
+        an article stored from it gets ``gone_at`` (its content is kept)."""
+        key = url_key(url)
+        self._in_transaction(crawlstate.mark, key, state, reason)
+        if vanished:
+            self._in_transaction(crawlstate.article_gone, key, url)
 
     def _in_transaction(self, action: Any, *args: Any) -> None:
         """Run a crawl-state helper in its own short transaction (when crawl state is kept)."""
@@ -105,6 +127,12 @@ class ArticleSpiderMixin:
             return
         with self.database.session() as session, session.begin():
             action(session, *args)
+
+
+def _redirected_home(response: Response) -> bool:
+    """An article URL answered by a redirect to the site's home page."""
+    chain = response.meta.get("redirect_urls")
+    return bool(chain) and urlsplit(response.url).path in ("", "/") and urlsplit(chain[0]).path not in ("", "/")
 
 
 def _failure_reason(failure: Failure) -> tuple[str, int | None]:
@@ -236,6 +264,9 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
             return
         depth = response.meta["depth"]
         for child in sitemap.children:
+            if not self.outlet.owns(child):
+                self._route_error("sitemap", child, DiscoveryError("offsite", "sitemap on another site"))
+                continue
             if depth + 1 > MAX_SITEMAP_DEPTH:
                 self._route_error("sitemap", child, DiscoveryError("too_deep", "sitemap nesting too deep"))
                 continue

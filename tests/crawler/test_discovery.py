@@ -35,13 +35,29 @@ def test_atom_feed():
 @pytest.mark.parametrize(("body", "reason"), [
     (b"", "empty"),
     (b"<html><body>not a feed</body></html>", "not_feed"),
-    (b"<rss><channel><item><link>x</link></item>", "not_xml"),
+    (b"\x00\x01 not xml at all", "not_xml"),
     (b"\x1f\x8b\x08\x00garbage", "bad_gzip"),
 ])
 def test_bad_feeds_raise_with_reason(body, reason):
     with pytest.raises(DiscoveryError) as excinfo:
         parse_feed(body, "https://bao.example/")
     assert excinfo.value.reason == reason
+
+
+def test_malformed_feed_is_recovered():
+    # An item broken inside (its link ends up in the title) is lost; the items after it,
+    # one with a control character and one cut off by the truncated end, come back.
+    body = ("<rss><channel><item><title>A</title><link>/a-1.html</link></item>"
+            "<item><title>B <b>đậm</title><link>/a-2.html</link></item>"
+            "<item><title>C \x01</title><link>/a-3.html</link></item><item><link>/a-4.html</link>").encode()
+    assert [e.url for e in parse_feed(body, "https://bao.example/")] == [
+        f"https://bao.example/a-{i}.html" for i in (1, 3, 4)]
+
+
+def test_sitemap_entry_after_an_unclosed_one_is_recovered():
+    body = b"""<urlset><url><loc>https://bao.example/a-1.html</loc><url><loc>https://bao.example/a-2.html</loc></url>"""
+    assert [e.url for e in parse_sitemap(body, "https://bao.example/").urls] == [
+        "https://bao.example/a-1.html", "https://bao.example/a-2.html"]
 
 
 def test_external_entities_are_not_resolved(tmp_path):

@@ -65,3 +65,16 @@ def test_duplicate_keys_are_refused(tmp_path):
     body = GOOD + GOOD.split("outlets:\n", 1)[1]
     with pytest.raises(RegistryError, match="defined twice"):
         load_file(write(tmp_path, body))
+
+
+@pytest.mark.parametrize(("url", "owned"), [
+    ("https://baolangson.vn/tin-1234567.html", True),
+    ("http://www.baolangson.vn/tin-1234567.html", True),
+    ("https://baolangson.vn:8443/tin-1234567.html", False),     # another port: another service
+    ("http://127.0.0.1/tin-1234567.html", False),
+    ("https://baolangson.vn.evil.example/tin-1234567.html", False),
+])
+def test_an_outlet_owns_only_its_own_site(url, owned):
+    outlet = load_registry()["baolangson"]
+    assert outlet.owns(url) is owned
+    assert outlet.is_article_url(url) is (owned and url.startswith("https://baolangson.vn/"))

@@ -11,6 +11,8 @@ from crawler.urls import canonical_url, url_key
     ("https://baolangson.vn/a-1234567.html?zarsrc=30&gidzl=abc", "https://baolangson.vn/a-1234567.html"),
     ("https://baolangson.vn/a-1234567.html?fbclid=IwAR0", "https://baolangson.vn/a-1234567.html"),
     ("https://baolangson.vn/tin?id=5&utm_campaign=a", "https://baolangson.vn/tin?id=5"),
+    ("https://baolangson.vn/tin?id=5&sid=8f3a&PHPSESSID=x1", "https://baolangson.vn/tin?id=5"),
+    ("https://baolangson.vn/a-1234567.html;jsessionid=A1B2?id=5", "https://baolangson.vn/a-1234567.html?id=5"),
     ("http://baolangson.vn", "http://baolangson.vn/"),
 ])
 def test_canonical_url(url, canonical):

@@ -97,3 +97,14 @@ def test_never_raises(raw: bytes, ctype: str | None) -> None:
     page = decode_html(raw, ctype)
     assert isinstance(page.text, str)
     assert page.source in {"bom", "http", "meta", "utf-8", "detected"}
+
+
+@pytest.mark.parametrize(("raw", "ctype", "conflict"), [
+    ("Việt Nam".encode(), "text/html; charset=ISO-8859-1", "http=cp1252,body=utf-8"),
+    ('<meta charset="windows-1258">Việt Nam'.encode(), "text/html; charset=utf-8",
+     "http=utf-8,meta=windows-1258,body=utf-8"),
+    ('<meta charset="utf-8">Việt Nam'.encode(), "text/html; charset=UTF-8", None),
+    ("Việt Nam".encode(), None, None),
+])
+def test_disagreeing_labels_are_reported(raw: bytes, ctype: str | None, conflict: str | None) -> None:
+    assert decode_html(raw, ctype).conflict == conflict

@@ -27,6 +27,7 @@ import asyncio
 import gzip
 import threading
 import time
+import unicodedata
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,6 +39,13 @@ BOMB_SIZE = 100 * 1024 * 1024
 HUGE_SITEMAP_SIZE = 60 * 1024 * 1024
 CANARY = "CANARY-7f3a-do-not-store"
 VI_TITLE = "Thành phố Hồ Chí Minh, tỉnh Quảng Ngãi đón đoàn công tác"
+CP1258_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
+# The opening of a page typed in the TCVN3 font, read as Latin-1 (D5).
+TCVN3_TEXT = ("§oµn KiÓm tra cña Ban BÝ th\u2212 ®· lµm viÖc víi Ban Th\u2212êng vô TØnh ñy L¹ng S¬n "
+              "vµ c¸c ®ång chÝ l·nh ®¹o tØnh vÒ c«ng t¸c x©y dùng §¶ng n¨m 2025.")
+# Prefixes of the content-row routes (see the module docstring), served by _content.
+CONTENT_PREFIXES = ("/sitemap/nest/", "/xml/", "/enc/nfd", "/enc/nfc", "/enc/tcvn3", "/hollow/", "/track/",
+                    "/vanish/")
 
 
 def paragraphs() -> list[str]:
@@ -54,6 +62,17 @@ def article_html(title: str, n: int = 3, charset: str | None = "utf-8") -> str:
     return (f'<html lang="vi"><head>{meta}<title>{title}</title></head><body>'
             f'<h1>{title}</h1><div class="date">08:00 | 05/07/2025</div>'
             f'<article>{body}</article></body></html>')
+
+
+def cp1258_bytes(text: str) -> bytes:
+    """``text`` as windows-1258 writes Vietnamese: letters with their shape marks
+    (ă â ê ô ơ ư) precomposed, tone marks as combining characters after them."""
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        parts = unicodedata.normalize("NFD", char)
+        tones = "".join(c for c in parts if c in CP1258_TONES)
+        out.append(unicodedata.normalize("NFC", "".join(c for c in parts if c not in CP1258_TONES)) + tones)
+    return "".join(out).encode("cp1258")
 
 
 def _compress_zeros(kind: str) -> bytes | None:
@@ -100,6 +119,8 @@ class EvilServer:
     bytes_sent: Counter = field(default_factory=Counter)
     robots: dict[str, str] = field(default_factory=dict)
     flaky: Counter = field(default_factory=Counter)
+    # (host, path) → the URLs a /xml/ document lists: a test decides what a sitemap names.
+    listed: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -291,6 +312,8 @@ class EvilServer:
             links = "".join(f'<a href="/art/list-{page}-{i}.html">Bài {page}.{i}</a>' for i in range(3))
             nxt = f'<a href="/list?page={int(q.get("page", "1")) + 1}">Trang sau</a>'
             await send(w, host, 200, f"<html><body>{links}{nxt}</body></html>".encode())
+        elif path == "/" or path.startswith(CONTENT_PREFIXES):
+            await self._content(host, path, w)
         elif path.startswith("/art/"):
             slug = path.rsplit("/", 1)[1]
             await send(w, host, 200, article_html(f"Bài viết {slug}").encode())
@@ -306,8 +329,7 @@ class EvilServer:
                     '<script>setTimeout(function(){location.reload()},5000)</script></body></html>')
             await send(w, host, 200, body.encode())
         elif path == "/enc/cp1258-undeclared":
-            await send(w, host, 200, article_html(VI_TITLE, charset=None).encode("cp1258", "replace"),
-                       ctype="text/html")
+            await send(w, host, 200, cp1258_bytes(article_html(VI_TITLE, charset=None)), ctype="text/html")
         elif path == "/enc/utf8-declared-latin1":
             await send(w, host, 200, article_html(VI_TITLE, charset=None).encode(),
                        ctype="text/html; charset=ISO-8859-1")
@@ -353,10 +375,99 @@ class EvilServer:
         return (f'<?xml version="1.0" encoding="utf-8"?>{dtd}<rss version="2.0"><channel>'
                 f"<title>Báo Thử</title>{items}{extra}</channel></rss>").encode()
 
+    async def _content(self, host: str, path: str, w: asyncio.StreamWriter) -> None:
+        """The routes of the content rows (C5-C7, D, E4-E6)."""
+        if path == "/":
+            links = "".join(f'<li><a href="/art/home-{i}.html">Tin nổi bật {i}</a></li>' for i in range(3))
+            await self._send(w, host, 200, article_html("Trang chủ Báo Thử").replace(
+                "</article>", f"</article><ul>{links}</ul>").encode())
+        elif path.startswith("/sitemap/nest/"):   # an index naming the next level, forever
+            depth = int(path.rsplit("/", 1)[1])
+            body = _sitemap_xml("sitemapindex", [f"https://{host}/sitemap/nest/{depth + 1}"])
+            await self._send(w, host, 200, body, ctype="application/xml")
+        elif path.startswith("/xml/"):
+            body, ctype = self._xml(host, path)
+            await self._send(w, host, 200 if body else 404, body, ctype=ctype)
+        elif path.startswith("/enc/"):
+            await self._send(w, host, 200, *_encoded_page(path))
+        elif path.startswith("/hollow/"):    # an article page whose body container is empty
+            page = article_html("Bài chỉ có khung").split("<article>")[0] + '<article class="content-detail"></article>'
+            await self._send(w, host, 200, (page + "</body></html>").encode())
+        elif path.startswith("/track/"):     # every article linked under four tracking variants
+            variants = ("?utm_source=zalo&utm_medium=social", "?sid=8f3a2c", "#binh-luan", ";jsessionid=A1B2?utm_campaign=x")
+            links = "".join(f'<a href="/art/track-{i}.html{v}">Bài {i}</a>' for i in range(3) for v in variants)
+            await self._send(w, host, 200, f"<html><body>{links}</body></html>".encode())
+        else:                                # /vanish/<home|404|410>/<slug>: an article, then not
+            mode = path.split("/")[2]
+            with self._lock:
+                first = self.hits[(host, path)] == 1
+            if first:
+                await self._send(w, host, 200, article_html(f"Bài sẽ bị gỡ {path}").encode())
+            elif mode == "home":
+                await self._send(w, host, 302, b"", extra={"Location": "/"})
+            else:
+                await self._send(w, host, int(mode), b"<h1>Gone</h1>")
+
+    def _xml(self, host: str, path: str) -> tuple[bytes, str]:
+        """``/xml/index-*``, ``/xml/urlset-*``, ``/xml/feed-*``: list ``listed[(host, path)]``;
+        ``/xml/bad-<kind>.xml``: malformed documents (C7, see MALFORMED)."""
+        name = path.removeprefix("/xml/").removesuffix(".xml")
+        if name.startswith("bad-"):
+            body = MALFORMED.get(name.removeprefix("bad-"), "").replace("HOST", host)
+            return body.encode("utf-8"), "application/xml"
+        urls = self.listed.get((host, path), [])
+        if name.startswith("feed-"):
+            items = "".join(f"<item><title>Tin</title><link>{u}</link></item>" for u in urls)
+            return f'<rss version="2.0"><channel><title>Báo Thử</title>{items}</channel></rss>'.encode(), \
+                "application/rss+xml"
+        return _sitemap_xml("sitemapindex" if name.startswith("index-") else "urlset", urls), "application/xml"
+
     def _huge_sitemap_gz(self, host: str) -> bytes:
         if host not in self._huge_sitemaps:
             self._huge_sitemaps[host] = gzip.compress(_huge_sitemap(host), compresslevel=6)
         return self._huge_sitemaps[host]
+
+
+def _sitemap_xml(kind: str, urls: list[str]) -> bytes:
+    entry = "sitemap" if kind == "sitemapindex" else "url"
+    locs = "".join(f"<{entry}><loc>{u}</loc></{entry}>" for u in urls)
+    return f'<{kind} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</{kind}>'.encode()
+
+
+def _encoded_page(path: str) -> tuple[bytes, str]:
+    """``/enc/nfd/<slug>`` (decomposed diacritics), ``/enc/nfc/<slug>`` (its composed
+    twin), ``/enc/tcvn3/<slug>`` (typed in a legacy font): body and Content-Type."""
+    kind = path.split("/")[2]
+    if kind == "tcvn3":
+        page = article_html("Tin tỉnh", n=0).replace("</article>", f"<p>{TCVN3_TEXT}</p>" * 4 + "</article>")
+        return page.encode(), "text/html; charset=utf-8"
+    page = article_html(VI_TITLE)
+    return unicodedata.normalize(kind.upper(), page).encode(), "text/html; charset=utf-8"
+
+
+# Malformed feeds and sitemaps (C7) and the article slugs each still yields once recovered.
+MALFORMED = {
+    # an unclosed <b> swallows its item's link; the truncated end loses nothing
+    "feed-unclosed": ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Báo Thử</title>'
+                      '<item><title>A</title><link>https://HOST/art/bad-1.html</link></item>'
+                      '<item><title>B <b>đậm</title><link>https://HOST/art/bad-lost.html</link></item>'
+                      '<item><title>C</title><link>https://HOST/art/bad-2.html</link></item>'
+                      '<item><title>D</title><link>https://HOST/art/bad-3.html</link>'),
+    # control characters, an undeclared entity and a stray "&"
+    "feed-badchars": ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+                      '<item><title>A </title><link>https://HOST/art/bad-1.html</link></item>'
+                      '<item><title>B &nbsp; & C</title><link>https://HOST/art/bad-2.html</link></item>'
+                      '</channel></rss>'),
+    # the 0.84 namespace of old Google sitemaps
+    "sitemap-wrongns": ('<?xml version="1.0"?><urlset xmlns="http://www.google.com/schemas/sitemap/0.84">'
+                        '<url><loc>https://HOST/art/bad-1.html</loc></url>'
+                        '<url><loc>https://HOST/art/bad-2.html</loc></url></urlset>'),
+    # an unclosed <url> (recovery nests the next one inside it) and no closing </urlset>
+    "sitemap-unclosed": ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                         '<url><loc>https://HOST/art/bad-1.html</loc>'
+                         '<url><loc>https://HOST/art/bad-2.html</loc></url>'),
+}
+MALFORMED_YIELDS = {"feed-unclosed": 3, "feed-badchars": 2, "sitemap-wrongns": 2, "sitemap-unclosed": 2}
 
 
 class InternalServer:

@@ -39,6 +39,10 @@ def test_normalise_makes_nfc_and_folds_whitespace():
     ({"title": None}, "no_title"),
     ({"text": "", "word_count": 0}, "empty_text"),
     ({"text": "Ngắn quá.", "word_count": 2}, "too_short"),
+    ({"title": "Bài viết không tồn tại", "text": "Bài viết không tồn tại hoặc đã bị xoá.", "word_count": 9},
+     "soft_404"),
+    ({"title": "Checking your browser before accessing the site.",
+      "text": "Please enable JavaScript and cookies.", "word_count": 5}, "challenge_page"),
     ({"published_at": datetime(2023, 12, 31, 23, 59, tzinfo=ICT)}, "older_than_since"),
 ])
 def test_validate_drops_with_reason(fields, reason):
@@ -50,6 +54,12 @@ def test_validate_drops_with_reason(fields, reason):
 def test_validate_keeps_a_good_article():
     item = record()
     assert ValidatePipeline(min_words=30, since=date(2024, 1, 1)).process_item(item) is item
+
+
+def test_an_article_quoting_not_found_words_is_kept():
+    text = "Người dân phản ánh thửa đất không tồn tại trên bản đồ địa chính. " + BODY
+    item = record(title="Không tìm thấy thửa đất trên bản đồ", text=text, word_count=len(text.split()))
+    assert ValidatePipeline(min_words=30, since=None).process_item(item) is item
 
 
 def test_dedup_drops_same_url_and_same_text_within_a_run():
