@@ -205,7 +205,8 @@ class CrawlRun(Base):
     dropped: Mapped[int] = mapped_column(default=0)
     blocked: Mapped[int] = mapped_column(default=0)
     errors: Mapped[dict[str, Any]] = mapped_column(default=dict)   # {reason: count}
-    routes: Mapped[dict[str, Any]] = mapped_column(default=dict)   # {route: {"urls": n, "new": n}}
+    # {route: {"urls": n, "new": n, "fresh": n, "unique": n, "rank": n, "state": s}} (crawler.routing)
+    routes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The cadence the scheduler chose after this run (adaptive), in minutes.
     interval_minutes: Mapped[int | None]
 
@@ -271,8 +272,13 @@ class EntryPoint(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     body_hash: Mapped[str | None] = mapped_column(String(64))
-    fetched_at: Mapped[datetime]
+    # The last full (200) fetch; None while only named by a parent. The validator
+    # audit counts from it.
+    fetched_at: Mapped[datetime | None]
     changed_at: Mapped[datetime | None]
+    # The entry point that named this one (a sitemap index, a listing advertising a
+    # feed): when the parent answers 304, its children are asked for instead.
+    parent_key: Mapped[str | None] = mapped_column(String(40))
 
 
 class HostPolicy(Base):

@@ -8,18 +8,26 @@ Inside a site folder a URL path maps to a file (a directory to its ``index.html`
 ``routes.tsv`` maps anything else (query strings, statuses, content types):
 ``path_and_query<TAB>file<TAB>status<TAB>content_type``.
 
-Every request is counted per host and path (``hits``), so tests can assert what a
-crawl fetched and what it did not.
+Static files are served as nginx serves them: with an ``ETag`` (a hash of the bytes)
+and a ``Last-Modified`` (the file's mtime), and a bodiless 304 to a request whose
+``If-None-Match`` / ``If-Modified-Since`` still matches.
+
+Every request is counted per host and path (``hits``), with its status (``statuses``)
+and whether it carried validators (``conditional``), so tests can assert what a
+crawl fetched, what it did not, and what it was spared.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import mimetypes
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from email.message import Message
+from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -68,17 +76,43 @@ class MirrorSite:
 
     def resolve(self, target: str) -> tuple[int, str, bytes]:
         route = self.routes.get(target)
+        path = self._file(target)
         if route is not None:
-            path = self._safe(route.file)
-            body = path.read_bytes() if path and path.is_file() else b""
-            return route.status, route.content_type or self._type(route.file), body
-        path_only = target.split("?", 1)[0]
-        path = self._safe(path_only.lstrip("/"))
-        if path is not None and path.is_dir():
-            path = path / "index.html"
-        if "?" in target or path is None or not path.is_file():
+            return route.status, route.content_type or self._type(route.file), path.read_bytes() if path else b""
+        if path is None:
             return HTTPStatus.NOT_FOUND, "text/html; charset=utf-8", b"<h1>404</h1>"
         return HTTPStatus.OK, self._type(path.name), path.read_bytes()
+
+    def _file(self, target: str) -> Path | None:
+        """The file ``target`` is served from, if there is one."""
+        route = self.routes.get(target)
+        if route is not None:
+            path = self._safe(route.file)
+        elif "?" in target:  # a query string is served only through routes.tsv
+            return None
+        else:
+            path = self._safe(target.lstrip("/"))
+            if path is not None and path.is_dir():
+                path = path / "index.html"
+        return path if path is not None and path.is_file() else None
+
+    def validators(self, target: str, body: bytes) -> dict[str, str]:
+        """``ETag`` and ``Last-Modified`` of the file a 200 for ``target`` served."""
+        path = self._file(target)
+        if path is None:
+            return {}
+        return {"ETag": f'"{hashlib.sha256(body).hexdigest()[:16]}"',
+                "Last-Modified": formatdate(path.stat().st_mtime, usegmt=True)}
+
+    def not_modified(self, request_headers: Message, validators: dict[str, str]) -> bool:
+        """nginx's rule: If-None-Match decides when sent (weak comparison); otherwise
+        If-Modified-Since must equal Last-Modified (nginx's default ``if_modified_since exact``)."""
+        if_none_match = request_headers.get("If-None-Match")
+        if if_none_match is not None:
+            tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+            return "*" in tags or validators["ETag"] in tags
+        since = request_headers.get("If-Modified-Since")
+        return since is not None and _http_date(since) == _http_date(validators["Last-Modified"])
 
     def _safe(self, relative: str) -> Path | None:
         """The file for ``relative`` if it stays inside the site folder."""
@@ -95,6 +129,13 @@ class MirrorSite:
         return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
+def _http_date(value: str) -> float | None:
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
 class MirrorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -102,6 +143,8 @@ class MirrorServer(ThreadingHTTPServer):
     def __init__(self, sites_dir: Path = SITES_DIR, host: str = "127.0.0.1", port: int = 0):
         self.sites = {p.name: MirrorSite(p) for p in sorted(sites_dir.iterdir()) if p.is_dir()}
         self.hits: Counter[tuple[str, str]] = Counter()
+        self.statuses: Counter[tuple[str, str, int]] = Counter()
+        self.conditional: Counter[tuple[str, str]] = Counter()
         self._hits_lock = threading.Lock()
         super().__init__((host, port), MirrorRequestHandler)
 
@@ -117,6 +160,17 @@ class MirrorServer(ThreadingHTTPServer):
     def count(self, host: str, target: str) -> None:
         with self._hits_lock:
             self.hits[(host, target)] += 1
+
+    def count_answer(self, host: str, target: str, status: int, conditional: bool) -> None:
+        with self._hits_lock:
+            self.statuses[(host, target, status)] += 1
+            self.conditional[(host, target)] += conditional
+
+    def clear_counts(self) -> None:
+        with self._hits_lock:
+            self.hits.clear()
+            self.statuses.clear()
+            self.conditional.clear()
 
     def start_background(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, name="mirror", daemon=True)
@@ -138,6 +192,7 @@ class MirrorRequestHandler(BaseHTTPRequestHandler):
         host = self.headers.get("Host", "")
         self.server.count(host.rsplit(":", 1)[0], self.path)
         site = self.server.site_for(host)
+        validators: dict[str, str] = {}
         if site is None and self.path == SITES_INDEX:
             status, ctype = HTTPStatus.OK, "application/json"
             body = json.dumps(sorted(self.server.sites)).encode()
@@ -145,9 +200,17 @@ class MirrorRequestHandler(BaseHTTPRequestHandler):
             status, ctype, body = HTTPStatus.NOT_FOUND, "text/plain", b"unknown host"
         else:
             status, ctype, body = site.resolve(self.path)
+            validators = site.validators(self.path, body) if status == HTTPStatus.OK else {}
+            if validators and site.not_modified(self.headers, validators):
+                status, body = HTTPStatus.NOT_MODIFIED, b""
+        conditional = "If-None-Match" in self.headers or "If-Modified-Since" in self.headers
+        self.server.count_answer(host.rsplit(":", 1)[0], self.path, status, conditional)
         self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
+        for name, value in validators.items():
+            self.send_header(name, value)
+        if status != HTTPStatus.NOT_MODIFIED:  # a 304 has no body to describe
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if send_body:
             self.wfile.write(body)

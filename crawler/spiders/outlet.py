@@ -13,6 +13,7 @@ never fetched again.
 Settings read: PROVNEWS_SOURCES, PROVNEWS_SINCE, PROVNEWS_MAX_LISTING_PAGES,
 PROVNEWS_DATABASE_URL, PROVNEWS_LEASE_SECONDS, PROVNEWS_RECHECK_DAYS,
 PROVNEWS_RECHECK_AFTER_HOURS.
+Conditional requests for feeds, sitemaps and first listing pages: crawler.conditional.
 Stats written: ``provnews/route/<route>/urls`` and ``.../new`` (article URLs a route
 yielded, and how many no other route had yielded first), ``provnews/route/<route>/error/<reason>``,
 ``provnews/fetch/error/<reason>``, ``provnews/extract/error/<reason>``.
@@ -31,6 +32,7 @@ from scrapy import signals
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.conditional import REQUEST_META, Revalidation
 from crawler.discovery import (
     MAX_XML_BYTES, DiscoveryError, Entry, feed_links, listing_entries, next_page_link, parse_feed,
     parse_sitemap,
@@ -170,6 +172,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         spider.recheck_days = crawler.settings.getfloat("PROVNEWS_RECHECK_DAYS")
         spider.recheck_after = timedelta(hours=crawler.settings.getfloat("PROVNEWS_RECHECK_AFTER_HOURS"))
         spider.database = open_database(database_url(crawler.settings.get("PROVNEWS_DATABASE_URL")))
+        spider.revalidation = Revalidation.from_crawler(crawler, spider.database, spider.outlet.key)
         spider.sitemaps_requested: set[str] = set(spider.outlet.sitemaps)
         crawler.signals.connect(spider.robots_parsed, signals.robots_parsed)
         return spider
@@ -241,46 +244,85 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         meta["route"] = route
         if self.outlet.robots == "ignore":
             meta["dont_obey_robotstxt"] = True
+        headers = self._validators(url, callback, meta)
         # Discovery before articles: a walk that advances slowly is a long window in which
         # a killed run leaves URLs undiscovered.
-        return scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta=meta, dont_filter=True,
-                              priority=ROUTE_PRIORITY)
+        return scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta=meta, headers=headers,
+                              dont_filter=True, priority=ROUTE_PRIORITY)
+
+    def _validators(self, url: str, callback: Any, meta: dict[str, Any]) -> dict[str, str]:
+        """Entry points (feeds, sitemaps, first listing pages) may be answered 304 and
+        are asked conditionally, except a listing whose last walk was not completed:
+        that walk must be finished, so its first page is read again."""
+        listing_start = callback == self.parse_listing and meta["page"] == 1
+        if not (listing_start or callback in (self.parse_feed, self.parse_sitemap)):
+            return {}
+        meta.update(REQUEST_META)
+        if listing_start and meta["walk"] not in self.completed_walks:
+            return {}
+        return self.revalidation.headers(url)
 
     # --- routes -----------------------------------------------------------------
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        if self.revalidation.not_modified(response):
+            return
         try:
             entries = parse_feed(response.body, response.url)
         except DiscoveryError as exc:
             self._route_error("feed", response.url, exc)
             return
         yield from self._articles("feed", entries)
+        self.revalidation.fetched(response, "feed")
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        depth = response.meta["depth"]
+        if self.revalidation.not_modified(response):
+            # An unchanged index: its sitemaps may have changed all the same.
+            unasked = [url for url in self.revalidation.children(response) if url not in self.sitemaps_requested]
+            self.sitemaps_requested.update(unasked)
+            yield from self._child_sitemaps(unasked, depth)
+            return
         try:
             sitemap = parse_sitemap(response.body, response.url)
         except DiscoveryError as exc:
             self._route_error("sitemap", response.url, exc)
             return
-        depth = response.meta["depth"]
+        children = []
         for child in sitemap.children:
             if not self.outlet.owns(child):
                 self._route_error("sitemap", child, DiscoveryError("offsite", "sitemap on another site"))
                 continue
+            children.append(child)
+        yield from self._child_sitemaps(children, depth)
+        yield from self._articles("sitemap", sitemap.urls)
+        # An index naming itself is not its own child.
+        self.revalidation.fetched(response, "sitemap", [c for c in children if url_key(c) != url_key(response.url)])
+
+    def _child_sitemaps(self, urls: list[str], depth: int) -> Iterator[scrapy.Request]:
+        for child in urls:
             if depth + 1 > MAX_SITEMAP_DEPTH:
                 self._route_error("sitemap", child, DiscoveryError("too_deep", "sitemap nesting too deep"))
                 continue
             yield self._sitemap_request(child, depth + 1)
-        yield from self._articles("sitemap", sitemap.urls)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         page, walk_key = response.meta["page"], response.meta["walk"]
+        if self.revalidation.not_modified(response):
+            # A first page unchanged since its completed walk: nothing new down the walk.
+            if "feed" in self.routes:
+                yield from self._feed_requests(self.revalidation.children(response))
+            return
+        feeds = None
         if page == 1:
             self._in_transaction(crawlstate.walk_started, walk_key, response.url, self.outlet.key)
             if "feed" in self.routes:
-                yield from self._discovered_feeds(response)
+                feeds = self._advertised_feeds(response)
+                yield from self._feed_requests(feeds)
         entries = listing_entries(response.text, response.url, self.outlet.is_article_url, self.outlet.tz)
         yield from self._articles("listing", entries)
+        if page == 1:
+            self.revalidation.fetched(response, "listing", feeds)
         stop = self._walk_stop(response, entries)
         if stop is None and page >= self.max_listing_pages:
             stop = "page_cap"
@@ -319,10 +361,14 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         dated = [e.published for e in entries if e.published]
         return bool(self.since and dated and max(dated).date() < self.since)
 
-    def _discovered_feeds(self, response: Response) -> Iterator[scrapy.Request]:
-        """Feeds a section page advertises, fetched once each (autodiscovery)."""
-        for url in feed_links(response.text, response.url):
-            if url not in self.feeds_requested and urlsplit(url).hostname == self.outlet.host:
+    def _advertised_feeds(self, response: Response) -> list[str]:
+        """Feeds on the outlet's host a section page advertises (autodiscovery)."""
+        return [url for url in feed_links(response.text, response.url) if urlsplit(url).hostname == self.outlet.host]
+
+    def _feed_requests(self, urls: list[str]) -> Iterator[scrapy.Request]:
+        """Autodiscovered feeds, fetched once each."""
+        for url in urls:
+            if url not in self.feeds_requested:
                 self.feeds_requested.add(url)
                 self.crawler.stats.inc_value("provnews/route/feed/autodiscovered")
                 yield self._route_request(url, self.parse_feed, "feed")

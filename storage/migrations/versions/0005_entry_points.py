@@ -34,8 +34,12 @@ def upgrade() -> None:
         sa.Column("etag", sa.Text(), nullable=True),
         sa.Column("last_modified", sa.Text(), nullable=True),
         sa.Column("body_hash", sa.String(64), nullable=True),
-        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+        # Null until fetched: a sitemap index names its children before they are fetched.
+        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True),
+        # The entry point that named this one (a sitemap index, a listing advertising a
+        # feed): what a recrawl asks for when the parent answers 304.
+        sa.Column("parent_key", sa.String(40), nullable=True),
     )
     op.create_index("ix_entry_points_outlet", "entry_points", ["outlet"])
     op.create_table(
