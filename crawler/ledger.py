@@ -34,6 +34,8 @@ page_rejected = object()  # signal: (url: str, reason: str)
 # Drop reasons that say nothing final about the URL, and the state they leave it in.
 RETRY_LATER = {"older_than_since": "pending", "challenge_page": "failed"}
 FLUSH_EVERY = 200
+# Per route in crawl_runs.routes: counts, and the plan of crawler.routing (rank, state).
+ROUTE_FIELDS = ("urls", "new", "fresh", "unique", "unchanged", "rank", "state")
 
 
 def frontier_key(item: ArticleRecord) -> str:
@@ -131,11 +133,11 @@ def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
     def n(key: str) -> int:
         return int(stats.get(key, 0))
 
-    routes: dict[str, dict[str, int]] = {}
+    routes: dict[str, dict[str, Any]] = {}
     for key, value in stats.items():
         parts = key.split("/")
-        if key.startswith("provnews/route/") and len(parts) == 4 and parts[3] in ("urls", "new"):
-            routes.setdefault(parts[2], {})[parts[3]] = int(value)
+        if key.startswith("provnews/route/") and len(parts) == 4 and parts[3] in ROUTE_FIELDS:
+            routes.setdefault(parts[2], {})[parts[3]] = value if parts[3] == "state" else int(value)
     errors = {k.split("/error/", 1)[1]: int(v) for k, v in stats.items()
               if k.startswith("provnews/") and "/error/" in k}
     return {

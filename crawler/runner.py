@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 MIRROR_HANDLER = "crawler.mirror.handler.MirrorDownloadHandler"
 EGRESS_RESOLVER = "crawler.egress.EgressGuardResolver"
+ROUTING_ENV = ("PROVNEWS_ROUTE_HISTORY_RUNS", "PROVNEWS_ROUTE_AUDIT_EVERY")
 
 
 @dataclass
@@ -65,6 +66,9 @@ def build_settings(options: CrawlOptions) -> Settings:
     settings.set("LOG_LEVEL", options.log_level)
     # Set by the scheduler for the crawls it starts; recorded in the ledger.
     settings.set("PROVNEWS_TRIGGER", os.environ.get("PROVNEWS_TRIGGER", "manual"))
+    for name in ROUTING_ENV:  # route choice is tuned per deployment, not per command
+        if os.environ.get(name):
+            settings.set(name, int(os.environ[name]))
     if options.recheck_days is not None:
         settings.set("PROVNEWS_RECHECK_DAYS", options.recheck_days)
     contact = os.environ.get("PROVNEWS_CONTACT")

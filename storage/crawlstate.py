@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import max as sa_max
@@ -104,6 +104,19 @@ def recent_runs(session: Session, outlet: str | None = None, limit: int = 20) ->
     if outlet:
         stmt = stmt.where(CrawlRun.outlet == outlet)
     return list(session.scalars(stmt))
+
+
+def finished_runs(session: Session, outlet: str, limit: int) -> list[CrawlRun]:
+    """The outlet's latest runs that ended normally, newest first: route choice learns
+    from them (a killed run's counts are incomplete)."""
+    stmt = (select(CrawlRun).where(CrawlRun.outlet == outlet, CrawlRun.status == "ok")
+            .order_by(CrawlRun.id.desc()).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def count_finished_runs(session: Session, outlet: str) -> int:
+    stmt = select(func.count()).select_from(CrawlRun).where(CrawlRun.outlet == outlet, CrawlRun.status == "ok")
+    return session.scalar(stmt) or 0
 
 
 def log_fetches(session: Session, run_id: int | None, rows: Iterable[dict[str, Any]]) -> None:

@@ -205,7 +205,8 @@ class CrawlRun(Base):
     dropped: Mapped[int] = mapped_column(default=0)
     blocked: Mapped[int] = mapped_column(default=0)
     errors: Mapped[dict[str, Any]] = mapped_column(default=dict)   # {reason: count}
-    # {route: {"urls": n, "new": n, "fresh": n, "unique": n, "rank": n, "state": s}} (crawler.routing)
+    # {route: {"urls": n, "new": n, "fresh": n, "unique": n, "unchanged": n, "rank": n, "state": s}}:
+    # what each route yielded, and its place in the plan of crawler.routing
     routes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The cadence the scheduler chose after this run (adaptive), in minutes.
     interval_minutes: Mapped[int | None]

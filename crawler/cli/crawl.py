@@ -62,8 +62,11 @@ def _all_keys(registry: dict[str, Outlet], mirror: str | None) -> list[str]:
     return [key for key, outlet in registry.items() if outlet.host in hosts]
 
 
-def _crawl_outlets(keys: list[str], options: CrawlOptions, routes: Sequence[str] = ROUTES) -> list[CrawlReport]:
-    jobs = [(key, OutletSpider, {"outlet": key, "routes": list(routes)}) for key in keys]
+def _crawl_outlets(keys: list[str], options: CrawlOptions,
+                   routes: Sequence[str] | None = None) -> list[CrawlReport]:
+    # Without --route the spider plans the routes from the outlet's history (crawler.routing).
+    chosen = {"routes": list(routes)} if routes else {}
+    jobs = [(key, OutletSpider, {"outlet": key, **chosen}) for key in keys]
     with _progress("crawling " + ", ".join(keys)) as counter:
         return run_spiders(jobs, options, on_event=counter)
 
@@ -88,7 +91,8 @@ def crawl(
     recheck_days: Annotated[float | None, typer.Option(
         help="Re-fetch articles published within N days to catch revisions (default 3; 0: never).")] = None,
     route: Annotated[list[str] | None, typer.Option(
-        help="Only this discovery route: feed, sitemap or listing (repeatable; default: all).")] = None,
+        help="Only this discovery route: feed, sitemap or listing (repeatable; default: the routes "
+             "the outlet's recent runs found useful, in order of yield).")] = None,
     mirror: MirrorOption = None,
     sources: SourcesOption = None,
     db: DbOption = None,
@@ -117,7 +121,7 @@ def crawl(
     _check_database(url)
     options = CrawlOptions(url, mirror=mirror, sources=str(sources) if sources else None,
                            since=since, log_level="INFO" if verbose else "WARNING", recheck_days=recheck_days)
-    _print_reports(_crawl_outlets(keys, options, routes=route or ROUTES))
+    _print_reports(_crawl_outlets(keys, options, routes=route))
 
 
 def scrape(

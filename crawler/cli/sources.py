@@ -121,9 +121,11 @@ def health(
         print_json(rows)
         return
     print_table(f"Route health (last {runs} runs)", ["outlet", "runs", "last run", "new", "feed", "sitemap",
-                                                     "listing", "errors", "status"],
+                                                     "listing", "route plan (last run)", "fallbacks", "errors",
+                                                     "status"],
                 [[r["outlet"], r["runs"], r["last_run"], r["new"], *(_yield(r["routes"].get(name))
-                  for name in ("feed", "sitemap", "listing")), r["errors"], r["status"]] for r in rows])
+                  for name in ("feed", "sitemap", "listing")), _plan_text(r), r["fallback_runs"], r["errors"],
+                  r["status"]] for r in rows])
 
 
 def _health_row(key: str, outlet_runs: list, window: int) -> dict:
@@ -136,10 +138,25 @@ def _health_row(key: str, outlet_runs: list, window: int) -> dict:
                 total[field] += counts.get(field, 0)
     new = sum(run.new for run in outlet_runs)
     dry = len(outlet_runs) >= window and new == 0
+    fallback_runs = sum(any(c.get("state") == "fallback" for c in (run.routes or {}).values()) for run in outlet_runs)
     return {"outlet": key, "runs": len(outlet_runs),
             "last_run": outlet_runs[0].started_at.isoformat() if outlet_runs else None,
-            "new": new, "routes": routes, "errors": sum(sum(run.errors.values()) for run in outlet_runs),
+            "new": new, "routes": routes, **_last_plan(outlet_runs), "fallback_runs": fallback_runs,
+            "errors": sum(sum(run.errors.values()) for run in outlet_runs),
             "status": "never crawled" if not outlet_runs else ("DRY" if dry else "ok")}
+
+
+def _last_plan(outlet_runs: list) -> dict[str, list[str]]:
+    """The latest run's route order (crawler.routing), and the routes it skipped or fell back to."""
+    routes = (outlet_runs[0].routes or {}) if outlet_runs else {}
+    order = sorted((r for r, c in routes.items() if "rank" in c), key=lambda r: routes[r]["rank"])
+    return {"order": order, "skipped": [r for r in order if routes[r].get("state") == "skipped"],
+            "fallback": [r for r in order if routes[r].get("state") == "fallback"]}
+
+
+def _plan_text(row: dict) -> str:
+    marks = {**dict.fromkeys(row["skipped"], " (skipped)"), **dict.fromkeys(row["fallback"], " (fallback)")}
+    return " > ".join(route + marks.get(route, "") for route in row["order"]) or "-"
 
 
 def _yield(counts: dict[str, int] | None) -> str:

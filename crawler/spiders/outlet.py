@@ -12,7 +12,8 @@ never fetched again.
 
 Settings read: PROVNEWS_SOURCES, PROVNEWS_SINCE, PROVNEWS_MAX_LISTING_PAGES,
 PROVNEWS_DATABASE_URL, PROVNEWS_LEASE_SECONDS, PROVNEWS_RECHECK_DAYS,
-PROVNEWS_RECHECK_AFTER_HOURS.
+PROVNEWS_RECHECK_AFTER_HOURS, PROVNEWS_ROUTE_HISTORY_RUNS, PROVNEWS_ROUTE_AUDIT_EVERY.
+Which routes run, in what order, and the fallback to skipped ones: crawler.routing.
 Conditional requests for feeds, sitemaps and first listing pages: crawler.conditional.
 Stats written: ``provnews/route/<route>/urls`` and ``.../new`` (article URLs a route
 yielded, and how many no other route had yielded first), ``provnews/route/<route>/error/<reason>``,
@@ -29,7 +30,9 @@ from urllib.parse import urlsplit
 import scrapy
 from protego import Protego
 from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
+from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
 from crawler.conditional import REQUEST_META, Revalidation
@@ -42,6 +45,7 @@ from crawler.ledger import fetch_failed as fetch_failed_signal
 from crawler.ledger import page_rejected
 from crawler.middlewares import FetchError
 from crawler.registry import Outlet, load_registry
+from crawler.routing import RoutePlan, RouteTracker, plan_routes
 from crawler.urls import url_key
 from storage import crawlstate
 from storage.engine import Database, database_url, open_database
@@ -148,12 +152,15 @@ def _failure_reason(failure: Failure) -> tuple[str, int | None]:
 class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
     name = "outlet"
 
-    def __init__(self, outlet: str, routes: str | list[str] = ROUTES, *args: Any, **kwargs: Any):
+    def __init__(self, outlet: str, routes: str | list[str] | None = None, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.outlet_key = outlet
-        self.routes = set(routes.split(",") if isinstance(routes, str) else routes)
-        if not self.routes <= set(ROUTES):
-            raise ValueError(f"unknown route(s) {sorted(self.routes - set(ROUTES))}; choose from {ROUTES}")
+        # Routes the caller names (--route) all run; without, crawler.routing plans them.
+        self.forced_routes = routes is not None
+        self.requested = set(routes.split(",") if isinstance(routes, str) else routes or ROUTES)
+        if not self.requested <= set(ROUTES):
+            raise ValueError(f"unknown route(s) {sorted(self.requested - set(ROUTES))}; choose from {ROUTES}")
+        self.routes: set[str] = set()  # the routes running: the plan's first ones, then any fallback
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):  # noqa: ANN001,ANN206
@@ -174,7 +181,11 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         spider.database = open_database(database_url(crawler.settings.get("PROVNEWS_DATABASE_URL")))
         spider.revalidation = Revalidation.from_crawler(crawler, spider.database, spider.outlet.key)
         spider.sitemaps_requested: set[str] = set(spider.outlet.sitemaps)
+        spider.history_runs = crawler.settings.getint("PROVNEWS_ROUTE_HISTORY_RUNS")
+        spider.audit_every = crawler.settings.getint("PROVNEWS_ROUTE_AUDIT_EVERY")
+        spider.tracker = RouteTracker.from_crawler(crawler)
         crawler.signals.connect(spider.robots_parsed, signals.robots_parsed)
+        crawler.signals.connect(spider.spider_idle, signals.spider_idle)
         return spider
 
     def robots_parsed(self, robotparser: Any, request: scrapy.Request, **_: Any) -> None:
@@ -205,6 +216,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
             due = crawlstate.due_urls(session, self.outlet.key)
             recheck = crawlstate.recheck_urls(session, self.outlet.key, timedelta(days=self.recheck_days),
                                               self.recheck_after) if self.recheck_days else []
+            self.plan = self._plan(session)
         if due:
             # Left by an earlier run (killed, or failed and due again): fetch them first.
             self.logger.info("%d article URL(s) due from the frontier", len(due))
@@ -214,22 +226,53 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
             # Recent articles are fetched again now and then: newsrooms edit after publishing.
             self.crawler.stats.inc_value("provnews/route/recheck/urls")
             yield self.article_request(url, "recheck")
-        if "feed" in self.routes:
+        self.routes.update(self.plan.first)
+        for route in self.plan.first:
+            for request in self._route_starts(route, read_robots=self.routes == {"sitemap"}):
+                yield request
+
+    def _plan(self, session: Session) -> RoutePlan:
+        history = [run.routes for run in crawlstate.finished_runs(session, self.outlet.key, self.history_runs)]
+        plan = plan_routes(self.requested, history, crawlstate.count_finished_runs(session, self.outlet.key),
+                           self.history_runs, self.audit_every, may_skip=not (self.forced_routes or self.since))
+        self.tracker.begin(plan)
+        self.logger.info("routes of %s: %s (%s), skipping %s", self.outlet.key, " > ".join(plan.order),
+                         plan.mode, sorted(plan.skipped) or "none")
+        return plan
+
+    def spider_idle(self) -> None:
+        """All started work is done: run the skipped routes if one that ran failed or
+        went dry, else record what each route found."""
+        fallback = self.tracker.fallback(self.plan, self.routes)
+        if not fallback:
+            self.tracker.record(self.plan, self.routes, self.settled)
+            return
+        self.logger.warning("a route of %s failed or went dry: falling back to %s", self.outlet.key, fallback)
+        self.routes.update(fallback)
+        for route in fallback:
+            # robots.txt was read while the sitemap route was off: read it again for its Sitemap: lines.
+            for request in self._route_starts(route, read_robots=True):
+                self.crawler.engine.crawl(request)
+        raise DontCloseSpider
+
+    def _route_starts(self, route: str, read_robots: bool) -> Iterator[scrapy.Request]:
+        """The first requests of one route."""
+        if route == "feed":
             for url in self.outlet.feeds:
                 yield self._route_request(url, self.parse_feed, "feed")
-        if "sitemap" in self.routes:
+        if route == "sitemap":
             for url in self.outlet.sitemaps:
                 yield self._sitemap_request(url, depth=0)
-            if self.routes == {"sitemap"} and not self.outlet.sitemaps:
+            if read_robots and not self.outlet.sitemaps:
                 # Nothing else will make the robots.txt middleware read robots.txt, and its
                 # Sitemap: lines are the only way to this outlet's sitemaps: read it here.
                 yield self._route_request(self.outlet.base_url + "/robots.txt", self.parse_robots,
                                           "sitemap", dont_obey_robotstxt=True)
-        if "listing" in self.routes:
+        if route == "listing":
             for index, listing in enumerate(self.outlet.listings):
                 yield self._route_request(listing.url, self.parse_listing, "listing", listing=index, page=1,
                                           walk=url_key(listing.url))
-        if "listing" in self.routes and not (self.outlet.feeds or self.outlet.sitemaps or self.outlet.listings):
+        if route == "listing" and not (self.outlet.feeds or self.outlet.sitemaps or self.outlet.listings):
             # An outlet known only by its address: its home page is its one listing.
             home = self.outlet.base_url + "/"
             yield self._route_request(home, self.parse_listing, "listing", listing=None, page=1, walk=url_key(home))
@@ -248,7 +291,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         # Discovery before articles: a walk that advances slowly is a long window in which
         # a killed run leaves URLs undiscovered.
         return scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta=meta, headers=headers,
-                              dont_filter=True, priority=ROUTE_PRIORITY)
+                              dont_filter=True, priority=ROUTE_PRIORITY + self.plan.priority(route))
 
     def _validators(self, url: str, callback: Any, meta: dict[str, Any]) -> dict[str, str]:
         """Entry points (feeds, sitemaps, first listing pages) may be answered 304 and
@@ -384,6 +427,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
 
     def _articles(self, route: str, entries: list[Entry]) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
+        self.tracker.saw(route, (url_key(e.url) for e in entries if self.outlet.is_article_url(e.url)))
         wanted = []
         for entry in entries:
             if not self.outlet.is_article_url(entry.url):

@@ -68,8 +68,8 @@ def rss(title: str, link: str, items: list[tuple[str, str, str, dt.datetime]]) -
 class Site:
     """One mirror folder: clean, write files, collect routes.tsv rows, write expected.json."""
 
-    def __init__(self, host: str):
-        self.root = SITES / host
+    def __init__(self, host: str, root: Path | None = None):
+        self.root = root or SITES / host
         self.routes: list[str] = ["# path_and_query\tfile\tstatus\tcontent_type"]
 
     def clean(self) -> None:

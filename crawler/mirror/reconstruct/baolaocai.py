@@ -13,8 +13,10 @@ Run as ``python -m crawler.mirror.reconstruct.baolaocai``; deterministic.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
 
-from crawler.mirror.reconstruct._common import Site, chunks, esc, load, rss
+from crawler.mirror.reconstruct._common import SITES, Site, chunks, esc, load, rss
 
 HOST = "baolaocai.vn"
 BASE = f"https://{HOST}"
@@ -82,9 +84,11 @@ def urlset(entries: list[str], news: bool = False) -> str:
             + "".join(entries) + "</urlset>\n")
 
 
-def build() -> None:
-    arts = load("baolaocai")
-    site = Site(HOST)
+def build(root: Path = SITES / HOST, keep: Callable[[dict], bool] = lambda a: True) -> None:
+    """Write the site; ``keep`` selects articles (tests build the site as it was before
+    some articles were published, then as it is)."""
+    arts = [a for a in load("baolaocai") if keep(a)]
+    site = Site(HOST, root)
     site.clean()
     for a in arts:
         site.write(url(a).removeprefix(BASE + "/"), article(a, arts))
