@@ -26,6 +26,12 @@ repeated_segment       a path segment repeated more than PROVNEWS_MAX_SEGMENT_RE
 robots_disallowed      robots.txt forbids the URL
 robots_unavailable     robots.txt answered 5xx/429 or could not be fetched: host deferred
 robots_deferred        an URL of a host deferred by robots_unavailable
+crawl_delay_exceeded   an URL of a host whose robots.txt Crawl-delay is above
+                       PROVNEWS_MAX_CRAWL_DELAY: host skipped for this run
+unsupported_type       an article answered with a type other than PROVNEWS_ARTICLE_TYPES
+                       (a PDF, an image, application/octet-stream): never extracted
+empty_extract          an article answered 200 with an empty or tiny body (under
+                       PROVNEWS_MIN_BODY_BYTES): nothing to extract, retried later
 blocked_address        egress guard: a private/loopback/reserved address (scrape path)
 blocked_port           egress guard: a port outside PROVNEWS_EGRESS_PORTS
 blocked_redirect       egress guard: a redirect hop to a blocked address or port
@@ -33,6 +39,8 @@ ignored                any other IgnoreRequest (the log gives its message)
 =====================  ===========================================================
 
 HTTP error statuses that survive retries are recorded by the spider as ``http_<code>``.
+A refused article URL goes back to the frontier as ``failed``: due again after a
+back-off, ``gone`` after MAX_ATTEMPTS (storage.crawlstate).
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
     DownloadConnectionRefusedError,
+    DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
     ResponseDataLossError,
@@ -108,13 +117,23 @@ def reason_for(exc: BaseException, request: Request | None = None) -> str:
         if host and REFUSED_HOSTS.get(host):
             return "blocked_redirect" if request.meta.get("redirect_urls") else "blocked_address"
         return "dns_error"
-    if isinstance(exc, (txerror.ConnectionLost, txerror.ConnectionDone)):
+    if isinstance(exc, (txerror.ConnectionLost, txerror.ConnectionDone)) or _broke_off(exc):
         return "conn_lost"
     if "SSL" in type(exc).__name__ or "TLS" in type(exc).__name__:
         return "tls_error"
     if isinstance(exc, IgnoreRequest):
         return "ignored"
     return "download_error"
+
+
+def _broke_off(exc: BaseException) -> bool:
+    """Scrapy wraps a connection that broke before the answer was read (Twisted's
+    ``ResponseFailed`` with ``ConnectionLost`` among its reasons) in a bare
+    ``DownloadFailedError``; the cause says which it was."""
+    if not isinstance(exc, DownloadFailedError):
+        return False
+    reasons = getattr(exc.__cause__, "reasons", ())
+    return any(f.check(txerror.ConnectionLost, txerror.ConnectionDone) for f in reasons)
 
 
 def _no_retry(exc: BaseException, request: Request) -> bool:
@@ -315,10 +334,46 @@ class BoundedCompressionMiddleware(HttpCompressionMiddleware):
             raise refuse(self.crawler, request, "decompression_limit", str(exc)) from exc
 
 
+class ArticleResponseMiddleware:
+    """Article responses (requests carrying ``meta["article_url"]``) must be HTML with
+    a body, or the extractor never sees them: a 200 of another Content-Type is refused
+    as ``unsupported_type``, an empty or tiny one as ``empty_extract``. A response
+    without Content-Type passes: extraction sniffs the bytes. Runs after decompression.
+
+    Settings: PROVNEWS_ARTICLE_TYPES, PROVNEWS_MIN_BODY_BYTES.
+    """
+
+    def __init__(self, crawler: Any):
+        self.crawler = crawler
+        self.types = frozenset(t.lower() for t in crawler.settings.getlist("PROVNEWS_ARTICLE_TYPES"))
+        self.min_body = crawler.settings.getint("PROVNEWS_MIN_BODY_BYTES")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ArticleResponseMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if "article_url" not in request.meta or response.status != 200:
+            return response
+        header = response.headers.get("Content-Type", b"").decode("latin-1")
+        ctype = header.split(";", 1)[0].strip().lower()
+        if ctype and ctype not in self.types:
+            raise refuse(self.crawler, request, "unsupported_type", header)
+        size = len(response.body.strip())
+        if size < self.min_body:
+            raise refuse(self.crawler, request, "empty_extract", f"{size} bytes of body")
+        return response
+
+
 # --- robots.txt ----------------------------------------------------------------------
 
-class _DisallowAll:
-    """A robots parser that forbids everything: the host is deferred for this run."""
+class _RefuseAll:
+    """A robots parser that forbids everything: the host is left out of this run and
+    each of its URLs refused under ``reason``."""
+
+    def __init__(self, reason: str, detail: str):
+        self.reason = reason
+        self.detail = detail
 
     def allowed(self, url: str, user_agent: Any) -> bool:
         return False
@@ -332,17 +387,24 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
     - 5xx, 429, a timeout or any other failure: the host is **deferred** for this run
       (every URL refused as ``robots_deferred``; the robots.txt itself recorded as
       ``robots_unavailable``). Scrapy would treat all of these as "allow".
+
+    ``Crawl-delay``, which Scrapy reads but never applies: above
+    ``PROVNEWS_MAX_CRAWL_DELAY`` the host is skipped for this run (each URL refused as
+    ``crawl_delay_exceeded``, as StormCrawler's ``fetcher.max.crawl.delay``); below it,
+    it becomes the host's download delay, without jitter below it.
     """
+
+    def __init__(self, crawler: Any):
+        super().__init__(crawler)
+        self.max_crawl_delay = crawler.settings.getfloat("PROVNEWS_MAX_CRAWL_DELAY")
 
     def process_request_2(self, rp: Any, request: Request) -> None:
         if rp is None:
             return
-        useragent = self._robotstxt_useragent or request.headers.get(b"User-Agent", self._default_useragent)
-        if rp.allowed(request.url, useragent):
+        if rp.allowed(request.url, self._useragent(request)):
             return
-        if isinstance(rp, _DisallowAll):
-            raise refuse(self.crawler, request, "robots_deferred",
-                         "robots.txt unavailable: host deferred for this run")
+        if isinstance(rp, _RefuseAll):
+            raise refuse(self.crawler, request, rp.reason, rp.detail)
         self._stats.inc_value("robotstxt/forbidden")
         raise refuse(self.crawler, request, "robots_disallowed", "forbidden by robots.txt")
 
@@ -392,10 +454,36 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
         if 300 <= status < 400:  # redirects exhausted or not followed
             return self._defer(robotsreq, f"robots.txt answered {status} without a usable redirect")
         rp = build_from_crawler(self._parserimpl, self.crawler, response.body)
+        delay = rp.crawl_delay(self._useragent(request))
+        if delay is not None and delay > self.max_crawl_delay:
+            logger.warning("robots.txt of %s asks for a Crawl-delay of %g s, above the %g s cap: "
+                           "host skipped for this run", robotsreq.url, delay, self.max_crawl_delay)
+            return _RefuseAll("crawl_delay_exceeded",
+                              f"Crawl-delay {delay:g} s > {self.max_crawl_delay:g} s: host skipped for this run")
+        if delay:
+            self._slow_down(robotsreq, delay)
         await self.crawler.signals.send_catch_log_async(signal=signals.robots_parsed, robotparser=rp,
                                                         request=request)
         return rp
 
-    def _defer(self, robotsreq: Request, why: str) -> _DisallowAll:
+    def _defer(self, robotsreq: Request, why: str) -> _RefuseAll:
         refuse(self.crawler, robotsreq, "robots_unavailable", f"{why}: host deferred for this run")
-        return _DisallowAll()
+        return _RefuseAll("robots_deferred", "robots.txt unavailable: host deferred for this run")
+
+    def _useragent(self, request: Request) -> Any:
+        return self._robotstxt_useragent or request.headers.get(b"User-Agent", self._default_useragent)
+
+    def _slow_down(self, robotsreq: Request, delay: float) -> None:
+        """Make ``delay`` the least wait between two requests to the robots.txt's host,
+        unless our own delay already waits longer. Kept in the per-slot settings too,
+        since the downloader drops idle slots and rebuilds them from those."""
+        settings = self.crawler.settings
+        if delay <= settings.getfloat("DOWNLOAD_DELAY") * (1 - settings.getfloat("DOWNLOAD_DELAY_JITTER")):
+            return
+        downloader = self.crawler.engine.downloader
+        key = downloader.get_slot_key(robotsreq)
+        downloader.per_slot_settings.setdefault(key, {}).update(delay=delay, jitter=0)
+        slot = downloader.slots.get(key)
+        if slot is not None:
+            slot.delay, slot.jitter = delay, 0
+        logger.info("robots.txt of %s asks for a Crawl-delay of %g s: honoured", robotsreq.url, delay)

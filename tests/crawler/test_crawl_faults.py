@@ -69,7 +69,7 @@ def test_faults_are_reported_and_only_good_articles_stored(faulty_site):
     assert "feed unusable: https://baothu.example/rss.xml (not_xml" in log
     assert "fetch failed: https://baothu.example/mat-4.html (http_404)" in log
     assert "fetch failed: https://baothu.example/loi-5.html (http_500)" in log
-    assert "not an article: https://baothu.example/rong-6.html (empty" in log
+    assert "fetch refused: https://baothu.example/rong-6.html (empty_extract" in log   # row B6
     assert "https://baothu.example/vo-7.html" in log
     with sqlite3.connect(db_path) as conn:
         incomplete = conn.execute(

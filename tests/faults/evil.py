@@ -8,6 +8,8 @@ timestamps, so each test uses its own made-up host and reads only its own counts
 Routes (the path decides; ``server.robots[host]`` decides what /robots.txt does):
 
 - transport: ``/stall``, ``/hang-after-headers``, ``/drip?bps=N``, ``/lie-length``,
+  ``/broken-chunked`` (closes before the last chunk), ``/rst`` (TCP reset mid-body;
+  ``?at=head``: before the answer),
   ``/huge?mb=N`` (chunked), ``/huge-cl?mb=N`` (honest Content-Length)
 - compression: ``/bomb.gz``, ``/bomb.br`` (brotli installed), ``/bomb.zst``
   (zstandard installed) with Content-Encoding; ``/raw-gzip-html`` without it
@@ -17,14 +19,24 @@ Routes (the path decides; ``server.robots[host]`` decides what /robots.txt does)
   ``/sitemap/huge.xml`` (60 MiB, gzip Content-Encoding), ``/sitemap/huge-raw.xml``
   (60 MiB declared length), ``/canary-hit`` (must never be fetched)
 - traps: ``/cal/<yyyy>/<mm>``, ``/a/…`` (links ``a/``), ``/list?page=N``
-- content: ``/art/<slug>`` (a good article), ``/soft404/<slug>``, ``/challenge/<slug>``,
+- content: ``/art/<slug>`` (a good article),
+  ``/bin/<pdf|png|octet>/<slug>`` (not HTML), ``/empty/<slug>``, ``/tiny/<slug>``,
+  ``/soft404/<slug>``, ``/challenge/<slug>``,
   ``/enc/cp1258-undeclared``, ``/enc/utf8-declared-latin1``, ``/enc/meta-vs-header``
+- feeds: ``/feed/many-<n>.xml`` lists n articles (others list 3)
+- robots.txt modes: allow, disallow-private, stall, huge, garbage, ``crawl-delay=N``, a status
+
+The server also listens on ``ALIAS_HOST`` (same port) when it can, so a redirect can
+leave the origin (A12); ``in_flight`` and ``peak`` count open requests per host (A13).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gzip
+import re
+import socket
+import struct
 import threading
 import time
 import unicodedata
@@ -46,6 +58,12 @@ TCVN3_TEXT = ("§oµn KiÓm tra cña Ban BÝ th\u2212 ®· lµm viÖc víi Ban T
 # Prefixes of the content-row routes (see the module docstring), served by _content.
 CONTENT_PREFIXES = ("/sitemap/nest/", "/xml/", "/enc/nfd", "/enc/nfc", "/enc/tcvn3", "/hollow/", "/track/",
                     "/vanish/")
+# Another loopback address, another origin on the same port (127.0.0.2 is the F4
+# test's "internal" twin on this port).
+ALIAS_HOST = "127.0.0.3"
+NOT_HTML = {"pdf": ("application/pdf", b"%PDF-1.4\n" + b"0" * 4096 + b"\n%%EOF\n"),
+            "png": ("image/png", b"\x89PNG\r\n\x1a\n" + bytes(4096)),
+            "octet": ("application/octet-stream", bytes(range(256)) * 16)}
 
 
 def paragraphs() -> list[str]:
@@ -121,6 +139,10 @@ class EvilServer:
     flaky: Counter = field(default_factory=Counter)
     # (host, path) → the URLs a /xml/ document lists: a test decides what a sitemap names.
     listed: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    in_flight: Counter = field(default_factory=Counter)
+    peak: Counter = field(default_factory=Counter)
+    alias: str | None = None
+    slow: dict[str, float] = field(default_factory=dict)   # host → seconds before each answer
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -142,12 +164,20 @@ class EvilServer:
         self._server = self._loop.run_until_complete(
             asyncio.start_server(self._handle, self.host, self.port, reuse_address=True))
         self.port = self._server.sockets[0].getsockname()[1]
+        self._servers = [self._server]
+        try:
+            self._servers.append(self._loop.run_until_complete(
+                asyncio.start_server(self._handle, ALIAS_HOST, self.port, reuse_address=True)))
+            self.alias = ALIAS_HOST
+        except OSError:   # no second loopback address here: the A12 test skips
+            pass
         self._ready.set()
         self._loop.run_forever()
 
     def stop(self) -> None:
         async def _close() -> None:
-            self._server.close()
+            for server in self._servers:
+                server.close()
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             for task in tasks:
                 task.cancel()
@@ -196,11 +226,16 @@ class EvilServer:
         with self._lock:
             self.hits[(host, path)] += 1
             self.log.append(Hit(time.monotonic(), host, target, headers))
+            self.in_flight[host] += 1
+            self.peak[host] = max(self.peak[host], self.in_flight[host])
         try:
+            await asyncio.sleep(self.slow.get(host, 0))
             await self._route(host, target, writer)
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
+            with self._lock:
+                self.in_flight[host] -= 1
             try:
                 writer.close()
             except Exception:  # noqa: BLE001
@@ -243,6 +278,18 @@ class EvilServer:
                 await self._write(w, host, b"<", path)
         elif path == "/lie-length":
             await send(w, host, 200, article_html("Bài cắt cụt").encode()[:100], length=100000)
+        elif path == "/broken-chunked":
+            body = article_html("Bài đứt đoạn").encode()
+            await self._write(w, host, b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                                       b"Transfer-Encoding: chunked\r\n\r\n"
+                                       + f"{len(body):x}\r\n".encode() + body + b"\r\n")
+            # ...and the connection closes without the terminating 0-size chunk.
+        elif path == "/rst":   # ?at=head: before any byte of the answer
+            if q.get("at") != "head":
+                await send(w, host, 200, article_html("Bài bị ngắt").encode()[:2000], length=100000)
+                await asyncio.sleep(0.2)   # let the client read the head and part of the body
+            w.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            w.transport.abort()    # linger 0: the close sends RST, not FIN
         elif path in ("/huge", "/huge-cl"):
             total = int(float(q.get("mb", "50")) * 1024 * 1024)
             chunk = b"a" * 65536
@@ -317,6 +364,13 @@ class EvilServer:
         elif path.startswith("/art/"):
             slug = path.rsplit("/", 1)[1]
             await send(w, host, 200, article_html(f"Bài viết {slug}").encode())
+        elif path.startswith("/bin/"):
+            ctype, body = NOT_HTML[path.split("/")[2]]
+            await send(w, host, 200, body, ctype=ctype)
+        elif path.startswith("/empty/"):
+            await send(w, host, 200, b"")
+        elif path.startswith("/tiny/"):
+            await send(w, host, 200, b"<html><body>OK</body></html>")
         elif path.startswith("/soft404/"):
             body = ('<html lang="vi"><head><meta charset="utf-8"><title>Báo Thử</title></head><body>'
                     '<nav><a href="/">Trang chủ</a> <a href="/tin">Tin tức</a></nav>'
@@ -350,6 +404,9 @@ class EvilServer:
         elif mode == "huge":
             await self._send(w, host, 200, b"User-agent: *\nAllow: /\n" + b"#" * (6 * 1024 * 1024),
                              ctype="text/plain")
+        elif mode.startswith("crawl-delay="):
+            rules = f"User-agent: *\nCrawl-delay: {mode.split('=', 1)[1]}\nAllow: /\n"
+            await self._send(w, host, 200, rules.encode(), ctype="text/plain")
         elif mode == "garbage":
             await self._send(w, host, 200, bytes(range(256)) * 64, ctype="text/plain")
         else:
@@ -357,8 +414,9 @@ class EvilServer:
                              extra={"Retry-After": "1"} if mode in ("429", "503") else None)
 
     def _feed(self, host: str, path: str) -> bytes:
+        many = re.fullmatch(r"/feed/many-(\d+)\.xml", path)
         items = "".join(f"<item><title>Tin {i}</title><link>https://{host}/art/feed-{i}.html</link></item>"
-                        for i in range(3))
+                        for i in range(int(many[1]) if many else 3))
         if path == "/feed/xxe-file.xml":
             dtd = f'<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{self.canary_file}">]>'
             extra = "<item><title>&xxe;</title><link>https://{}/art/feed-x.html</link></item>".format(host)
