@@ -41,6 +41,8 @@ from twisted.internet.interfaces import IHostnameResolver, IHostResolution, IRes
 from twisted.internet.threads import deferToThreadPool
 from zope.interface import implementer
 
+from crawler.settings import PROVNEWS_EGRESS_PORTS
+
 logger = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -202,6 +204,14 @@ def check_url(url: str, *, ports: Sequence[int] | None = (80, 443),
     if ports is not None and port not in ports and not (literal is not None and allow.allows(literal, port)):
         return Refusal("blocked_port", f"port {port} is not one of {', '.join(map(str, ports))}")
     return None
+
+
+def check_user_url(url: str, *, allow_private: bool = False, allow: Allowlist = Allowlist()) -> Refusal | None:
+    """What ``provnews scrape`` and the API's ``POST /scrape`` refuse before any
+    connection: the scheme, and unless ``allow_private`` the port and an IP-literal
+    host's address. Host names are judged at connect time, on every address."""
+    return check_url(url, allow=allow, check_addresses=not allow_private,
+                     ports=None if allow_private else PROVNEWS_EGRESS_PORTS)
 
 
 # --- connect-time check: a Twisted host-name resolver ---------------------------

@@ -13,11 +13,10 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_or_exit
 from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
-from crawler.egress import Allowlist, check_url
+from crawler.egress import Allowlist, check_user_url
 from crawler.mirror.server import MirrorServer, mirrored_hosts
 from crawler.registry import Outlet
 from crawler.runner import CrawlOptions, CrawlReport, run_spiders
-from crawler.settings import PROVNEWS_EGRESS_PORTS as DEFAULT_EGRESS_PORTS
 from crawler.spiders.outlet import ROUTES, OutletSpider
 from crawler.spiders.urls import UrlSpider
 from storage.engine import StorageError, database_url, open_database
@@ -177,8 +176,7 @@ def _refuse_unsafe_urls(urls: list[str], allow_private: bool) -> None:
     Host names are judged at connect time, on every address they resolve to."""
     allow = Allowlist.parse(os.environ.get("PROVNEWS_EGRESS_ALLOW", "").split(","))
     for target in urls:
-        refusal = check_url(target, allow=allow, check_addresses=not allow_private,
-                            ports=None if allow_private else DEFAULT_EGRESS_PORTS)
+        refusal = check_user_url(target, allow_private=allow_private, allow=allow)
         if refusal:
             fail(f"refused {target}: {refusal} (egress guard; --allow-private lifts the address "
                  "and port checks)", ExitCode.REFUSED)

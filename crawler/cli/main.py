@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from crawler.cli import crawl, export, history, query, sources
+from crawler.cli import crawl, export, history, query, serve, sources
 from crawler.cli import eval as evaluate
 from crawler.cli.db import db_app
 from crawler.cli.mirror import mirror_app
@@ -26,6 +26,7 @@ app.command()(crawl.scrape)
 app.command()(query.extract)
 app.command()(query.search)
 app.command()(query.show)
+app.command()(serve.serve)
 app.command()(history.history)
 app.command()(history.story)
 app.command()(history.runs)

@@ -8,10 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.text import Text
+from sqlalchemy.orm import Session
 
 from crawler.cli.options import DbOption, SourcesOption, registry_or_exit
 from crawler.cli.output import ExitCode, Format, fail, print_csv, print_json, print_table, stderr
 from crawler.extraction import ExtractionError, extract_bytes
+from crawler.record import ArticleRecord
 from crawler.registry import outlet_for_url
 from storage.engine import StorageError, database_url, open_database
 from storage.search import SearchHit
@@ -50,15 +52,36 @@ def extract(
 
 
 COLLAPSE_OVERFETCH = 5
+SEARCH_LIMIT_MAX = 10000
 
 
-def _parse_day(value: str | None, option: str) -> date | None:
+def parse_day(value: str | None, option: str) -> date | None:
+    """A YYYY-MM-DD filter; the ValueError's message names ``option``, so the CLI and
+    the HTTP API (crawler.api) report a bad date in the same words."""
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        fail(f"{option} {value!r} is not a date of the form YYYY-MM-DD", ExitCode.USAGE)
+        raise ValueError(f"{option} {value!r} is not a date of the form YYYY-MM-DD") from None
+
+
+def find_articles(session: Session, query: str | None, *, limit: int, collapse: bool = False,
+                  **filters: str | date | None) -> tuple[list[ArticleRecord], dict[int, SearchHit]]:
+    """What ``search`` lists: ranked hits for a query (with their snippets), else the newest.
+
+    ``filters`` are storage.search's: outlet, since, until, province, section, author."""
+    # Folding copies can empty a page of results: ask for more, then cut.
+    wanted = limit * COLLAPSE_OVERFETCH if collapse else limit
+    if query:
+        hits = search_articles(session, query, limit=wanted, **filters)
+        snippets, ids = {h.id: h for h in hits}, [h.id for h in hits]
+    else:
+        snippets, ids = {}, latest_articles(session, limit=wanted, **filters)
+    if collapse:
+        ids = _one_per_story(ids, stories_of(session, ids))[:limit]
+    records = [get_article(session, i) for i in ids]
+    return [r for r in records if r is not None], snippets
 
 
 def search(
@@ -69,7 +92,7 @@ def search(
     province: Annotated[str | None, typer.Option(help="Only this province (diacritics optional).")] = None,
     section: Annotated[str | None, typer.Option(help="Only this section (diacritics optional).")] = None,
     author: Annotated[str | None, typer.Option(help="Authors matching this name or part of it.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10000, help="At most this many results.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=SEARCH_LIMIT_MAX, help="At most this many results.")] = 20,
     collapse: Annotated[bool, typer.Option("--collapse", help="One result per story (copies folded).")] = False,
     format_: Annotated[Format, typer.Option("--format")] = Format.table,
     db: DbOption = None,
@@ -78,27 +101,19 @@ def search(
 
     Example: [bold]provnews search "lang son" --since 2025-01-01 --province "lang son" --collapse --format json[/]
     """
-    since_day, until_day = _parse_day(since, "--since"), _parse_day(until, "--until")
-    # Folding copies can empty a page of results: ask for more, then cut.
-    wanted = limit * COLLAPSE_OVERFETCH if collapse else limit
+    try:
+        since_day, until_day = parse_day(since, "--since"), parse_day(until, "--until")
+    except ValueError as exc:
+        fail(str(exc), ExitCode.USAGE)
     try:
         database = open_database(database_url(db))
         with database.read_session() as session:
-            if query:
-                hits = search_articles(session, query, outlet=outlet, since=since_day, until=until_day,
-                                       province=province, section=section, author=author, limit=wanted)
-                snippets = {h.id: h for h in hits}
-                ids = [h.id for h in hits]
-            else:
-                snippets, ids = {}, latest_articles(session, outlet=outlet, since=since_day, until=until_day,
-                                                    province=province, section=section, author=author,
-                                                    limit=wanted)
-            if collapse:
-                ids = _one_per_story(ids, stories_of(session, ids))[:limit]
-            records = [get_article(session, i) for i in ids]
+            records, snippets = find_articles(session, query, limit=limit, collapse=collapse, outlet=outlet,
+                                              since=since_day, until=until_day, province=province,
+                                              section=section, author=author)
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
-    rows = [r.as_json() for r in records if r is not None]
+    rows = [r.as_json() for r in records]
     if format_ is Format.json:
         print_json(rows)
     elif format_ is Format.csv:

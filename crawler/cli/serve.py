@@ -1,0 +1,44 @@
+"""``provnews serve``: the HTTP API (crawler.api) under uvicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from crawler.cli.options import DbOption
+from crawler.cli.output import ExitCode, fail, stderr
+from storage.engine import StorageError, database_url, safe_url
+
+
+def serve(
+    host: Annotated[str, typer.Option(
+        help="Address to bind. Loopback by default: POST /scrape makes this machine fetch URLs.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    db: DbOption = None,
+    allow_private: Annotated[bool, typer.Option(
+        "--allow-private",
+        help="Let POST /scrape fetch loopback, private and reserved addresses on any port "
+             "(as `scrape --allow-private`).")] = False,
+) -> None:
+    """Serve the HTTP API: GET /search, GET /articles/{id}, POST /scrape. Needs: pip install 'provnews\\[api]'.
+
+    Example: [bold]provnews serve --port 8000[/] then [bold]curl 'http://127.0.0.1:8000/search?q=lang+son'[/]
+    """
+    try:
+        import uvicorn
+
+        from crawler.api import ApiConfig, create_app
+    except ImportError as exc:
+        fail(f"the API needs its extra ({exc.name} is missing): pip install 'provnews[api]'", ExitCode.USAGE)
+    url = database_url(db)
+    allow = os.environ.get("PROVNEWS_EGRESS_ALLOW", "")
+    try:
+        app = create_app(ApiConfig(url, allow_private=allow_private, egress_allow=allow))
+    except ValueError as exc:
+        fail(f"PROVNEWS_EGRESS_ALLOW {allow!r}: {exc}", ExitCode.USAGE)
+    except StorageError as exc:
+        fail(str(exc), ExitCode.DATABASE)
+    stderr.print(f"provnews API on http://{host}:{port} over {safe_url(url)} (Ctrl-C to stop)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
