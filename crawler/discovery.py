@@ -58,9 +58,17 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Feed:
+    entries: list[Entry]
+    # Why the document was not well-formed, when recover mode had to read it.
+    recovered: str | None = None
+
+
+@dataclass(frozen=True)
 class Sitemap:
     urls: list[Entry]
     children: list[str]  # nested sitemaps of a sitemap index
+    recovered: str | None = None
 
 
 def gunzip_capped(body: bytes, limit: int = MAX_XML_BYTES) -> bytes:
@@ -78,7 +86,8 @@ def gunzip_capped(body: bytes, limit: int = MAX_XML_BYTES) -> bytes:
     return out
 
 
-def parse_xml(body: bytes) -> etree._Element:
+def parse_xml(body: bytes) -> tuple[etree._Element, str | None]:
+    """The document's root, and why it was not well-formed when recover mode read it."""
     if body[:2] == b"\x1f\x8b":
         body = gunzip_capped(body)
     if len(body) > MAX_XML_BYTES:
@@ -86,7 +95,7 @@ def parse_xml(body: bytes) -> etree._Element:
     if not body.strip():
         raise DiscoveryError("empty", "empty XML document")
     try:
-        return etree.fromstring(body, parser=_SAFE_XML)
+        return etree.fromstring(body, parser=_SAFE_XML), None
     except etree.XMLSyntaxError as exc:
         error = exc
     if error.code in _REFUSALS:
@@ -97,7 +106,7 @@ def parse_xml(body: bytes) -> etree._Element:
         root = None
     if root is None:
         raise DiscoveryError("not_xml", f"not well-formed XML: {error}")
-    return root
+    return root, str(error)
 
 
 def _local(tag: object) -> str:
@@ -124,9 +133,9 @@ def _rfc822_or_iso(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
-def parse_feed(body: bytes, base_url: str) -> list[Entry]:
+def parse_feed(body: bytes, base_url: str) -> Feed:
     """Entries of an RSS 2.0, RSS 1.0 or Atom feed."""
-    root = parse_xml(body)
+    root, recovered = parse_xml(body)
     kind = _local(root.tag)
     if kind not in ("rss", "RDF", "feed"):
         raise DiscoveryError("not_feed", f"root element <{kind}> is not a feed")
@@ -143,7 +152,7 @@ def parse_feed(body: bytes, base_url: str) -> list[Entry]:
             continue
         if link:
             entries.append(Entry(urljoin(base_url, link), _rfc822_or_iso(date), _child_text(node, "title")))
-    return entries
+    return Feed(entries, recovered)
 
 
 def _atom_link(entry: etree._Element) -> str | None:
@@ -155,7 +164,7 @@ def _atom_link(entry: etree._Element) -> str | None:
 
 def parse_sitemap(body: bytes, base_url: str) -> Sitemap:
     """A urlset (with Google News dates) or a sitemap index."""
-    root = parse_xml(body)
+    root, recovered = parse_xml(body)
     kind = _local(root.tag)
     if kind not in ("urlset", "sitemapindex"):
         raise DiscoveryError("not_sitemap", f"root element <{kind}> is not a sitemap")
@@ -175,7 +184,7 @@ def parse_sitemap(body: bytes, base_url: str) -> Sitemap:
         date = _child_text(news, "publication_date") if news is not None else None
         title = _child_text(news, "title") if news is not None else None
         urls.append(Entry(loc, _rfc822_or_iso(date or _child_text(node, "lastmod")), title))
-    return Sitemap(urls, children)
+    return Sitemap(urls, children, recovered)
 
 
 def listing_entries(body: str, base_url: str, is_article: Callable[[str], bool],

@@ -80,7 +80,7 @@ class CheckSpider(scrapy.Spider):
 def _article_urls(kind: str, response: Response, outlet: Outlet) -> list[str]:
     """Article URLs the resource yields; for a sitemap index, its child sitemaps."""
     if kind == "feed":
-        return [e.url for e in parse_feed(response.body, response.url) if outlet.is_article_url(e.url)]
+        return [e.url for e in parse_feed(response.body, response.url).entries if outlet.is_article_url(e.url)]
     if kind == "sitemap":
         sitemap = parse_sitemap(response.body, response.url)
         return sitemap.children + [e.url for e in sitemap.urls if outlet.is_article_url(e.url)]

@@ -311,11 +311,12 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         if self.revalidation.not_modified(response):
             return
         try:
-            entries = parse_feed(response.body, response.url)
+            feed = parse_feed(response.body, response.url)
         except DiscoveryError as exc:
             self._route_error("feed", response.url, exc)
             return
-        yield from self._articles("feed", entries)
+        self._note_recovered("feed", response.url, feed.recovered)
+        yield from self._articles("feed", feed.entries)
         self.revalidation.fetched(response, "feed")
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
@@ -331,6 +332,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         except DiscoveryError as exc:
             self._route_error("sitemap", response.url, exc)
             return
+        self._note_recovered("sitemap", response.url, sitemap.recovered)
         children = []
         for child in sitemap.children:
             if not self.outlet.owns(child):
@@ -453,6 +455,15 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
             if key in leased:
                 self.crawler.stats.inc_value(f"provnews/route/{route}/new")
                 yield self.article_request(entry.url, route, entry)
+
+    def _note_recovered(self, route: str, url: str, problem: str | None) -> None:
+        """A malformed document read in recover mode: its intact entries are used, and
+        the breakage is recorded (``xml_recovered`` on its fetch_log row), not hidden."""
+        if problem is None:
+            return
+        self.crawler.stats.inc_value(f"provnews/route/{route}/recovered")
+        self.logger.warning("%s malformed, intact entries used: %s (xml_recovered: %s)", route, url, problem)
+        self.crawler.signals.send_catch_log(page_rejected, url=url, reason="xml_recovered")
 
     def _route_error(self, route: str, url: str, exc: DiscoveryError) -> None:
         self.crawler.stats.inc_value(f"provnews/route/{route}/error/{exc.reason}")

@@ -40,7 +40,8 @@ def faulty_site(tmp_path: Path) -> tuple[MirrorServer, Path, Path]:
     site = tmp_path / "sites" / HOST
     (site / "tin").mkdir(parents=True)
     (site / "robots.txt").write_text("User-agent: *\nAllow: /\n")
-    (site / "rss.xml").write_text("<rss><channel><item><link>https://baothu.example/tot-1.html", encoding="utf-8")
+    # Not XML at all: what a feed URL answers when the CMS serves an error text instead.
+    (site / "rss.xml").write_text("Dịch vụ tạm ngừng, xin quay lại sau.", encoding="utf-8")
     links = ["tot-1", "tot-2", "tot-3", "mat-4", "loi-5", "rong-6", "vo-7"]
     (site / "tin" / "index.html").write_text(
         "<html><body>" + "".join(f'<a href="https://{HOST}/{n}.html">{n}</a>' for n in links) + "</body></html>")
@@ -110,7 +111,11 @@ def test_a_misbehaving_outlet_does_not_stop_the_others(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     expected = set(json.loads((SITES_DIR / "baolangson.vn" / "expected.json").read_text(encoding="utf-8"))["all"])
     assert stored_urls(db) == expected | {f"https://{HOST}/tot-1.html"}
-    assert "feed unusable: https://baothu.example/rss.xml (not_xml" in result.stderr
+    # The truncated feed's intact item is used, and its breakage recorded.
+    assert "feed malformed, intact entries used: https://baothu.example/rss.xml (xml_recovered" in result.stderr
+    with sqlite3.connect(db) as conn:
+        reasons = conn.execute("SELECT reason FROM fetch_log WHERE url = ?", (f"https://{HOST}/rss.xml",)).fetchall()
+    assert reasons == [("xml_recovered",)]
     assert "sitemap unusable: https://baothu.example/sitemap.xml (too_deep" in result.stderr
     # The looping "next" link was followed once, then the walk saw nothing new.
     assert server.hits[(HOST, "/tin")] == 2

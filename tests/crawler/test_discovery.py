@@ -14,7 +14,7 @@ ICT = timezone(timedelta(hours=7))
 
 
 def test_real_vnexpress_feed():
-    entries = parse_feed((FIXTURES / "vnexpress-rss-2017-08-30.rss").read_bytes(), "http://vnexpress.net/")
+    entries = parse_feed((FIXTURES / "vnexpress-rss-2017-08-30.rss").read_bytes(), "http://vnexpress.net/").entries
     assert len(entries) == 25
     first = entries[0]
     assert first.url == ("http://dulich.vnexpress.net/tin-tuc/anh-video/"
@@ -27,7 +27,7 @@ def test_atom_feed():
     body = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">
     <entry><title>A</title><link rel="alternate" href="/a-1.html"/><published>2025-07-01T08:00:00+07:00</published></entry>
     </feed>"""
-    (entry,) = parse_feed(body, "https://bao.example/")
+    (entry,) = parse_feed(body, "https://bao.example/").entries
     assert entry.url == "https://bao.example/a-1.html"
     assert entry.published == datetime(2025, 7, 1, 8, tzinfo=ICT)
 
@@ -50,14 +50,22 @@ def test_malformed_feed_is_recovered():
     body = ("<rss><channel><item><title>A</title><link>/a-1.html</link></item>"
             "<item><title>B <b>đậm</title><link>/a-2.html</link></item>"
             "<item><title>C \x01</title><link>/a-3.html</link></item><item><link>/a-4.html</link>").encode()
-    assert [e.url for e in parse_feed(body, "https://bao.example/")] == [
-        f"https://bao.example/a-{i}.html" for i in (1, 3, 4)]
+    feed = parse_feed(body, "https://bao.example/")
+    assert [e.url for e in feed.entries] == [f"https://bao.example/a-{i}.html" for i in (1, 3, 4)]
+    assert feed.recovered  # the breakage is reported, not hidden
+
+
+def test_well_formed_documents_are_not_marked_recovered():
+    body = b"<rss><channel><item><link>/a-1.html</link></item></channel></rss>"
+    assert parse_feed(body, "https://bao.example/").recovered is None
+    assert parse_sitemap(b"<urlset><url><loc>/a-1.html</loc></url></urlset>", "https://bao.example/").recovered is None
 
 
 def test_sitemap_entry_after_an_unclosed_one_is_recovered():
     body = b"""<urlset><url><loc>https://bao.example/a-1.html</loc><url><loc>https://bao.example/a-2.html</loc></url>"""
-    assert [e.url for e in parse_sitemap(body, "https://bao.example/").urls] == [
-        "https://bao.example/a-1.html", "https://bao.example/a-2.html"]
+    sitemap = parse_sitemap(body, "https://bao.example/")
+    assert [e.url for e in sitemap.urls] == ["https://bao.example/a-1.html", "https://bao.example/a-2.html"]
+    assert sitemap.recovered
 
 
 def test_external_entities_are_not_resolved(tmp_path):
@@ -66,7 +74,7 @@ def test_external_entities_are_not_resolved(tmp_path):
     body = f"""<?xml version="1.0"?>
 <!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">]>
 <rss><channel><item><title>&xxe;</title><link>https://bao.example/a-1.html</link></item></channel></rss>""".encode()
-    (entry,) = parse_feed(body, "https://bao.example/")
+    (entry,) = parse_feed(body, "https://bao.example/").entries
     assert "TOP-SECRET" not in (entry.title or "")
 
 
