@@ -17,7 +17,8 @@ in the same run on the same machine:
   is installed): rows/s and the child's peak RSS.
 
 Run: ``python -m bench.storage [--rows 1000000] [--db URL] [--keep]``
-(default database: a SQLite file in a temporary directory).
+(default database: a SQLite file in a temporary directory). To time search
+again on a kept database: ``python -m bench.storage --search-only sqlite:///DIR/ours.db``.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def search_latency(db: Database, reps: int) -> dict[str, object]:
     timings: list[float] = []
-    per_query: list[tuple[float, str, int]] = []
+    per_query: list[dict[str, object]] = []
     with db.read_session() as session:
         for query, filters in QUERIES:
             search(session, query, limit=20, **filters)  # warm-up
@@ -177,12 +178,21 @@ def search_latency(db: Database, reps: int) -> dict[str, object]:
                 runs.append((time.perf_counter() - t0) * 1000)
             timings += runs
             label = query + (" " + json.dumps(filters, ensure_ascii=False) if filters else "")
-            per_query.append((statistics.median(runs), label, len(hits)))
-    per_query.sort(reverse=True)
+            per_query.append({"query": label, "p50_ms": round(statistics.median(runs), 1),
+                              "p95_ms": round(percentile(runs, 0.95), 1), "hits": len(hits)})
     return {
         "p50_ms": round(percentile(timings, 0.50), 2), "p95_ms": round(percentile(timings, 0.95), 2),
-        "max_ms": round(max(timings), 2), "slowest": [(round(ms, 1), q, n) for ms, q, n in per_query[:3]],
+        "max_ms": round(max(timings), 2), "per_query": per_query,
     }
+
+
+def search_only(url: str, reps: int) -> dict[str, object]:
+    """The search phase alone, against a database an earlier ``--keep`` run filled."""
+    db = open_database(url)
+    try:
+        return {"search": search_latency(db, reps)}
+    finally:
+        db.close()
 
 
 def export_run(url: str, fmt: str, out: Path) -> dict[str, object]:
@@ -234,9 +244,15 @@ def main() -> None:
     parser.add_argument("--baseline-rows", type=int,
                         help="rows for the Core baseline, compared with our first as many rows (default: --rows)")
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--keep", action="store_true", help="keep the SQLite files (printed)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the filled database (SQLite file or PostgreSQL schema), for --search-only")
     parser.add_argument("--tmp", help="directory for databases and exports (default: a temp dir)")
+    parser.add_argument("--search-only", metavar="URL",
+                        help="only time the queries against this filled database (e.g. sqlite:///bench/ours.db)")
     args = parser.parse_args()
+    if args.search_only:
+        print(json.dumps(search_only(args.search_only, args.reps), ensure_ascii=False, indent=2))
+        return
     baseline_rows = min(args.baseline_rows or args.rows, args.rows)
     baseline_rows -= baseline_rows % BATCH or 0
     baseline_rows = max(baseline_rows, min(BATCH, args.rows))
@@ -294,7 +310,10 @@ def main() -> None:
         except ImportError:
             pass
     finally:
-        drop_ours()
+        if args.keep:
+            log(f"kept {url_ours}")
+        else:
+            drop_ours()
         if not args.keep and not args.tmp:
             for path in tmp.iterdir():
                 path.unlink()

@@ -147,3 +147,34 @@ def test_queries_with_a_common_word_rank_by_title_then_recency(db: Database, mon
     assert sorted(ranked_by_bm25) == sorted(broad) == ["tin-1.html", "tin-2.html", "tin-3.html"]
     assert broad == ["tin-2.html", "tin-3.html", "tin-1.html"]  # the title match, then newest first
     assert filtered == ["tin-2.html", "tin-1.html"]
+
+
+def test_a_query_of_only_common_words_searches_the_newest_articles(db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import importlib
+
+    search_module = importlib.import_module("storage.search")
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no common-word plan")
+    base = datetime(2025, 7, 1, 8, 0, tzinfo=VN)
+    write(db, [item(n, title=f"Tin {n}", text="Chợ biên giới" + (" đặc biệt" if n == 1 else "")
+                    + (" mới" if n in (1, 5, 6) else ""),
+                    authors=["Minh Anh" if n % 2 else "Lê Hà"], published_at=base + timedelta(days=n))
+               for n in range(1, 7)])
+    # Every word of "chợ biên giới" is in all 6 articles: common once COMMON_DF is 4.
+    monkeypatch.setattr(search_module, "COMMON_DF", 4)
+    monkeypatch.setattr(search_module, "SCAN_ROWS", 3)  # only ids 4, 5, 6 are searched...
+    monkeypatch.setattr(search_module, "FIRST_SLICE", 1)  # ... read in slices {6}, then {4, 5}
+    with db.read_session() as session:
+        def found(query: str, **filters: str) -> list[int]:
+            return [h.id for h in search(session, query, **filters)]  # type: ignore[arg-type]
+
+        assert found("cho bien gioi") == [6, 5, 4]
+        assert found('"cho bien gioi"', outlet="baolangson", author="minh anh") == [5]
+        assert found("cho bien gioi", outlet="baotuyenquang") == []
+        # "dac biet" is in one article: not every word is common, so all are searched.
+        assert found("cho bien gioi dac biet") == [1]
+        assert found("moi") == [6, 5, 1]  # in 3 articles: rare
+        # The probe counts matches among the newest DF_SAMPLE ids and scales up:
+        # "moi" in both of ids 5, 6 estimates 2 x 6 / 2 = 6 articles, so it is common.
+        monkeypatch.setattr(search_module, "DF_SAMPLE", 2)
+        assert found("moi") == [6, 5]
