@@ -274,7 +274,7 @@ DF_SAMPLE = 5000
 # common words with no match read every position list (150 ms for
 # "ban thường vụ" at 1M rows). Such a query searches the newest SCAN_ROWS articles.
 SCAN_ROWS = 100_000
-# ... in id slices from the top, the first FIRST_SLICE ids wide, each next one 4 times as wide.
+# ... in id slices from the top, the first FIRST_SLICE ids wide (see _next_width).
 FIRST_SLICE = 2000
 # PostgreSQL ranks the newest PG_WINDOW matches (see _postgres_candidates).
 PG_WINDOW = 1000
@@ -332,9 +332,21 @@ def _newest_ids(session: Session, match: ColumnElement[bool], indexed: list[Colu
             stmt = stmt.where(hits.c.id.in_(in_range))
         if by_row:
             stmt = stmt.join(Article, Article.id == hits.c.id).where(*by_row)
-        found += session.scalars(stmt.order_by(hits.c.id.desc()).limit(BROAD_WINDOW - len(found)))
-        top, width = bottom, width * 4
+        got = list(session.scalars(stmt.order_by(hits.c.id.desc()).limit(BROAD_WINDOW - len(found))))
+        found += got
+        top, width = bottom, _next_width(top - bottom, len(got), BROAD_WINDOW - len(found))
     return found
+
+
+def _next_width(width: int, got: int, missing: int) -> int:
+    """Four times as wide, or less when the last slice's density says fewer ids will do.
+
+    Every id read costs FTS work and, with an author filter, a row lookup: for
+    "du lich" by one author at 1M rows this took 20.6 ms a query, 18.0 ms sized.
+    """
+    if not got:
+        return width * 4
+    return max(1, min(width * 4, (missing * width * 5) // (got * 4)))
 
 
 def _broad_window(session: Session, match: ColumnElement[bool], indexed: list[ColumnElement[bool]],
