@@ -139,10 +139,13 @@ class EvilServer:
     flaky: Counter = field(default_factory=Counter)
     # (host, path) → the URLs a /xml/ document lists: a test decides what a sitemap names.
     listed: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    arrivals: Counter = field(default_factory=Counter)
     in_flight: Counter = field(default_factory=Counter)
     peak: Counter = field(default_factory=Counter)
     alias: str | None = None
-    slow: dict[str, float] = field(default_factory=dict)   # host → seconds before each answer
+    # host → seconds before every other answer: the slow answers show overlapping
+    # requests, the quick ones how far apart the crawler starts them (A13)
+    slow: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -228,8 +231,10 @@ class EvilServer:
             self.log.append(Hit(time.monotonic(), host, target, headers))
             self.in_flight[host] += 1
             self.peak[host] = max(self.peak[host], self.in_flight[host])
+            self.arrivals[host] += 1
+            wait = self.slow.get(host, 0) if self.arrivals[host] % 2 else 0
         try:
-            await asyncio.sleep(self.slow.get(host, 0))
+            await asyncio.sleep(wait)
             await self._route(host, target, writer)
         except (ConnectionError, asyncio.CancelledError):
             pass

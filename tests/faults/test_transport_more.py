@@ -172,9 +172,10 @@ def test_a12_cross_origin_redirect_drops_cookie_and_authorization(tmp_path, evil
 @pytest.mark.slow
 def test_a13_politeness_under_load_one_request_at_a_time_and_spaced(tmp_path, evil):
     host, n = "a13.test", 200
-    # Each answer takes 0.3 s, longer than the shortest jittered delay (0.25 s): with
-    # two requests allowed per host they would overlap, and `peak` would show it.
-    evil.slow[host] = 0.3
+    # Every other answer takes 0.6 s, longer than most jittered delays (0.25-0.75 s):
+    # two requests allowed per host would overlap there, and `peak` would show it.
+    # After the quick answers only the delay holds the next request back.
+    evil.slow[host] = 0.6
     r = run_crawl(tmp_path, spider="outlet", outlet="evil", mirror=evil.url,
                   sources=outlet_sources(host, feeds=[f"/feed/many-{n}.xml"]),
                   settings={"DOWNLOAD_DELAY": 0.5, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}, timeout=400)
