@@ -134,6 +134,7 @@ def _add_read_routes(app: FastAPI, database: Database) -> None:
         until: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
         limit: Annotated[int, Query(ge=1, le=SEARCH_LIMIT_MAX)] = 20,
         collapse: bool = False,
+        include_flagged: bool = False,
     ) -> dict[str, Any]:
         """Ranked hits for ``q`` (diacritics optional), or the newest articles without it."""
         try:
@@ -141,7 +142,8 @@ def _add_read_routes(app: FastAPI, database: Database) -> None:
         except ValueError as exc:
             raise ApiError(422, "invalid_request", str(exc)) from None
         with database.read_session() as session:
-            records, snippets = find_articles(session, q, limit=limit, collapse=collapse, outlet=outlet,
+            records, snippets = find_articles(session, q, limit=limit, collapse=collapse,
+                                              include_flagged=include_flagged, outlet=outlet,
                                               since=since_day, until=until_day, province=province,
                                               section=section, author=author)
         return {"count": len(records), "results": [_with_snippet(r, snippets) for r in records]}

@@ -67,6 +67,12 @@ class ArticleRecord:
         return {name: data[name] for name in RECORD_FIELDS}
 
 
+def encoding_confidence(notes: list[str]) -> str | None:
+    """"low" when the extractor saw mojibake or a legacy Vietnamese font: the text is
+    kept, but it is not what a reader of the page sees."""
+    return "low" if any(n == "mojibake" or n.startswith("legacy_font:") for n in notes) else None
+
+
 def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 

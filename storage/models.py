@@ -114,6 +114,9 @@ class Article(Base):
     word_count: Mapped[int] = mapped_column(default=0)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     encoding: Mapped[str | None] = mapped_column(String(40))
+    # "low": mojibake or a legacy-font page (migration 0007); left out of search and
+    # export unless asked for.
+    encoding_confidence: Mapped[str | None] = mapped_column(String(10))
     # search.fold() of title + summary + text; the full-text index reads this.
     search_text: Mapped[str] = mapped_column(Text, default="")
     fetched_at: Mapped[datetime | None]

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from crawler.record import ArticleRecord, Image, content_hash
+from crawler.record import ArticleRecord, Image, content_hash, encoding_confidence
 from storage.models import Article, ArticleUrl, local_datetime
 from storage.search import VIETNAM, SearchHit, authors_key, day_end, day_start, date_filters, filter_key, filters, matching_ids, search, search_text
 
@@ -99,6 +99,7 @@ def _row(record: ArticleRecord, url_key: str, now: datetime, province: str | Non
         "word_count": record.word_count,
         "content_hash": record.content_hash or content_hash(record.text or ""),
         "encoding": record.encoding,
+        "encoding_confidence": encoding_confidence(record.notes),
         "search_text": search_text(record.title, record.summary, record.text),
         "fetched_at": record.fetched_at,
         "last_seen_at": now,
@@ -314,10 +315,14 @@ def latest_articles(
     section: str | None = None,
     author: str | None = None,
     limit: int = 20,
+    include_flagged: bool = False,
 ) -> list[int]:
-    """Ids of the newest articles (undated last), for listings without a query."""
+    """Ids of the newest articles (undated last), for listings without a query; rows
+    of low encoding confidence only with ``include_flagged``."""
     stmt = select(Article.id).order_by(Article.published_at.desc().nulls_last(), Article.id.desc()).limit(limit)
     conditions = filters(outlet=outlet, since=since, until=until, province=province, section=section, author=author)
+    if not include_flagged:
+        conditions.append(Article.encoding_confidence.is_(None))
     if conditions:
         stmt = stmt.where(*conditions)
     return list(session.scalars(stmt))
@@ -342,6 +347,7 @@ def iter_articles(
     province: str | None = None,
     section: str | None = None,
     author: str | None = None,
+    include_flagged: bool = False,
     batch_size: int = 1000,
 ) -> Iterator[ArticleRecord]:
     """Stream matching records in id order in constant memory.
@@ -350,10 +356,12 @@ def iter_articles(
     SQLite's own stepping cursor) as plain rows, not ORM objects, so nothing
     accumulates in the session. ``query`` keeps only full-text matches (no
     ranking: export order is id order); a query with no searchable word
-    matches nothing.
+    matches nothing. Rows of low encoding confidence only with ``include_flagged``.
     """
     stmt = select(*_EXPORT_COLUMNS).order_by(Article.id).execution_options(yield_per=batch_size)
     conditions = filters(outlet=outlet, since=since, until=until, province=province, section=section, author=author)
+    if not include_flagged:
+        conditions.append(Article.encoding_confidence.is_(None))
     if query is not None:
         ids = matching_ids(session, query)
         if ids is None:

@@ -428,8 +428,13 @@ def search(
     section: str | None = None,
     author: str | None = None,
     limit: int = 20,
+    include_flagged: bool = False,
 ) -> list[SearchHit]:
     """Ranked hits: exact-diacritics matches first, then relevance, then newest.
+
+    Articles whose ``encoding_confidence`` is low (mojibake, a legacy font) are left
+    out unless ``include_flagged``: they are dropped from the ranked candidates
+    rather than inside the tuned candidate search, since they are rare.
 
     Relevance is bm25 / ts_rank over the newest ``WINDOW`` matches; on SQLite a
     query with a very common word is ranked by title matches among its newest
@@ -456,6 +461,8 @@ def search(
         .order_by(exact.desc(), ranked.c.score.desc(), Article.published_at.desc().nulls_last(), Article.id)
         .limit(limit)
     )
+    if not include_flagged:
+        stmt = stmt.where(Article.encoding_confidence.is_(None))
     return [_hit(row, parsed.terms) for row in session.execute(stmt)]
 
 

@@ -153,6 +153,8 @@ def export(
     province: Annotated[str | None, typer.Option(help="Only this province (diacritics optional).")] = None,
     section: Annotated[str | None, typer.Option(help="Only this section (diacritics optional).")] = None,
     author: Annotated[str | None, typer.Option(help="Only authors whose name contains this.")] = None,
+    include_flagged: Annotated[bool, typer.Option(
+        "--include-flagged", help="Also articles whose text is mojibake or in a legacy font (TCVN3, VNI).")] = False,
     db: DbOption = None,
 ) -> None:
     """Export stored articles, streaming, in id order; the file appears only when complete.
@@ -174,7 +176,8 @@ def export(
         try:
             with database.read_session() as session:
                 records = iter_articles(session, query=query, outlet=outlet, since=since_day, until=until_day,
-                                        province=province, section=section, author=author)
+                                        province=province, section=section, author=author,
+                                        include_flagged=include_flagged)
                 if target is None:
                     count = writer(sys.stdout.buffer, records)
                     sys.stdout.buffer.flush()

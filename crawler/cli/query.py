@@ -67,6 +67,7 @@ def parse_day(value: str | None, option: str) -> date | None:
 
 
 def find_articles(session: Session, query: str | None, *, limit: int, collapse: bool = False,
+                  include_flagged: bool = False,
                   **filters: str | date | None) -> tuple[list[ArticleRecord], dict[int, SearchHit]]:
     """What ``search`` lists: ranked hits for a query (with their snippets), else the newest.
 
@@ -74,10 +75,10 @@ def find_articles(session: Session, query: str | None, *, limit: int, collapse: 
     # Folding copies can empty a page of results: ask for more, then cut.
     wanted = limit * COLLAPSE_OVERFETCH if collapse else limit
     if query:
-        hits = search_articles(session, query, limit=wanted, **filters)
+        hits = search_articles(session, query, limit=wanted, include_flagged=include_flagged, **filters)
         snippets, ids = {h.id: h for h in hits}, [h.id for h in hits]
     else:
-        snippets, ids = {}, latest_articles(session, limit=wanted, **filters)
+        snippets, ids = {}, latest_articles(session, limit=wanted, include_flagged=include_flagged, **filters)
     if collapse:
         ids = _one_per_story(ids, stories_of(session, ids))[:limit]
     records = [get_article(session, i) for i in ids]
@@ -94,6 +95,8 @@ def search(
     author: Annotated[str | None, typer.Option(help="Authors matching this name or part of it.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=SEARCH_LIMIT_MAX, help="At most this many results.")] = 20,
     collapse: Annotated[bool, typer.Option("--collapse", help="One result per story (copies folded).")] = False,
+    include_flagged: Annotated[bool, typer.Option(
+        "--include-flagged", help="Also articles whose text is mojibake or in a legacy font (TCVN3, VNI).")] = False,
     format_: Annotated[Format, typer.Option("--format")] = Format.table,
     db: DbOption = None,
 ) -> None:
@@ -108,7 +111,8 @@ def search(
     try:
         database = open_database(database_url(db))
         with database.read_session() as session:
-            records, snippets = find_articles(session, query, limit=limit, collapse=collapse, outlet=outlet,
+            records, snippets = find_articles(session, query, limit=limit, collapse=collapse,
+                                              include_flagged=include_flagged, outlet=outlet,
                                               since=since_day, until=until_day, province=province,
                                               section=section, author=author)
     except StorageError as exc:

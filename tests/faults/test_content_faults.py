@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from crawler.spiders.outlet import MAX_SITEMAP_DEPTH
+from tests.conftest import run_cli
 from tests.faults.conftest import outlet_sources, run_crawl
 from tests.faults.evil import MALFORMED_YIELDS, VI_TITLE
 
@@ -112,6 +113,15 @@ def test_d5_legacy_font_page_is_stored_and_flagged(tmp_path, evil):
     assert len(query(r.db, "SELECT id FROM articles")) == 1
     assert r.stats.get("provnews/extract/legacy_font") == 1
     assert "legacy_font:tcvn3" in r.log
+    assert query(r.db, "SELECT encoding_confidence FROM articles") == [("low",)]
+    # Kept, but out of what users read unless they ask for it.
+    db = f"sqlite:///{r.db}"
+    for command in (["search", "tin tinh", "--format", "json"], ["search", "--format", "json"],
+                    ["export", "--format", "jsonl"]):
+        plain = run_cli(*command, "--db", db)
+        flagged = run_cli(*command, "--include-flagged", "--db", db)
+        assert plain.returncode == flagged.returncode == 0, plain.stderr + flagged.stderr
+        assert "Tin tỉnh" not in plain.stdout and "Tin tỉnh" in flagged.stdout, command
 
 
 def test_d6_empty_body_container_is_recorded_and_not_stored(tmp_path, evil):
