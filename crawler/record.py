@@ -16,7 +16,7 @@ RECORD_FIELDS = (
     "id", "outlet", "url", "canonical_url", "title", "summary", "text", "authors",
     "attribution", "published_at", "published_at_source", "updated_at", "section",
     "tags", "image_url", "images", "language", "word_count", "content_hash",
-    "fetched_at",
+    "fetched_at", "province", "gone_at",
 )
 
 
@@ -51,6 +51,10 @@ class ArticleRecord:
     word_count: int = 0
     content_hash: str | None = None
     fetched_at: datetime | None = None
+    # Set by storage: the outlet's province, and when the outlet stopped serving the
+    # article (404/410, or a redirect to its home page); its content is kept.
+    province: str | None = None
+    gone_at: datetime | None = None
     id: int | None = None
     # Not part of the JSON contract: how the page was decoded and what the
     # extractor noticed (e.g. "selector:summary", "mojibake"), kept for debugging.
@@ -61,7 +65,7 @@ class ArticleRecord:
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for name in ("published_at", "updated_at", "fetched_at"):
+        for name in ("published_at", "updated_at", "fetched_at", "gone_at"):
             value = data[name]
             data[name] = value.isoformat() if value else None
         return {name: data[name] for name in RECORD_FIELDS}

@@ -89,8 +89,8 @@ def _row(record: ArticleRecord, url_key: str, now: datetime, province: str | Non
         "updated_offset_minutes": _offset_minutes(record.updated_at, "updated_at"),
         "section": record.section,
         "section_key": filter_key(record.section, 200) if record.section else None,
-        "province": province,
-        "province_key": filter_key(province, 100) if province else None,
+        "province": province or record.province,
+        "province_key": filter_key(province or record.province or "", 100) or None,
         "authors_key": authors_key(list(record.authors)),
         "tags": list(record.tags),
         "image_url": record.image_url,
@@ -268,6 +268,8 @@ def to_record(article: Any) -> ArticleRecord:
         word_count=article.word_count,
         content_hash=article.content_hash,
         fetched_at=article.fetched_at,
+        province=article.province,
+        gone_at=article.gone_at,
         encoding=article.encoding,
     )
 

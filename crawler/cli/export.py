@@ -87,7 +87,8 @@ def parquet_schema():  # type: ignore[no-untyped-def]
         ("section", pa.string()), ("tags", pa.list_(pa.string())), ("image_url", pa.string()),
         ("images", pa.list_(pa.struct([("url", pa.string()), ("caption", pa.string())]))),
         ("language", pa.string()), ("word_count", pa.int64()), ("content_hash", pa.string()),
-        ("fetched_at", pa.timestamp("us", tz="UTC")),
+        ("fetched_at", pa.timestamp("us", tz="UTC")), ("province", pa.string()),
+        ("gone_at", pa.timestamp("us", tz="UTC")),
     ])
 
 

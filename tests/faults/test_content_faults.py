@@ -4,6 +4,7 @@ database holds afterwards (articles, frontier, fetch_log), not only the stats.""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import unicodedata
 from pathlib import Path
@@ -183,3 +184,7 @@ def test_e6_article_gone_on_recheck_keeps_its_content_and_gets_gone_at(tmp_path,
     assert frontier == {urls["home"]: "gone:redirected_home", urls["404"]: "gone:http_404",
                         urls["410"]: "gone:http_410"}
     assert query(second.db, "SELECT reason FROM fetch_log WHERE url = ?", f"https://{host}/") == [("redirected_home",)]
+    shown = run_cli("show", urls["404"], "--format", "json", "--db", f"sqlite:///{second.db}")
+    assert shown.returncode == 0, shown.stderr
+    record = json.loads(shown.stdout)
+    assert record["gone_at"] and record["text"] == before[urls["404"]] and record["province"] == "Lạng Sơn"
