@@ -110,7 +110,10 @@ class ArticleSpiderMixin:
             self.crawler.stats.inc_value(f"provnews/fetch/error/{reason}")
             self.logger.warning("fetch failed: %s (%s)", request.url, reason)
         if "article_url" in meta:
-            permanent = status is not None and 400 <= status < 500 and status not in (408, 429)
+            # A client error, or a body that is not a web page (a PDF, an image), will
+            # not become an article by asking again.
+            permanent = (status is not None and 400 <= status < 500 and status not in (408, 429)
+                         or reason == "unsupported_type")
             self._settle(meta["article_url"], "gone" if permanent else "failed", reason,
                          vanished=status in (404, 410))
 

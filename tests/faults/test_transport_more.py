@@ -201,6 +201,7 @@ def test_b5_non_html_article_is_refused_before_extraction(tmp_path, evil, kind):
     assert not any(k.startswith("provnews/extract/") for k in r.stats)   # the extractor never ran
     assert r.stored == [] and r.db_text() == ""
     assert fetch_reasons(tmp_path, url) == ["unsupported_type"]
+    assert frontier(tmp_path, url).state == "gone"   # a PDF will not become a web page
 
 
 @pytest.mark.parametrize("kind", ["empty", "tiny"])
