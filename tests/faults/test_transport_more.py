@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from crawler.runner import MIRROR_DOWNLOAD_DELAY
 from crawler.urls import url_key
 from storage import crawlstate
 from storage.engine import Database, open_database
@@ -186,6 +187,18 @@ def test_a13_politeness_under_load_one_request_at_a_time_and_spaced(tmp_path, ev
     assert evil.peak[host] == 1
     assert min(gaps) >= 0.25, min(gaps)                          # DOWNLOAD_DELAY × (1 − 0.5 jitter)
     print(f"A13: {n} articles in {r.elapsed:.0f} s; min gap {min(gaps):.3f} s, peak concurrency {evil.peak[host]}")
+
+
+def test_a13_mirror_mode_keeps_the_per_host_cap(tmp_path, evil):
+    """The mirror's near-zero delay still lets one host have only its share in flight
+    (with a delay of 0, Scrapy sends a host's whole queue at once)."""
+    host, n = "a13m.test", 30
+    evil.slow[host] = 0.3
+    r = run_crawl(tmp_path, spider="outlet", outlet="evil", mirror=evil.url,
+                  sources=outlet_sources(host, feeds=[f"/feed/many-{n}.xml"]),
+                  settings={"DOWNLOAD_DELAY": MIRROR_DOWNLOAD_DELAY, "CONCURRENT_REQUESTS_PER_DOMAIN": 2})
+    assert len(r.stored) == n
+    assert evil.peak[host] == 2
 
 
 # --- B. content type and size --------------------------------------------------------
