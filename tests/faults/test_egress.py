@@ -161,6 +161,7 @@ def test_allow_private_keeps_the_scheme_check(tmp_path):
     assert r.returncode == 6
 
 
+@pytest.mark.slow  # three scrape subprocesses (~5 s)
 def test_mirror_mode_checks_the_real_url_not_the_mirror_origin(tmp_path, evil, internal):
     ok = run_cli("scrape", "https://mirror-ok.test/art/m1.html", "--mirror", evil.url, "--db", _db(tmp_path))
     assert ok.returncode == 0, ok.stderr                        # the loopback mirror itself is fine

@@ -192,7 +192,7 @@ def test_a13_politeness_under_load_one_request_at_a_time_and_spaced(tmp_path, ev
 def test_a13_mirror_mode_keeps_the_per_host_cap(tmp_path, evil):
     """The mirror's near-zero delay still lets one host have only its share in flight
     (with a delay of 0, Scrapy sends a host's whole queue at once)."""
-    host, n = "a13m.test", 30
+    host, n = "a13m.test", 12
     evil.slow[host] = 0.3
     r = run_crawl(tmp_path, spider="outlet", outlet="evil", mirror=evil.url,
                   sources=outlet_sources(host, feeds=[f"/feed/many-{n}.xml"]),
@@ -245,6 +245,7 @@ def test_c11_crawl_delay_above_the_cap_skips_the_host(tmp_path, evil):
     assert r.stored == []
 
 
+@pytest.mark.slow  # waits out real delays (several seconds)
 def test_c11_crawl_delay_under_the_cap_becomes_the_host_delay(tmp_path, evil):
     host = "c11ok.test"
     evil.robots[host] = "crawl-delay=1"
