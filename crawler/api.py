@@ -142,11 +142,12 @@ def _add_read_routes(app: FastAPI, database: Database) -> None:
         except ValueError as exc:
             raise ApiError(422, "invalid_request", str(exc)) from None
         with database.read_session() as session:
-            records, snippets = find_articles(session, q, limit=limit, collapse=collapse,
-                                              include_flagged=include_flagged, outlet=outlet,
-                                              since=since_day, until=until_day, province=province,
-                                              section=section, author=author)
-        return {"count": len(records), "results": [_with_snippet(r, snippets) for r in records]}
+            records, snippets, newest_only = find_articles(
+                session, q, limit=limit, collapse=collapse, include_flagged=include_flagged, outlet=outlet,
+                since=since_day, until=until_day, province=province, section=section, author=author)
+        return {"count": len(records), "results": [_with_snippet(r, snippets) for r in records],
+                # Set when only the newest N articles were searched (a query of very common words).
+                "searched_newest": newest_only}
 
     @app.get("/articles/{article_id}")
     def article(article_id: Annotated[int, Path(ge=1, le=MAX_ARTICLE_ID)]) -> dict[str, Any]:

@@ -290,7 +290,17 @@ class _Plan:
     floor: int | None = None
 
 
-def _plan(session: Session, query: ParsedQuery) -> _Plan:
+class SearchHits(list[SearchHit]):
+    """The hits of one search; ``newest_only`` is the number of newest articles searched
+    when a query of very common words was bounded (SCAN_ROWS), else None."""
+
+    newest_only: int | None = None
+
+
+def _plan(session: Session, query: ParsedQuery, dated: bool) -> _Plan:
+    """``dated``: a --since/--until range is asked for. Ids follow insertion, not
+    publication, so the newest-ids bound could hide every article of an older range:
+    a dated query is never bounded."""
     terms = list(dict.fromkeys(query.terms))
     # One statement: the newest id, then each term's matches above newest - DF_SAMPLE.
     newest_id = select(func.max(Article.id)).scalar_subquery()
@@ -304,7 +314,7 @@ def _plan(session: Session, query: ParsedQuery) -> _Plan:
     newest = newest or 0
     scale = max(1.0, newest / DF_SAMPLE)
     common = [count * scale >= COMMON_DF for count in counts]
-    floor = max(0, newest - SCAN_ROWS) if all(common) else None
+    floor = max(0, newest - SCAN_ROWS) if all(common) and not dated else None
     return _Plan(broad=any(common), newest=newest, floor=floor)
 
 
@@ -429,7 +439,7 @@ def search(
     author: str | None = None,
     limit: int = 20,
     include_flagged: bool = False,
-) -> list[SearchHit]:
+) -> SearchHits:
     """Ranked hits: exact-diacritics matches first, then relevance, then newest.
 
     Articles whose ``encoding_confidence`` is low (mojibake, a legacy font) are left
@@ -439,18 +449,23 @@ def search(
     Relevance is bm25 / ts_rank over the newest ``WINDOW`` matches; on SQLite a
     query with a very common word is ranked by title matches among its newest
     ``BROAD_WINDOW`` matches instead (see COMMON_DF), and a query made only of
-    very common words searches the newest ``SCAN_ROWS`` articles. The boost and
+    very common words searches the newest ``SCAN_ROWS`` articles, unless a date range
+    is given (the hits' ``newest_only`` says when it did). The boost and
     the recency tie-break reorder the ``max(CANDIDATES, 5 x limit)`` best.
     """
     parsed = parse_query(query)
+    hits = SearchHits()
     if parsed.empty or limit <= 0:
-        return []
+        return hits
     dialect = session.get_bind().dialect.name
     indexed = filters(outlet=outlet, since=since, until=until, province=province, section=section)
     by_row = filters(author=author)  # authors_key has no index: it is read from the row
     k = max(CANDIDATES, limit * 5)
     if dialect == "sqlite":
-        ranked = _sqlite_candidates(session, parsed, indexed, by_row, k, _plan(session, parsed)).subquery()
+        plan = _plan(session, parsed, dated=since is not None or until is not None)
+        ranked = _sqlite_candidates(session, parsed, indexed, by_row, k, plan).subquery()
+        if plan.floor:
+            hits.newest_only = SCAN_ROWS
     else:
         ranked = _postgres_candidates(parsed, indexed + by_row, k).subquery()
     exact = _exact_score(dialect, parsed.needles).label("exact")
@@ -463,7 +478,8 @@ def search(
     )
     if not include_flagged:
         stmt = stmt.where(Article.encoding_confidence.is_(None))
-    return [_hit(row, parsed.terms) for row in session.execute(stmt)]
+    hits.extend(_hit(row, parsed.terms) for row in session.execute(stmt))
+    return hits
 
 
 _HIT_COLUMNS = [Article.id, Article.outlet, Article.url, Article.title, Article.text, Article.published_at,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import typer
 from rich.text import Text
@@ -66,23 +66,32 @@ def parse_day(value: str | None, option: str) -> date | None:
         raise ValueError(f"{option} {value!r} is not a date of the form YYYY-MM-DD") from None
 
 
+class Found(NamedTuple):
+    records: list[ArticleRecord]
+    snippets: dict[int, SearchHit]
+    # Set when a query of very common words searched only this many newest articles
+    # and did not fill the page: older matches may exist (see storage.search.SCAN_ROWS).
+    newest_only: int | None = None
+
+
 def find_articles(session: Session, query: str | None, *, limit: int, collapse: bool = False,
-                  include_flagged: bool = False,
-                  **filters: str | date | None) -> tuple[list[ArticleRecord], dict[int, SearchHit]]:
+                  include_flagged: bool = False, **filters: str | date | None) -> Found:
     """What ``search`` lists: ranked hits for a query (with their snippets), else the newest.
 
     ``filters`` are storage.search's: outlet, since, until, province, section, author."""
     # Folding copies can empty a page of results: ask for more, then cut.
     wanted = limit * COLLAPSE_OVERFETCH if collapse else limit
+    newest_only = None
     if query:
         hits = search_articles(session, query, limit=wanted, include_flagged=include_flagged, **filters)
         snippets, ids = {h.id: h for h in hits}, [h.id for h in hits]
+        newest_only = hits.newest_only if len(hits) < wanted else None
     else:
         snippets, ids = {}, latest_articles(session, limit=wanted, include_flagged=include_flagged, **filters)
     if collapse:
         ids = _one_per_story(ids, stories_of(session, ids))[:limit]
     records = [get_article(session, i) for i in ids]
-    return [r for r in records if r is not None], snippets
+    return Found([r for r in records if r is not None], snippets, newest_only)
 
 
 def search(
@@ -111,12 +120,15 @@ def search(
     try:
         database = open_database(database_url(db))
         with database.read_session() as session:
-            records, snippets = find_articles(session, query, limit=limit, collapse=collapse,
-                                              include_flagged=include_flagged, outlet=outlet,
-                                              since=since_day, until=until_day, province=province,
-                                              section=section, author=author)
+            records, snippets, newest_only = find_articles(
+                session, query, limit=limit, collapse=collapse, include_flagged=include_flagged, outlet=outlet,
+                since=since_day, until=until_day, province=province, section=section, author=author)
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
+    if newest_only:
+        stderr.print(f"note: every word of this query is very common, so only the newest {newest_only:,} "
+                     "articles were searched; give --since/--until to search a date range", highlight=False,
+                     soft_wrap=True)
     rows = [r.as_json() for r in records]
     if format_ is Format.json:
         print_json(rows)

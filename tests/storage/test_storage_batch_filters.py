@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 
-from storage import ArticleWrite, Database, iter_articles, latest_articles, make_url_key, search, upsert_article, upsert_articles
+from storage import (ArticleWrite, Database, iter_articles, latest_articles, make_url_key, open_database, search,
+                     upsert_article, upsert_articles)
 from storage.models import Article, ArticleUrl
 from storage.queries import outlet_stats
 from storage.search import _fold_slow, fold
@@ -178,3 +180,33 @@ def test_a_query_of_only_common_words_searches_the_newest_articles(db: Database,
         # "moi" in both of ids 5, 6 estimates 2 x 6 / 2 = 6 articles, so it is common.
         monkeypatch.setattr(search_module, "DF_SAMPLE", 2)
         assert found("moi") == [6, 5]
+        # The hits say the search was bounded; a date range lifts the bound, because ids
+        # follow insertion, not publication: the older articles are found again.
+        monkeypatch.setattr(search_module, "DF_SAMPLE", 5000)
+        assert search(session, "cho bien gioi").newest_only == 3
+        assert found("cho bien gioi", until=date(2025, 7, 3)) == [2, 1]
+        assert search(session, "cho bien gioi", until=date(2025, 7, 3)).newest_only is None
+
+
+def test_the_search_command_says_when_only_the_newest_articles_were_searched(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import importlib
+
+    from typer.testing import CliRunner
+
+    from crawler.cli.main import app
+
+    search_module = importlib.import_module("storage.search")
+    url = f"sqlite:///{tmp_path / 'provnews.db'}"
+    database = open_database(url)
+    base = datetime(2025, 7, 1, 8, 0, tzinfo=VN)
+    write(database, [item(n, title=f"Tin {n}", text="Chợ biên giới", published_at=base + timedelta(days=n))
+                     for n in range(1, 7)])
+    database.close()
+    monkeypatch.setattr(search_module, "COMMON_DF", 4)
+    monkeypatch.setattr(search_module, "SCAN_ROWS", 3)
+    bounded = CliRunner().invoke(app, ["search", "cho bien gioi", "--format", "json", "--db", url])
+    assert bounded.exit_code == 0, bounded.output
+    assert "only the newest 3 articles were searched" in bounded.stderr
+    dated = CliRunner().invoke(app, ["search", "cho bien gioi", "--until", "2025-07-31", "--format", "json",
+                                     "--db", url])
+    assert len(json.loads(dated.stdout)) == 6 and "newest" not in dated.stderr
