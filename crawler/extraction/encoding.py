@@ -41,6 +41,10 @@ _META_CHARSET = re.compile(
 
 # CP1252 read of UTF-8 Vietnamese: "á»" (U+1Exx), "Æ°" (ư), "Ä‘" (đ), "â€" (quotes),
 # "Ã" followed by a Latin-1 symbol (à, á, â …). A lone "Ã" is a real Vietnamese letter.
+# Characters XML cannot hold (C0 controls but tab, LF, CR; U+FFFE, U+FFFF): lxml refuses
+# to put them in a tree, so a page carrying one (a stray backspace, say) must lose them
+# here rather than fail extraction half-way (found by the D7 property test).
+_NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _MOJIBAKE = re.compile("á»|áº|Æ°|Æ¡|Ä‘|Ä\u0090|â€|Ã[\u00a0-\u00bf]")
 
 # Vietnamese letters with diacritics (lower case; compared after casefold).
@@ -99,7 +103,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedPage:
     except Exception:  # noqa: BLE001 - the contract is "never raise on bytes"
         encoding, source = "utf-8", "detected"
         text = body.decode("utf-8", errors="replace")
-    text = unicodedata.normalize("NFC", text)
+    # Stripped before NFC: a removal can bring together a pair that composes.
+    text = unicodedata.normalize("NFC", _NOT_XML_CHARS.sub("", text))
     return DecodedPage(text, encoding, source, bool(_MOJIBAKE.search(text)), legacy_font(text), conflict)
 
 

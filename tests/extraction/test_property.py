@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from crawler.extraction import ExtractionError, decode_html, extract_bytes
@@ -66,11 +66,15 @@ _CONTENT_TYPES = st.sampled_from([None, "text/html", "text/html; charset=utf-8",
 
 @FAST
 @given(body=st.binary(max_size=200_000), content_type=_CONTENT_TYPES)
+# A NUL stripped from between "n" and a combining mark leaves a pair NFC composes.
+@example(body=b"n\x00\xde", content_type=None)
 def test_d7_random_bytes_never_raise(body: bytes, content_type: str | None) -> None:
     _assert_nfc_output(body, content_type)
 
 
 @FAST
 @given(body=html_fragments(), content_type=_CONTENT_TYPES)
+# Found in CI: lxml refused the backspace left in a parent's text once <script> went.
+@example(body=b"<script></script></p></p></p>\x08", content_type=None)
 def test_d7_random_html_fragments_never_raise(body: bytes, content_type: str | None) -> None:
     _assert_nfc_output(b"<html><body>" + body + b"</body></html>", content_type)
