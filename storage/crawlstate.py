@@ -21,20 +21,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import max as sa_max
 
 from storage.models import Article, ArticleUrl, CrawlRun, FetchLog, FrontierUrl, ListingWalk
-from storage.queries import make_url_key
+from storage.queries import dialect_insert, make_url_key
 
 MAX_ATTEMPTS = 3
 RETRY_BASE = timedelta(minutes=30)
 HOST = socket.gethostname()
-
-
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
 
 
 def now() -> datetime:
@@ -122,13 +116,13 @@ def count_finished_runs(session: Session, outlet: str) -> int:
 def log_fetches(session: Session, run_id: int | None, rows: Iterable[dict[str, Any]]) -> None:
     values = [{"run_id": run_id, **row} for row in rows]
     if values:
-        session.execute(_insert(session)(FetchLog), values)
+        session.execute(dialect_insert(session)(FetchLog), values)
 
 
 def annotate_fetch(session: Session, run_id: int | None, url: str, reason: str) -> None:
     """Give the run's latest reason-less fetch of ``url`` a reason code: a page that
     came back 200 but was refused for its content (a soft-404, a challenge page)."""
-    latest = (select(sa_max(FetchLog.id)).where(FetchLog.run_id == run_id, FetchLog.url == url,
+    latest = (select(func.max(FetchLog.id)).where(FetchLog.run_id == run_id, FetchLog.url == url,
                                                 FetchLog.reason.is_(None)).scalar_subquery())
     session.execute(update(FetchLog).where(FetchLog.id == latest).values(reason=reason))
 
@@ -144,7 +138,7 @@ def discover(session: Session, outlet: str, urls: dict[str, str]) -> set[str]:
     fresh = {key: url for key, url in urls.items() if key not in known}
     if fresh:
         stamp = now()
-        stmt = _insert(session)(FrontierUrl).values([
+        stmt = dialect_insert(session)(FrontierUrl).values([
             {"url_key": key, "url": url, "outlet": outlet, "state": "pending", "attempts": 0, "updated_at": stamp}
             for key, url in fresh.items()]).on_conflict_do_nothing(index_elements=["url_key"])
         session.execute(stmt)
@@ -223,7 +217,7 @@ def article_gone(session: Session, key: str, url: str) -> None:
 def ensure_done(session: Session, outlet: str | None, key: str, url: str) -> None:
     """Mark stored: inserting the row when the URL never went through discovery (``scrape``)."""
     stamp = now()
-    stmt = _insert(session)(FrontierUrl).values(
+    stmt = dialect_insert(session)(FrontierUrl).values(
         url_key=key, url=url, outlet=outlet, state="done", attempts=0, updated_at=stamp)
     session.execute(stmt.on_conflict_do_update(index_elements=["url_key"], set_={
         "state": "done", "lease_until": None, "lease_run": None, "reason": None, "updated_at": stamp}))
@@ -241,7 +235,7 @@ def completed_walks(session: Session, outlet: str) -> set[str]:
 
 def walk_started(session: Session, key: str, url: str, outlet: str) -> None:
     values = {"url": url, "outlet": outlet, "started_at": now(), "completed_at": None}
-    stmt = _insert(session)(ListingWalk).values(url_key=key, **values)
+    stmt = dialect_insert(session)(ListingWalk).values(url_key=key, **values)
     session.execute(stmt.on_conflict_do_update(index_elements=["url_key"], set_=values))
 
 

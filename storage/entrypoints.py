@@ -22,14 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import EntryPoint, HostPolicy
-
-
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
+from storage.queries import dialect_insert
 
 
 def body_hash(body: bytes) -> str:
@@ -71,7 +67,7 @@ def record_fetch(session: Session, key: str, url: str, outlet: str, route: str,
               "body_hash": digest, "fetched_at": stamp}
     if old is None or old.body_hash != digest:
         values["changed_at"] = stamp
-    stmt = _insert(session)(EntryPoint).values(url_key=key, **values)
+    stmt = dialect_insert(session)(EntryPoint).values(url_key=key, **values)
     session.execute(stmt.on_conflict_do_update(index_elements=["url_key"], set_=values))
     return lie
 
@@ -97,7 +93,7 @@ def name_children(session: Session, parent_key: str, outlet: str, route: str, ch
         return
     rows = [{"url_key": key, "url": url, "outlet": outlet, "route": route, "parent_key": parent_key}
             for key, url in children.items()]
-    stmt = _insert(session)(EntryPoint).values(rows)
+    stmt = dialect_insert(session)(EntryPoint).values(rows)
     session.execute(stmt.on_conflict_do_update(index_elements=["url_key"],
                                                set_={"parent_key": stmt.excluded.parent_key}))
 
@@ -105,6 +101,6 @@ def name_children(session: Session, parent_key: str, outlet: str, route: str, ch
 def distrust(session: Session, host: str, reason: str) -> None:
     """Stop asking ``host`` conditionally."""
     values = {"conditional": False, "reason": reason, "updated_at": datetime.now(UTC)}
-    stmt = _insert(session)(HostPolicy).values(host=host, **values)
+    stmt = dialect_insert(session)(HostPolicy).values(host=host, **values)
     session.execute(stmt.on_conflict_do_update(index_elements=["host"], set_=values))
 

@@ -106,8 +106,9 @@ def _row(record: ArticleRecord, url_key: str, now: datetime, province: str | Non
     }
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    """The dialect's INSERT, which has on_conflict_do_update/do_nothing."""
+def dialect_insert(session: Session):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT, which has on_conflict_do_update/do_nothing (shared by
+    storage.crawlstate and storage.entrypoints)."""
     return sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
 
 
@@ -187,7 +188,7 @@ def _upsert_statement(session: Session):  # type: ignore[no-untyped-def]
     dialect = session.get_bind().dialect.name
     if dialect not in _UPSERT_CACHE:
         table = Article.__table__
-        stmt = _insert(session)(table)
+        stmt = dialect_insert(session)(table)
         updated = [c.name for c in table.c if c.name not in {"id", "url_key", "first_seen_at"}]
         set_ = {name: stmt.excluded[name] for name in updated}
         for name in ("province", "province_key"):
@@ -219,7 +220,7 @@ def _add_urls_many(session: Session, entries: list[tuple[int, list[str | None]]]
         return
     table = ArticleUrl.__table__
     # A URL already claimed by another article keeps its first owner.
-    stmt = _insert(session)(table).on_conflict_do_nothing(index_elements=[table.c.url_key])
+    stmt = dialect_insert(session)(table).on_conflict_do_nothing(index_elements=[table.c.url_key])
     session.execute(stmt, list(by_key.values()))
 
 
