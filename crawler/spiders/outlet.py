@@ -223,7 +223,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         if due:
             # Left by an earlier run (killed, or failed and due again): fetch them first.
             self.logger.info("%d article URL(s) due from the frontier", len(due))
-            for request in self._lease("frontier", [Entry(url) for url in due.values()]):
+            for request in self._lease("frontier", [(url_key(url), Entry(url)) for url in due.values()]):
                 yield request
         for url in recheck:
             # Recent articles are fetched again now and then: newsrooms edit after publishing.
@@ -432,25 +432,26 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
 
     def _articles(self, route: str, entries: list[Entry]) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
-        self.tracker.saw(route, (url_key(e.url) for e in entries if self.outlet.is_article_url(e.url)))
+        # Keyed once: the pattern, the site check and url_key's canonicalisation are the
+        # costly part of reading a sitemap of thousands of entries.
+        keyed = [(url_key(e.url), e) for e in entries if self.outlet.is_article_url(e.url)]
+        self.tracker.saw(route, (key for key, _ in keyed))
         wanted = []
-        for entry in entries:
-            if not self.outlet.is_article_url(entry.url):
-                continue
+        for key, entry in keyed:
             stats.inc_value(f"provnews/route/{route}/urls")
             if self.since and entry.published and entry.published.date() < self.since:
                 stats.inc_value(f"provnews/route/{route}/older_than_since")
                 continue
-            if url_key(entry.url) in self.settled:
+            if key in self.settled:
                 stats.inc_value(f"provnews/route/{route}/known")
                 continue
-            wanted.append(entry)
+            wanted.append((key, entry))
         yield from self._lease(route, wanted)
 
-    def _lease(self, route: str, entries: list[Entry]) -> Iterator[scrapy.Request]:
-        """Record the entries in the frontier and request those leased to this run now
-        (an URL another route already leased in this run is not leased twice)."""
-        by_key = {url_key(e.url): e for e in entries}
+    def _lease(self, route: str, keyed: list[tuple[str, Entry]]) -> Iterator[scrapy.Request]:
+        """Record the (url_key, entry) pairs in the frontier and request those leased to
+        this run now (an URL another route already leased in this run is not leased twice)."""
+        by_key = dict(keyed)
         with self.database.session() as session, session.begin():
             crawlstate.discover(session, self.outlet.key, {k: e.url for k, e in by_key.items()})
             leased = crawlstate.lease(session, self.run_id, by_key, self.lease_seconds)
