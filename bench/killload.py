@@ -369,20 +369,21 @@ def _crawl_args(server: MirrorServer, sources: Path, db_path: Path) -> list[str]
             "--mirror", server.url, "--sources", str(sources), "--db", f"sqlite:///{db_path}"]
 
 
-def _query(db_path: Path, sql: str) -> list[tuple]:
+def query_db(db_path: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(db_path, timeout=60) as conn:
         return conn.execute(sql).fetchall()
 
 
-def _count(db_path: Path, sql: str) -> int:
+def count_db(db_path: Path, sql: str) -> int:
+    """The first column of the first row; 0 before the schema exists."""
     try:
-        return _query(db_path, sql)[0][0]
+        return query_db(db_path, sql)[0][0]
     except sqlite3.OperationalError:  # schema not created yet
         return 0
 
 
 def _nothing_due(db_path: Path) -> bool:
-    due = _count(db_path, "SELECT COUNT(*) FROM frontier WHERE state IN ('pending', 'leased') "
+    due = count_db(db_path, "SELECT COUNT(*) FROM frontier WHERE state IN ('pending', 'leased') "
                           "OR (state = 'failed' AND next_fetch_at <= datetime('now'))")
     return due == 0
 
@@ -464,7 +465,7 @@ def run(n: int, kills: int, seed: int, workdir: Path, window: float | None = Non
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
                 figures.killed_runs += 1
-                rows = _count(db_path, "SELECT COUNT(*) FROM articles")
+                rows = count_db(db_path, "SELECT COUNT(*) FROM articles")
                 downloads = _article_downloads(server, arts)
                 figures.kill_log.append((time.monotonic() - started, rows, downloads))
                 say(f"kill {figures.killed_runs}: at {delay:.2f} s, rows {rows}, article downloads {downloads}")
@@ -489,16 +490,16 @@ def run(n: int, kills: int, seed: int, workdir: Path, window: float | None = Non
 
 def _measure(figures: Figures, db_path: Path, arts: list[SyntheticArticle], server: MirrorServer) -> None:
     expected = {a.url for a in arts}
-    stored = [row[0] for row in _query(db_path, "SELECT url FROM articles")]
+    stored = [row[0] for row in query_db(db_path, "SELECT url FROM articles")]
     figures.rows = len(stored)
     figures.missing = len(expected - set(stored))
     figures.unexpected = len(set(stored) - expected)
-    figures.duplicate_keys = _count(
+    figures.duplicate_keys = count_db(
         db_path, "SELECT COUNT(*) FROM (SELECT url_key FROM articles GROUP BY url_key HAVING COUNT(*) > 1)")
-    figures.integrity = "; ".join(str(r[0]) for r in _query(db_path, "PRAGMA integrity_check"))
-    figures.leased = _count(db_path, "SELECT COUNT(*) FROM frontier WHERE state = 'leased'")
-    figures.frontier_states = dict(_query(db_path, "SELECT state, COUNT(*) FROM frontier GROUP BY state"))
-    figures.run_statuses = dict(_query(db_path, "SELECT status, COUNT(*) FROM crawl_runs GROUP BY status"))
+    figures.integrity = "; ".join(str(r[0]) for r in query_db(db_path, "PRAGMA integrity_check"))
+    figures.leased = count_db(db_path, "SELECT COUNT(*) FROM frontier WHERE state = 'leased'")
+    figures.frontier_states = dict(query_db(db_path, "SELECT state, COUNT(*) FROM frontier GROUP BY state"))
+    figures.run_statuses = dict(query_db(db_path, "SELECT status, COUNT(*) FROM crawl_runs GROUP BY status"))
     figures.article_downloads = _article_downloads(server, arts)
     figures.other_requests = sum(server.hits.values()) - figures.article_downloads
 

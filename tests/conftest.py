@@ -6,7 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,24 @@ def mirror() -> Iterator[MirrorServer]:
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def start_mirror() -> Iterator[Callable[[Path], MirrorServer]]:
+    """Starts a mirror of a sites folder once the test has laid it out; every mirror
+    started is stopped afterwards."""
+    servers: list[MirrorServer] = []
+
+    def start(sites: Path) -> MirrorServer:
+        server = MirrorServer(sites)
+        server.start_background()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
 
@@ -53,20 +53,9 @@ def sites(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def serve(sites: Path) -> Iterator[Callable[[], MirrorServer]]:
+def serve(sites: Path, start_mirror) -> Callable[[], MirrorServer]:
     """Starts the mirror once the test has laid out its sites."""
-    servers: list[MirrorServer] = []
-
-    def start() -> MirrorServer:
-        server = MirrorServer(sites)
-        server.start_background()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    return lambda: start_mirror(sites)
 
 
 def crawl(server: MirrorServer, db: Path, *outlets: str) -> str:

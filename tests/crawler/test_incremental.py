@@ -36,19 +36,8 @@ def sites(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def serve(sites: Path):
-    servers = []
-
-    def start() -> MirrorServer:
-        server = MirrorServer(sites)
-        server.start_background()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+def serve(sites: Path, start_mirror):
+    return lambda: start_mirror(sites)
 
 
 def article_hits(server: MirrorServer, host: str, urls: set[str]) -> int:

@@ -179,19 +179,8 @@ def site(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def serve(site: Path):
-    servers = []
-
-    def start() -> MirrorServer:
-        server = MirrorServer(site.parent)
-        server.start_background()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+def serve(site: Path, start_mirror):
+    return lambda: start_mirror(site.parent)
 
 
 def crawl(server: MirrorServer, db: Path, *args: str, audit_every: int = 0) -> dict:

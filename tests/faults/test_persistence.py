@@ -9,7 +9,6 @@ served by the mirror; crawls are ``python -m crawler crawl`` subprocesses.
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ import pytest
 from sqlalchemy import text as sql
 
 from bench import killload
+from bench.killload import count_db, query_db
 from crawler.record import ArticleRecord
 from pipelines.store import StorePipeline
 from storage import Database, open_database
@@ -66,29 +66,17 @@ def finish(proc: subprocess.Popen, timeout: float = 240) -> tuple[int, str]:
     return proc.returncode, err
 
 
-def query(db: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(db, timeout=30) as conn:
-        return conn.execute(sql).fetchall()
-
-
-def count(db: Path, sql: str) -> int:
-    try:
-        return query(db, sql)[0][0]
-    except sqlite3.OperationalError:  # not migrated yet
-        return 0
-
-
 def assert_complete(db: Path, site: Site) -> None:
     """Every article once, nothing leased, the file intact."""
-    assert {u for (u,) in query(db, "SELECT url FROM articles")} == {a.url for a in site.articles}
-    assert query(db, "SELECT url_key FROM articles GROUP BY url_key HAVING COUNT(*) > 1") == []
-    assert count(db, "SELECT COUNT(*) FROM frontier WHERE state = 'leased'") == 0
-    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    assert {u for (u,) in query_db(db, "SELECT url FROM articles")} == {a.url for a in site.articles}
+    assert query_db(db, "SELECT url_key FROM articles GROUP BY url_key HAVING COUNT(*) > 1") == []
+    assert count_db(db, "SELECT COUNT(*) FROM frontier WHERE state = 'leased'") == 0
+    assert query_db(db, "PRAGMA integrity_check") == [("ok",)]
 
 
 def wait_for_rows(db: Path, rows: int, proc: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
-    while count(db, "SELECT COUNT(*) FROM articles") < rows:
+    while count_db(db, "SELECT COUNT(*) FROM articles") < rows:
         assert proc.poll() is None, "the crawl ended before it stored enough to be interrupted"
         assert time.monotonic() < deadline, "the crawl stored too little in time"
         time.sleep(0.05)
@@ -105,12 +93,12 @@ def test_g2_g9_a_kill_inside_the_store_transaction_rolls_it_back_and_the_next_ru
     # G9: the kill left the write-ahead log behind; opening the file replays what was
     # committed, which is every article before the killed one (one commit each).
     assert Path(f"{db}-wal").stat().st_size > 0
-    assert count(db, "SELECT COUNT(*) FROM articles") == kill_at - 1
-    assert count(db, "SELECT COUNT(*) FROM frontier WHERE state = 'done'") == kill_at - 1
-    unstored = query(db, "SELECT url FROM frontier WHERE state = 'leased' "
+    assert count_db(db, "SELECT COUNT(*) FROM articles") == kill_at - 1
+    assert count_db(db, "SELECT COUNT(*) FROM frontier WHERE state = 'done'") == kill_at - 1
+    unstored = query_db(db, "SELECT url FROM frontier WHERE state = 'leased' "
                          "AND url NOT IN (SELECT url FROM articles)")
     assert unstored, "the URL whose upsert was rolled back should still be leased"
-    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    assert query_db(db, "PRAGMA integrity_check") == [("ok",)]
 
     rc, err = finish(start(site.crawl_args(f"sqlite:///{db}")))
     assert rc == 0, err
@@ -125,11 +113,11 @@ def test_g3_sigterm_stops_cleanly_and_the_resume_fetches_nothing_already_stored(
     proc.send_signal(signal.SIGTERM)
     rc, err = finish(proc, timeout=60)
     assert rc == 0, err
-    stored = count(db, "SELECT COUNT(*) FROM articles")
+    stored = count_db(db, "SELECT COUNT(*) FROM articles")
     assert 20 <= stored < ARTICLES, "the stop came too late to test anything"
-    assert count(db, "SELECT COUNT(*) FROM frontier WHERE state = 'leased'") == 0
-    assert {s for (s,) in query(db, "SELECT DISTINCT status FROM crawl_runs")} == {"shutdown"}
-    done = {u for (u,) in query(db, "SELECT url FROM frontier WHERE state = 'done'")}
+    assert count_db(db, "SELECT COUNT(*) FROM frontier WHERE state = 'leased'") == 0
+    assert {s for (s,) in query_db(db, "SELECT DISTINCT status FROM crawl_runs")} == {"shutdown"}
+    done = {u for (u,) in query_db(db, "SELECT url FROM frontier WHERE state = 'done'")}
 
     site.server.clear_counts()
     rc, err = finish(start(site.crawl_args(f"sqlite:///{db}")))
