@@ -40,7 +40,8 @@ ignored                any other IgnoreRequest (the log gives its message)
 
 HTTP error statuses that survive retries are recorded by the spider as ``http_<code>``.
 A refused article URL goes back to the frontier as ``failed``: due again after a
-back-off, ``gone`` after MAX_ATTEMPTS (storage.crawlstate).
+back-off, ``gone`` after MAX_ATTEMPTS (storage.crawlstate); ``unsupported_type`` is
+``gone`` at once (the outlet spider's errback).
 """
 
 from __future__ import annotations
