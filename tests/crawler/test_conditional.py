@@ -45,19 +45,6 @@ class AlwaysNotModified(KeptValidators):
         return "If-None-Match" in request_headers or "If-Modified-Since" in request_headers
 
 
-@pytest.fixture
-def sites(tmp_path: Path) -> Path:
-    root = tmp_path / "sites"
-    root.mkdir()
-    return root
-
-
-@pytest.fixture
-def serve(sites: Path, start_mirror) -> Callable[[], MirrorServer]:
-    """Starts the mirror once the test has laid out its sites."""
-    return lambda: start_mirror(sites)
-
-
 def crawl(server: MirrorServer, db: Path, *outlets: str) -> str:
     result = run_cli("crawl", *outlets, "--mirror", server.url, "--db", f"sqlite:///{db}")
     assert result.returncode == 0, result.stderr

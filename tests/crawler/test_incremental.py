@@ -28,18 +28,6 @@ NEWEST_TEN = {a.url for a in baolangson.load()[:10]}
 ALL_ARTICLES = {a.url for a in baolangson.load()}
 
 
-@pytest.fixture
-def sites(tmp_path: Path) -> Path:
-    root = tmp_path / "sites"
-    root.mkdir()
-    return root
-
-
-@pytest.fixture
-def serve(sites: Path, start_mirror):
-    return lambda: start_mirror(sites)
-
-
 def article_hits(server: MirrorServer, host: str, urls: set[str]) -> int:
     paths = {"/" + u.split("/", 3)[3] for u in urls}
     return sum(n for (h, path), n in server.hits.items() if h == host and path in paths)
