@@ -14,8 +14,6 @@ from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
 
-import pytest
-
 from crawler.mirror.reconstruct import baolangson
 from crawler.mirror.server import SITES_DIR, MirrorServer, MirrorSite
 from tests.conftest import run_cli, stored_urls
