@@ -19,9 +19,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 
 from crawler.mirror.reconstruct import baolangson
 from crawler.mirror.server import SITES_DIR, MirrorServer
+from storage import open_database
+from storage.models import Article
 from tests.conftest import run_cli, stored_urls
 
 NEWEST_TEN = {a.url for a in baolangson.load()[:10]}
@@ -88,9 +91,13 @@ def test_a_revised_article_keeps_its_id_and_gains_a_version(sites: Path, serve, 
     edited = html.replace("Dự buổi làm việc có đồng chí", "Dự buổi làm việc chiều 11/9 có đồng chí", 1)
     assert edited != html
     page.write_text(edited, encoding="utf-8")
-    with sqlite3.connect(db_path) as conn:  # a day passes
-        conn.execute("UPDATE articles SET last_seen_at = ?", ((datetime.now(UTC) - timedelta(days=1)).isoformat(),))
-        (article_id,) = conn.execute("SELECT id FROM articles WHERE url = ?", (seed.url,)).fetchone()
+    # A day passes. Written through the model, so the stored text has the format the
+    # code compares against (a raw ISO string with a "T" would sort wrongly half the day).
+    database = open_database(db)
+    with database.session() as session, session.begin():
+        session.execute(update(Article).values(last_seen_at=datetime.now(UTC) - timedelta(days=1)))
+        article_id = session.scalar(select(Article.id).where(Article.url == seed.url))
+    database.engine.dispose()
     result = run_cli("crawl", "baolangson", "--recheck-days", "100000", "--mirror", server.url, "--db", db)
     assert result.returncode == 0, result.stderr
     history = json.loads(run_cli("history", str(article_id), "--format", "json", "--db", db).stdout)
