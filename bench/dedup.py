@@ -27,7 +27,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
 
-from crawler import similarity as sim
+from crawler.core import similarity as sim
+from storage import signatures
 from tests.dedup.corpus import TEXTS, build, pairs
 
 _WORD = re.compile(r"\w+")
@@ -92,7 +93,7 @@ def signing() -> None:
 
 def _fill(engine, n: int) -> None:  # type: ignore[no-untyped-def]
     """n synthetic articles: random blobs and band hashes, bulk-loaded in key order."""
-    index = next(ix for ix in sim.signature_bands.indexes if ix.columns.keys() == ["article_id"])
+    index = next(ix for ix in signatures.signature_bands.indexes if ix.columns.keys() == ["article_id"])
     with engine.begin() as conn:
         conn.execute(text(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :n) "
@@ -126,7 +127,7 @@ def lookup(sizes: list[int], db_dir: str | None) -> None:
                 dbapi.execute("PRAGMA synchronous=OFF")
                 dbapi.execute("PRAGMA cache_size=-1000000")
 
-            sim.create_tables(engine)
+            signatures.create_tables(engine)
             start = time.perf_counter()
             _fill(engine, n)
             built = time.perf_counter() - start
@@ -134,16 +135,16 @@ def lookup(sizes: list[int], db_dir: str | None) -> None:
             with engine.connect() as conn:
                 trans = conn.begin()
                 for _, sig, band_hashes in prepared:  # warm the page cache and the statement cache
-                    sim.best_match(conn, sig, band_hashes, sim.DEFAULT_THRESHOLD)
+                    signatures.best_match(conn, sig, band_hashes, sim.DEFAULT_THRESHOLD)
                 for i, (t, sig, band_hashes) in enumerate(prepared, start=1):
                     rounds = []
                     for _ in range(3):  # best of 3: the machine's cores are shared
                         t0 = time.perf_counter()
-                        sim.best_match(conn, sig, band_hashes, sim.DEFAULT_THRESHOLD, exclude=i)
+                        signatures.best_match(conn, sig, band_hashes, sim.DEFAULT_THRESHOLD, exclude=i)
                         rounds.append((time.perf_counter() - t0) * 1000)
                     find.append(min(rounds))
                     t1 = time.perf_counter()
-                    sim.assign_story(conn, i, t)
+                    signatures.assign_story(conn, i, t)
                     assign.append((time.perf_counter() - t1) * 1000)
                 stories = conn.execute(text("SELECT count(DISTINCT story_id) FROM signatures WHERE article_id < 1000"))
                 n_stories = stories.scalar_one()

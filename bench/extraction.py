@@ -25,9 +25,9 @@ from typing import Any
 
 import trafilatura
 
-from crawler.evaluation import FIELDS, Report, evaluate, load_pages
+from crawler.core.registry import load_registry
 from crawler.extraction import ExtractionError, extract_bytes
-from crawler.registry import load_registry
+from crawler.services.evaluate import FIELDS, Report, evaluate, load_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "extraction" / "gold"

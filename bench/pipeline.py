@@ -28,6 +28,7 @@ import trafilatura
 
 from crawler.mirror.server import SITES_DIR, MirrorServer, MirrorSite
 
+
 def article_pages() -> list[tuple[str, str]]:
     """Every mirrored article (each mirror's expected.json), read as the mirror serves it."""
     pages = []

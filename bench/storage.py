@@ -24,7 +24,6 @@ again on a kept database: ``python -m bench.storage --search-only sqlite:///DIR/
 from __future__ import annotations
 
 import argparse
-import bisect
 import itertools
 import json
 import os
@@ -43,9 +42,16 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
+from crawler.core.record import ArticleRecord, content_hash
 from crawler.mirror.server import SITES_DIR
-from crawler.record import ArticleRecord, content_hash
-from storage import ArticleWrite, Database, make_url_key, open_database, search, upsert_articles
+from storage import (
+    ArticleWrite,
+    Database,
+    make_url_key,
+    open_database,
+    search,
+    upsert_articles,
+)
 from storage.models import Article
 from storage.queries import _row
 

@@ -1,9 +1,9 @@
 """The HTTP API (``provnews serve``): read the database, scrape one URL.
 
 - ``GET /search`` and ``GET /articles/{id}`` are the CLI's ``search`` and ``show``:
-  the same parsing and validation (crawler.cli.query), the ArticleRecord JSON contract.
+  the same parsing and validation (crawler.services.search), the ArticleRecord JSON contract.
 - ``POST /scrape {"url": ...}`` runs the egress guard's checks that need no DNS
-  (scheme, port, IP-literal address: crawler.egress.check_user_url) here, before any
+  (scheme, port, IP-literal address: crawler.fetching.egress.check_user_url) here, before any
   request is made; an accepted URL is scraped by ``python -m crawler scrape`` in a
   subprocess, because a Twisted reactor cannot be restarted inside this process.
   There the connect-time resolver check and every redirect hop's check apply.
@@ -32,11 +32,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from crawler.cli.output import ExitCode
-from crawler.cli.query import SEARCH_LIMIT_MAX, find_articles, parse_day
-from crawler.egress import Allowlist, check_user_url
-from crawler.record import ArticleRecord
-from storage.engine import Database, StorageError, open_database
+from crawler.core.record import ArticleRecord
+from crawler.fetching.egress import Allowlist, check_user_url
+from crawler.services.exit_codes import ExitCode
+from crawler.services.search import SEARCH_LIMIT_MAX, find_articles, parse_day
+from crawler.settings import as_environment
+from storage.database import open_database
+from storage.engine import Database, StorageError
 from storage.queries import get_article
 from storage.search import SearchHit
 
@@ -64,7 +66,7 @@ class ApiConfig:
     allow_private: bool = False
     # Comma-separated ``ip`` / ``ip:port`` entries exempt from the address check, in
     # PROVNEWS_EGRESS_ALLOW's form: the scrape subprocess gets it as that variable.
-    egress_allow: str = ""
+    egress_allow: tuple[str, ...] = ()   # "ip" or "ip:port" entries (PROVNEWS_EGRESS_ALLOW)
     scrape_timeout: float = 120.0
     # Each scrape is a Scrapy process; more at once would starve the readers.
     max_scrapes: int = 2
@@ -84,7 +86,7 @@ def create_app(config: ApiConfig) -> FastAPI:
     """The app over ``config.db_url``, opened (and migrated) now so a bad URL fails at start.
 
     Raises StorageError for a database that cannot be opened, ValueError for a bad allowlist."""
-    allow = Allowlist.parse(config.egress_allow.split(","))
+    allow = Allowlist.parse(config.egress_allow)
     database = open_database(config.db_url)
 
     @asynccontextmanager
@@ -195,7 +197,7 @@ def scrape_command(url: str, config: ApiConfig) -> list[str]:
 def run_scrape(url: str, config: ApiConfig) -> dict[str, Any]:
     """Run ``provnews scrape`` on ``url``; its stored articles, or its failure as an ApiError."""
     # The child's allowlist is ours, and wide lines keep its one-line messages whole.
-    env = {**os.environ, "PROVNEWS_EGRESS_ALLOW": config.egress_allow, "COLUMNS": "10000"}
+    env = {**os.environ, **as_environment({"PROVNEWS_EGRESS_ALLOW": list(config.egress_allow)}), "COLUMNS": "10000"}
     try:
         proc = subprocess.run(scrape_command(url, config), capture_output=True, text=True, env=env,
                               timeout=config.scrape_timeout, stdin=subprocess.DEVNULL)

@@ -1,12 +1,11 @@
 """The crawl ledger: a ``crawl_runs`` row per spider run and a ``fetch_log`` row per fetch.
 
-Also settles the frontier for what the pipelines drop (a page that is not an
-article, too short, older than --since): those URLs become ``gone`` with the
-reason, so the next run does not fetch them again; a challenge page is ``failed``
-instead (the block may lift: retried with back-off). The reason also goes on the
-fetch's ``fetch_log`` row, which came back fine at the HTTP level.
+What the pipelines drop (a page that is not an article, too short, older than
+--since) is handed to the frontier to settle, and its reason goes on the fetch's
+``fetch_log`` row, which came back fine at the HTTP level.
 
-Settings read: PROVNEWS_DATABASE_URL, PROVNEWS_TRIGGER (manual | schedule | demo).
+Settings read: PROVNEWS_TRIGGER (manual | schedule | demo); the database is the
+crawl's one ``Frontier``'s.
 Signals: ``fetch_failed`` (sent by the spiders' errback with the request and a
 reason code) is logged like a response; ``page_rejected`` (url, reason: sent by the
 spiders for a fetched page that holds no article) sets that fetch's reason.
@@ -22,32 +21,24 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from crawler.record import ArticleRecord
-from crawler.scheduling.cadence import base_interval, next_interval
+from crawler.core import signals as provnews_signals
+from crawler.core.cadence import base_interval, next_interval
+from crawler.core.record import ArticleRecord
+from crawler.frontier import Frontier
 from storage import crawlstate
-from storage.engine import Database, database_url, open_database
 
 logger = logging.getLogger(__name__)
 
-fetch_failed = object()  # signal: (request: Request, reason: str)
-page_rejected = object()  # signal: (url: str, reason: str)
-# Drop reasons that say nothing final about the URL, and the state they leave it in.
-RETRY_LATER = {"older_than_since": "pending", "challenge_page": "failed"}
 FLUSH_EVERY = 200
-# Per route in crawl_runs.routes: counts, and the plan of crawler.routing (rank, state).
+# Per route in crawl_runs.routes: counts, and the plan of crawler.discovery.routing (rank, state).
 ROUTE_FIELDS = ("urls", "new", "fresh", "unique", "unchanged", "rank", "state")
 
 
-def frontier_key(item: ArticleRecord) -> str:
-    from crawler.urls import url_key
-
-    return url_key(item.request_url or item.url)
-
-
 class LedgerExtension:
-    def __init__(self, crawler: Crawler, database: Database, trigger: str):
+    def __init__(self, crawler: Crawler, frontier: Frontier, trigger: str):
         self.crawler = crawler
-        self.database = database
+        self.frontier = frontier
+        self.database = frontier.database
         self.trigger = trigger
         self.buffer: list[dict[str, Any]] = []
         self.run_id: int | None = None
@@ -55,13 +46,12 @@ class LedgerExtension:
         crawler.signals.connect(self.spider_closed, signals.spider_closed)
         crawler.signals.connect(self.response_received, signals.response_received)
         crawler.signals.connect(self.item_dropped, signals.item_dropped)
-        crawler.signals.connect(self.fetch_failed, fetch_failed)
-        crawler.signals.connect(self.page_rejected, page_rejected)
+        crawler.signals.connect(self.fetch_failed, provnews_signals.fetch_failed)
+        crawler.signals.connect(self.page_rejected, provnews_signals.page_rejected)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LedgerExtension:
-        database = open_database(database_url(crawler.settings.get("PROVNEWS_DATABASE_URL")))
-        return cls(crawler, database, crawler.settings.get("PROVNEWS_TRIGGER", "manual"))
+        return cls(crawler, Frontier.from_crawler(crawler), crawler.settings.get("PROVNEWS_TRIGGER", "manual"))
 
     def spider_opened(self, spider: Spider) -> None:
         outlet = getattr(getattr(spider, "outlet", None), "key", None) or spider.name
@@ -85,8 +75,7 @@ class LedgerExtension:
             return
         reason = str(exception)
         self.page_rejected(item.url, reason)
-        with self.database.session() as session, session.begin():
-            crawlstate.mark(session, frontier_key(item), RETRY_LATER.get(reason, "gone"), reason)
+        self.frontier.dropped(item, reason)
 
     def page_rejected(self, url: str, reason: str, **_: Any) -> None:
         """The fetch of ``url`` came back but holds no article: say why on its log row."""
@@ -121,10 +110,9 @@ class LedgerExtension:
                 previous = crawlstate.last_interval(session, outlet.key)
                 counts["interval_minutes"] = next_interval(base, previous, counts["new"], counts["discovered"])
             crawlstate.finish_run(session, self.run_id, "ok" if reason == "finished" else reason, **counts)
-            # A stop on request (SIGTERM, Ctrl-C, a page cap) leaves URLs leased but
-            # never fetched: the next run must not wait for their leases to expire.
-            crawlstate.release_leases(session, [self.run_id])
-        self.database.engine.dispose()
+        # A stop on request (SIGTERM, Ctrl-C, a page cap) leaves URLs leased but never
+        # fetched: the next run must not wait for their leases to expire.
+        self.frontier.release(self.run_id)
 
 
 def run_counts(stats: dict[str, Any]) -> dict[str, Any]:

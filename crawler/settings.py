@@ -1,8 +1,18 @@
 """Scrapy settings for provnews, and every ``PROVNEWS_*`` default in one place.
 
-Politeness and resource limits follow ../shared/research/reliability.md (the
-"suggested baseline settings" table): we are a guest on small newsroom servers.
+Politeness first: we are a guest on small newsroom servers, so a host gets at most
+two requests at once, a second between them, and robots.txt is obeyed.
+
+Any ``PROVNEWS_*`` setting below may also come from the environment: the edge that
+starts a crawl (``crawler.services.crawl.build_settings``) or a server reads it once
+with ``from_environment`` and hands the values down; no component reads
+``os.environ`` itself.
 """
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
 
 from crawler import __version__
 
@@ -12,7 +22,7 @@ NEWSPIDER_MODULE = "crawler.spiders"
 
 # --- Identity and politeness -------------------------------------------------
 # Names the project so a webmaster can tell who we are; PROVNEWS_CONTACT (an URL or
-# e-mail, set by the operator) is appended by crawler.runner when given.
+# e-mail, set by the operator) is appended by crawler.services.crawl when given.
 USER_AGENT = f"provnews/{__version__} (Vietnamese provincial news archiver)"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
@@ -36,7 +46,7 @@ RETRY_TIMES = 3
 REDIRECT_MAX_TIMES = 5
 METAREFRESH_MAXDELAY = 5
 URLLENGTH_LIMIT = 2083
-# Every limit hit is recorded as provnews/fetch/error/<reason> (crawler.middlewares).
+# Every limit hit is recorded as provnews/fetch/error/<reason> (crawler.fetching.errors).
 PROVNEWS_SITEMAP_MAXSIZE = 50 * 1024 * 1024   # the sitemap protocol's limit; bounds decompression too
 PROVNEWS_ROBOTS_MAXSIZE = 512 * 1024          # a bigger robots.txt is treated as unavailable
 PROVNEWS_MAX_URL_SEGMENTS = 20                # /a/b/…: more segments is a trap
@@ -49,25 +59,25 @@ PROVNEWS_ARTICLE_TYPES = ["text/html", "application/xhtml+xml"]   # other types 
 # A 200 article with fewer bytes is an empty or error page, not an article: the
 # shortest text the validator keeps (PROVNEWS_MIN_WORDS) takes more, with its markup.
 PROVNEWS_MIN_BODY_BYTES = 128
-# Egress guard for user-supplied URLs (crawler.egress); the runner enables it for `scrape`.
+# Egress guard for user-supplied URLs (crawler.fetching.egress); the runner enables it for `scrape`.
 PROVNEWS_EGRESS_GUARD = False
 PROVNEWS_EGRESS_ALLOW_PRIVATE = False         # `scrape --allow-private`
 PROVNEWS_EGRESS_ALLOW = []                    # "ip" or "ip:port" entries exempt from the address check
 PROVNEWS_EGRESS_PORTS = [80, 443]
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.FetchOutcomeMiddleware": 40,       # outermost: records unhandled failures
-    "crawler.egress.EgressGuardMiddleware": 55,             # before robots.txt is fetched
-    "crawler.middlewares.RequestLimitsMiddleware": 60,
-    "crawler.middlewares.ArticleResponseMiddleware": 70,    # sees responses last: decompressed, final
+    "crawler.fetching.outcome.FetchOutcomeMiddleware": 40,       # outermost: records unhandled failures
+    "crawler.fetching.egress.EgressGuardMiddleware": 55,             # before robots.txt is fetched
+    "crawler.fetching.limits.RequestLimitsMiddleware": 60,
+    "crawler.fetching.article_types.ArticleResponseMiddleware": 70,    # sees responses last: decompressed, final
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.RobotsPolicyMiddleware": 100,
+    "crawler.fetching.robots.RobotsPolicyMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.fetching.retry.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
-    "crawler.middlewares.BoundedCompressionMiddleware": 590,
+    "crawler.fetching.compression.BoundedCompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "crawler.middlewares.StrictRedirectMiddleware": 600,
+    "crawler.fetching.redirect.StrictRedirectMiddleware": 600,
 }
 
 LOG_LEVEL = "INFO"
@@ -95,14 +105,14 @@ PROVNEWS_STORE_BATCH_SIZE = 1
 PROVNEWS_LEASE_SECONDS = 600       # a leased URL is anyone's again after this (or when its run died)
 PROVNEWS_RECHECK_DAYS = 3          # articles published this recently are re-fetched for revisions…
 PROVNEWS_RECHECK_AFTER_HOURS = 12  # …when their last fetch is older than this
-# Route choice (crawler.routing): order and skip routes by what the last N finished runs
+# Route choice (crawler.discovery.routing): order and skip routes by what the last N finished runs
 # measured (0: every route on every run, default order); every K-th run fetches every route.
 PROVNEWS_ROUTE_HISTORY_RUNS = 10
 PROVNEWS_ROUTE_AUDIT_EVERY = 24    # hourly crawls: one audit a day
 PROVNEWS_TRIGGER = "manual"        # recorded in crawl_runs: manual | schedule | demo | scrape
 PROVNEWS_STORY_THRESHOLD = 0.5     # estimated Jaccard similarity that makes two texts one story
 # Feeds, sitemaps and first listing pages are asked for with If-None-Match /
-# If-Modified-Since (crawler.conditional): an unchanged one costs a bodiless 304.
+# If-Modified-Since (crawler.fetching.conditional): an unchanged one costs a bodiless 304.
 PROVNEWS_CONDITIONAL = True
 # A server may answer 304 although the content changed, which no 304 can reveal: an
 # entry point not fetched in full for this long is fetched unconditionally and its
@@ -112,3 +122,47 @@ PROVNEWS_VALIDATOR_AUDIT_HOURS = 24
 EXTENSIONS = {
     "crawler.ledger.LedgerExtension": 500,
 }
+
+# --- the environment ---------------------------------------------------------------
+# Operator settings that have no default above, read from the environment only.
+PROVNEWS_CONTACT = None            # an URL or e-mail appended to USER_AGENT
+
+_LIST_SEPARATOR = ","
+
+
+def _typed(name: str, raw: str, default: Any) -> Any:
+    """``raw`` in the type of the setting's default (a list: comma separated)."""
+    if isinstance(default, bool):
+        if raw.strip().lower() not in ("1", "0", "true", "false", "yes", "no"):
+            raise ValueError(f"{name}={raw!r} is not true or false")
+        return raw.strip().lower() in ("1", "true", "yes")
+    if isinstance(default, (int, float)):
+        try:
+            return type(default)(raw)
+        except ValueError:
+            raise ValueError(f"{name}={raw!r} is not a {type(default).__name__}") from None
+    if isinstance(default, list):
+        return [item.strip() for item in raw.split(_LIST_SEPARATOR) if item.strip()]
+    return raw
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The ``PROVNEWS_*`` settings the environment sets, typed like their defaults;
+    ``PROVNEWS_CONTACT`` also extends ``USER_AGENT``. Raises ValueError naming a bad one."""
+    environ = os.environ if environ is None else environ
+    defaults = {k: v for k, v in globals().items() if k.startswith("PROVNEWS_")}
+    found = {name: _typed(name, environ[name], default)
+             for name, default in defaults.items() if environ.get(name, "").strip()}
+    if found.get("PROVNEWS_CONTACT"):
+        found["USER_AGENT"] = f"{USER_AGENT[:-1]}; +{found['PROVNEWS_CONTACT']})"
+    return found
+
+
+def as_environment(values: Mapping[str, Any]) -> dict[str, str]:
+    """The inverse, for a subprocess: settings as the environment variables that give them."""
+    def text(value: Any) -> str:
+        if isinstance(value, list):
+            return _LIST_SEPARATOR.join(map(str, value))
+        return json.dumps(value) if isinstance(value, bool) else str(value)
+
+    return {name: text(value) for name, value in values.items() if name.startswith("PROVNEWS_") and value is not None}

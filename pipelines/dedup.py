@@ -12,7 +12,7 @@ import logging
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.record import ArticleRecord
+from crawler.core.record import ArticleRecord
 
 logger = logging.getLogger(__name__)
 

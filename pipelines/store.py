@@ -7,9 +7,10 @@ of the same outlet is that article, reached by a second URL: the URL is added to
 it. A changed text becomes a new version with a word diff; every new or changed
 text is (re)assigned to its story. The frontier row of the fetched URL turns
 ``done`` in the same transaction (reliability.md INV-2, INV-3): a crash between
-fetch and commit leaves the URL leased, and the next run fetches it again.
+fetch and commit leaves the URL leased, and the next run fetches it again (the
+crawl's ``Frontier`` writes that row, and lends its database).
 
-Settings read: PROVNEWS_DATABASE_URL, PROVNEWS_STORE_BATCH_SIZE, PROVNEWS_SOURCES,
+Settings read: PROVNEWS_STORE_BATCH_SIZE, PROVNEWS_SOURCES,
 PROVNEWS_STORY_THRESHOLD.
 Stats: ``provnews/store/<inserted|updated|unchanged|duplicate>``.
 """
@@ -22,15 +23,18 @@ import time
 from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session
 
-from crawler.ledger import frontier_key
-from crawler.record import ArticleRecord
-from crawler.registry import load_registry
-from crawler.similarity import assign_story
-from crawler.urls import url_key
-from storage import crawlstate
-from storage.engine import Database, database_url, open_database
+from crawler.core.record import ArticleRecord
+from crawler.core.registry import load_registry
+from crawler.core.urls import url_key
+from crawler.frontier import Frontier
 from storage.history import add_version
-from storage.queries import add_url, article_id_for_key, find_by_content_hash, upsert_article
+from storage.queries import (
+    add_url,
+    article_id_for_key,
+    find_by_content_hash,
+    upsert_article,
+)
+from storage.signatures import assign_story
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +42,10 @@ MAX_BATCH_AGE_S = 0.25
 
 
 class StorePipeline:
-    def __init__(self, database: Database, batch_size: int, provinces: dict[str, str],
+    def __init__(self, frontier: Frontier, batch_size: int, provinces: dict[str, str],
                  story_threshold: float, stats=None):  # noqa: ANN001
-        self.database = database
+        self.frontier = frontier
+        self.database = frontier.database
         self.batch_size = batch_size
         self.provinces = provinces
         self.story_threshold = story_threshold
@@ -52,7 +57,7 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
         settings = crawler.settings
         registry = load_registry(settings.get("PROVNEWS_SOURCES"))
-        return cls(open_database(database_url(settings.get("PROVNEWS_DATABASE_URL"))),
+        return cls(Frontier.from_crawler(crawler),
                    settings.getint("PROVNEWS_STORE_BATCH_SIZE"),
                    {key: outlet.province for key, outlet in registry.items()},
                    settings.getfloat("PROVNEWS_STORY_THRESHOLD"), crawler.stats)
@@ -70,7 +75,6 @@ class StorePipeline:
     def close_spider(self) -> None:
         # Runs before the spider_closed signal, so the ledger counts the last batch.
         self.flush()
-        self.database.engine.dispose()
 
     def flush(self) -> None:
         """Write the batch in one transaction: all of it is stored, or none of it."""
@@ -89,7 +93,7 @@ class StorePipeline:
 
     def _store(self, session: Session, record: ArticleRecord) -> str:
         key = url_key(record.canonical_url or record.url)
-        crawlstate.ensure_done(session, record.outlet, frontier_key(record), record.request_url or record.url)
+        self.frontier.stored(session, record)
         existing = find_by_content_hash(session, record.outlet, record.content_hash)
         if existing is not None and existing != article_id_for_key(session, key):
             add_url(session, existing, record.url)

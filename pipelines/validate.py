@@ -19,7 +19,7 @@ from datetime import date
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.record import ArticleRecord
+from crawler.core.record import ArticleRecord
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ Typical use::
         upsert_article(session, record, url_key, seen_urls)
 """
 
-from storage.engine import DEFAULT_DATABASE_URL, Database, database_url, make_engine, open_database
+from storage.database import open_database
+from storage.engine import DEFAULT_DATABASE_URL, Database, database_url, make_engine
 from storage.errors import StorageError
 from storage.migrate import current_revision, downgrade, head_revision, upgrade
 from storage.queries import (

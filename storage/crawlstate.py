@@ -23,8 +23,16 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Article, ArticleUrl, CrawlRun, FetchLog, FrontierUrl, ListingWalk
-from storage.queries import dialect_insert, make_url_key
+from crawler.core.urls import make_url_key
+from storage.models import (
+    Article,
+    ArticleUrl,
+    CrawlRun,
+    FetchLog,
+    FrontierUrl,
+    ListingWalk,
+)
+from storage.queries import dialect_insert
 
 MAX_ATTEMPTS = 3
 RETRY_BASE = timedelta(minutes=30)

@@ -28,9 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, ProgrammingError
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    ProgrammingError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import StorageError, classify, first_line
@@ -204,29 +209,3 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def open_database(url: str | None = None, *, upgrade_schema: bool = True) -> Database:
-    """Connect, check the server or file answers, and bring the schema to head.
-
-    Every expected failure (not a SQLite file, server down, unknown schema
-    revision) becomes a one-line StorageError.
-    """
-    from storage.migrate import current_revision, head_revision, upgrade  # migrate imports engine helpers
-
-    url = database_url(url)
-    engine = make_engine(url)
-    database = Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
-    try:
-        # Read the revision without SQLite's write lock: a database already at
-        # head (the usual case) opens even while a crawl holds the writer lock.
-        revision = current_revision(engine)
-        if upgrade_schema and revision != head_revision():
-            database.retry_locked(lambda: upgrade(engine))
-    except StorageError:
-        engine.dispose()
-        raise
-    except DBAPIError as exc:
-        engine.dispose()
-        raise StorageError(f"cannot open database {safe_url(url)}: {first_line(exc.orig or exc)}") from exc
-    return database

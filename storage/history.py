@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.similarity import word_diff
+from crawler.core.similarity import word_diff
 from storage.models import ArticleVersion
 
 

@@ -7,9 +7,11 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 
+from storage.engine import read_only
 from storage.errors import StorageError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -33,15 +35,11 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's revision (None when empty); reads without taking SQLite's write lock."""
-    from storage.engine import read_only
-
     with read_only(engine).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
-
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 

@@ -16,7 +16,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import (
-    JSON, BigInteger, DateTime, ForeignKey, LargeBinary, MetaData, SmallInteger, String, Text,
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -160,7 +168,7 @@ class ArticleVersion(Base):
 
 
 class Signature(Base):
-    """MinHash of an article's text and the story it belongs to (crawler.similarity).
+    """MinHash of an article's text and the story it belongs to (crawler.core.similarity).
 
     No foreign key to ``articles``: the similarity index is usable (and benchmarked)
     on its own, and the product never deletes articles; a deleting caller must
@@ -209,7 +217,7 @@ class CrawlRun(Base):
     blocked: Mapped[int] = mapped_column(default=0)
     errors: Mapped[dict[str, Any]] = mapped_column(default=dict)   # {reason: count}
     # {route: {"urls": n, "new": n, "fresh": n, "unique": n, "unchanged": n, "rank": n, "state": s}}:
-    # what each route yielded, and its place in the plan of crawler.routing
+    # what each route yielded, and its place in the plan of crawler.discovery.routing
     routes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The cadence the scheduler chose after this run (adaptive), in minutes.
     interval_minutes: Mapped[int | None]

@@ -6,7 +6,6 @@ per batch, the CLI once per command.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
@@ -16,9 +15,21 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from crawler.record import ArticleRecord, Image, content_hash, encoding_confidence
+from crawler.core.record import ArticleRecord, Image, content_hash, encoding_confidence
+from crawler.core.urls import make_url_key
 from storage.models import Article, ArticleUrl, local_datetime
-from storage.search import VIETNAM, SearchHit, authors_key, day_end, day_start, date_filters, filter_key, filters, matching_ids, search, search_text
+from storage.search import (
+    VIETNAM,
+    SearchHit,
+    authors_key,
+    day_end,
+    day_start,
+    filter_key,
+    filters,
+    matching_ids,
+    search,
+    search_text,
+)
 
 __all__ = [
     "ArticleWrite", "OutletStats", "OutletSummary", "SearchHit", "UpsertResult", "add_url", "count_articles", "find_by_content_hash",
@@ -39,11 +50,6 @@ class OutletSummary(NamedTuple):
     articles: int
     first_published: datetime | None  # in +07:00
     last_published: datetime | None
-
-
-def make_url_key(url: str) -> str:
-    """sha1 hex of a URL, exactly as given (normalise it first for the article key)."""
-    return hashlib.sha1(url.encode("utf-8")).hexdigest()
 
 
 def _offset_minutes(value: datetime | None, name: str) -> int | None:

@@ -22,8 +22,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-
-from sqlalchemy import Row, Select, bindparam, case, column, false, func, literal_column, select, table, text
+from sqlalchemy import (
+    Row,
+    Select,
+    bindparam,
+    case,
+    column,
+    false,
+    func,
+    literal_column,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 

@@ -1,4 +1,4 @@
-"""Stories: the copies of one event across outlets (crawler.similarity assigns them).
+"""Stories: the copies of one event across outlets (crawler.core.similarity assigns them).
 
 Helpers take a Session and never commit.
 """
@@ -12,7 +12,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.similarity import estimate_similarity, unpack
+from crawler.core.similarity import estimate_similarity, unpack
 from storage.models import Article, Signature, local_datetime
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -13,14 +12,17 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_or_exit
 from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
-from crawler.egress import Allowlist, check_user_url
+from crawler.core.registry import Outlet
+from crawler.fetching.egress import Allowlist, check_user_url
 from crawler.mirror.server import MirrorServer, mirrored_hosts
-from crawler.registry import Outlet
-from crawler.runner import CrawlOptions, CrawlReport, run_spiders
+from crawler.services.crawl import CrawlOptions, CrawlReport, run_spiders
+from crawler.settings import from_environment
 from crawler.spiders.outlet import ROUTES, OutletSpider
 from crawler.spiders.urls import UrlSpider
-from storage.engine import StorageError, database_url, open_database
-from storage.queries import count_articles, search as search_articles
+from storage.database import open_database
+from storage.engine import StorageError, database_url
+from storage.queries import count_articles
+from storage.queries import search as search_articles
 
 
 class _Counter:
@@ -63,7 +65,7 @@ def _all_keys(registry: dict[str, Outlet], mirror: str | None) -> list[str]:
 
 def _crawl_outlets(keys: list[str], options: CrawlOptions,
                    routes: Sequence[str] | None = None) -> list[CrawlReport]:
-    # Without --route the spider plans the routes from the outlet's history (crawler.routing).
+    # Without --route the spider plans the routes from the outlet's history (crawler.discovery.routing).
     chosen = {"routes": list(routes)} if routes else {}
     jobs = [(key, OutletSpider, {"outlet": key, **chosen}) for key in keys]
     with _progress("crawling " + ", ".join(keys)) as counter:
@@ -174,7 +176,7 @@ def _refuse_unsafe_urls(urls: list[str], allow_private: bool) -> None:
     """Refuse before any connection what needs no DNS to judge: scheme, port, IP literals.
 
     Host names are judged at connect time, on every address they resolve to."""
-    allow = Allowlist.parse(os.environ.get("PROVNEWS_EGRESS_ALLOW", "").split(","))
+    allow = Allowlist.parse(from_environment().get("PROVNEWS_EGRESS_ALLOW", []))
     for target in urls:
         refusal = check_user_url(target, allow_private=allow_private, allow=allow)
         if refusal:

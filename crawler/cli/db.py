@@ -15,7 +15,8 @@ from sqlalchemy.engine import make_url
 
 from crawler.cli.options import DbOption
 from crawler.cli.output import ExitCode, fail, print_json, stderr
-from storage.engine import StorageError, database_url, open_database, safe_url
+from storage.database import open_database
+from storage.engine import StorageError, database_url, safe_url
 from storage.migrate import current_revision, head_revision, upgrade
 
 db_app = typer.Typer(help="Inspect or upgrade the database schema.", no_args_is_help=True)

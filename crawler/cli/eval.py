@@ -9,7 +9,14 @@ import typer
 
 from crawler.cli.options import SourcesOption, registry_or_exit
 from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
-from crawler.evaluation import FIELDS, INFO_FIELDS, EvaluationError, Report, evaluate as run, load_pages
+from crawler.services.evaluate import (
+    FIELDS,
+    INFO_FIELDS,
+    EvaluationError,
+    Report,
+    load_pages,
+)
+from crawler.services.evaluate import evaluate as run
 
 # The repository's gold set (the package is installed editable from the repo).
 DEFAULT_GOLD = Path(__file__).resolve().parents[2] / "tests" / "extraction" / "gold"

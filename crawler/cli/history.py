@@ -7,16 +7,25 @@ from typing import Annotated
 import typer
 
 from crawler.cli.options import DbOption
-from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stdout
+from crawler.cli.output import (
+    ExitCode,
+    Format,
+    FormatOption,
+    fail,
+    print_json,
+    print_table,
+    stdout,
+)
 from storage import crawlstate
-from storage.engine import StorageError, database_url, open_database
+from storage.database import open_database
+from storage.engine import StorageError, database_url
 from storage.history import versions
 from storage.stories import stories_of, story_copies
 
 IdArgument = Annotated[int, typer.Argument(metavar="ID", help="Article id (see `provnews search`).")]
 
 
-def history(ident: IdArgument, format_: Annotated[Format, typer.Option("--format")] = Format.table,
+def history(ident: IdArgument, format_: FormatOption = Format.table,
             db: DbOption = None) -> None:
     """Show every version of an article's text, with a word diff to the one before.
 
@@ -39,7 +48,7 @@ def history(ident: IdArgument, format_: Annotated[Format, typer.Option("--format
         stdout.print(row["diff"] or "(first version)", markup=False, highlight=False)
 
 
-def story(ident: IdArgument, format_: Annotated[Format, typer.Option("--format")] = Format.table,
+def story(ident: IdArgument, format_: FormatOption = Format.table,
           db: DbOption = None) -> None:
     """List every copy of the article's story: outlet, date and similarity.
 
@@ -64,7 +73,7 @@ def story(ident: IdArgument, format_: Annotated[Format, typer.Option("--format")
 
 def runs(outlet: Annotated[str | None, typer.Option(help="Only this outlet.")] = None,
          limit: Annotated[int, typer.Option(min=1, help="At most this many runs, newest first.")] = 20,
-         format_: Annotated[Format, typer.Option("--format")] = Format.table, db: DbOption = None) -> None:
+         format_: FormatOption = Format.table, db: DbOption = None) -> None:
     """The crawl ledger: what each run requested, found, stored and failed on.
 
     Example: [bold]provnews runs --outlet baolangson --format json[/]

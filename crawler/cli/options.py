@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from crawler.cli.output import ExitCode, fail
-from crawler.registry import Outlet, RegistryError, load_registry
+from crawler.core.registry import Outlet, RegistryError, load_registry
 
 DbOption = Annotated[str | None, typer.Option(
     "--db", envvar="PROVNEWS_DATABASE_URL", show_envvar=True,

@@ -5,14 +5,19 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from datetime import date
 from enum import Enum
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+
+from crawler.services.exit_codes import ExitCode
+from crawler.services.export import csv_cell
+from crawler.services.search import parse_day
 
 stdout = Console(soft_wrap=False)
 stderr = Console(stderr=True)
@@ -24,16 +29,7 @@ class Format(str, Enum):
     csv = "csv"
 
 
-class ExitCode:
-    """Documented in the README; every command follows it."""
-
-    OK = 0
-    FAILURE = 1        # the command ran but did not do its job (e.g. nothing extracted)
-    USAGE = 2          # bad option or argument (Typer's own code for usage errors)
-    SOURCES = 3        # the outlet registry or a --sources file is invalid
-    DATABASE = 4       # the database cannot be opened, read or written
-    NOT_FOUND = 5      # the article, outlet or file asked for does not exist
-    REFUSED = 6        # a URL refused by policy (egress guard: scheme, port, private address)
+FormatOption = Annotated[Format, typer.Option("--format", help="table (for people), json or csv.")]
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -52,16 +48,7 @@ def print_csv(rows: list[dict[str, Any]]) -> None:
     writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
-
-
-def _csv_cell(value: Any) -> Any:
-    """Lists of names as ``a; b``; nested data (images) as JSON, so nothing is lost."""
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return "; ".join(value)
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
 
 
 def print_table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
@@ -72,3 +59,11 @@ def print_table(title: str | None, columns: list[str], rows: list[list[Any]]) ->
         # Plain values become Text, so brackets in titles are never read as markup.
         table.add_row(*(r if isinstance(r, Text) else Text("" if r is None else str(r)) for r in row))
     stdout.print(table)
+
+
+def day_or_exit(value: str | None, option: str) -> date | None:
+    """A YYYY-MM-DD option, or exit 2 naming it."""
+    try:
+        return parse_day(value, option)
+    except ValueError as exc:
+        fail(str(exc), ExitCode.USAGE)

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
-from typing import Annotated, NamedTuple
+from typing import Annotated
 
 import typer
 from rich.text import Text
-from sqlalchemy.orm import Session
 
 from crawler.cli.options import DbOption, SourcesOption, registry_or_exit
-from crawler.cli.output import ExitCode, Format, fail, print_csv, print_json, print_table, stderr
+from crawler.cli.output import (
+    ExitCode,
+    Format,
+    FormatOption,
+    fail,
+    print_csv,
+    print_json,
+    print_table,
+    stderr,
+)
+from crawler.core.registry import outlet_for_url
 from crawler.extraction import ExtractionError, extract_bytes
-from crawler.record import ArticleRecord
-from crawler.registry import outlet_for_url
-from storage.engine import StorageError, database_url, open_database
+from crawler.services.search import SEARCH_LIMIT_MAX, find_articles, parse_day
+from storage.database import open_database
+from storage.engine import StorageError, database_url
+from storage.queries import get_article
 from storage.search import SearchHit
-from storage.stories import stories_of
-from storage.queries import get_article, latest_articles, search as search_articles
 
 
 def extract(
@@ -51,49 +58,6 @@ def extract(
         raise typer.Exit(ExitCode.FAILURE)
 
 
-COLLAPSE_OVERFETCH = 5
-SEARCH_LIMIT_MAX = 10000
-
-
-def parse_day(value: str | None, option: str) -> date | None:
-    """A YYYY-MM-DD filter; the ValueError's message names ``option``, so the CLI and
-    the HTTP API (crawler.api) report a bad date in the same words."""
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{option} {value!r} is not a date of the form YYYY-MM-DD") from None
-
-
-class Found(NamedTuple):
-    records: list[ArticleRecord]
-    snippets: dict[int, SearchHit]
-    # Set when a query of very common words searched only this many newest articles
-    # and did not fill the page: older matches may exist (see storage.search.SCAN_ROWS).
-    newest_only: int | None = None
-
-
-def find_articles(session: Session, query: str | None, *, limit: int, collapse: bool = False,
-                  include_flagged: bool = False, **filters: str | date | None) -> Found:
-    """What ``search`` lists: ranked hits for a query (with their snippets), else the newest.
-
-    ``filters`` are storage.search's: outlet, since, until, province, section, author."""
-    # Folding copies can empty a page of results: ask for more, then cut.
-    wanted = limit * COLLAPSE_OVERFETCH if collapse else limit
-    newest_only = None
-    if query:
-        hits = search_articles(session, query, limit=wanted, include_flagged=include_flagged, **filters)
-        snippets, ids = {h.id: h for h in hits}, [h.id for h in hits]
-        newest_only = hits.newest_only if len(hits) < wanted else None
-    else:
-        snippets, ids = {}, latest_articles(session, limit=wanted, include_flagged=include_flagged, **filters)
-    if collapse:
-        ids = _one_per_story(ids, stories_of(session, ids))[:limit]
-    records = [get_article(session, i) for i in ids]
-    return Found([r for r in records if r is not None], snippets, newest_only)
-
-
 def search(
     query: Annotated[str | None, typer.Argument(help="Words or \"a phrase\"; diacritics optional.")] = None,
     outlet: Annotated[str | None, typer.Option(help="Only this outlet key.")] = None,
@@ -106,7 +70,7 @@ def search(
     collapse: Annotated[bool, typer.Option("--collapse", help="One result per story (copies folded).")] = False,
     include_flagged: Annotated[bool, typer.Option(
         "--include-flagged", help="Also articles whose text is mojibake or in a legacy font (TCVN3, VNI).")] = False,
-    format_: Annotated[Format, typer.Option("--format")] = Format.table,
+    format_: FormatOption = Format.table,
     db: DbOption = None,
 ) -> None:
     """Search stored articles; without a query, list the newest.
@@ -139,18 +103,6 @@ def search(
             [r["id"], r["outlet"], r["published_at"], r["title"],
              _snippet_markup(snippets[r["id"]]) if r["id"] in snippets else (r["summary"] or "")[:160]]
             for r in rows])
-
-
-def _one_per_story(ids: list[int], story: dict[int, int]) -> list[int]:
-    """The best-ranked article of each story (an article without a story stands alone)."""
-    seen: set[int] = set()
-    kept = []
-    for article_id in ids:
-        key = story.get(article_id, -article_id)
-        if key not in seen:
-            seen.add(key)
-            kept.append(article_id)
-    return kept
 
 
 def _snippet_markup(hit: SearchHit) -> Text:

@@ -24,12 +24,29 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine
 
 from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_or_exit
-from crawler.cli.output import ExitCode, Format, fail, print_csv, print_json, print_table, stderr
-from crawler.scheduling import (JobStoreEditor, LockHeld, ScheduleError, SchedulerService, build_scheduler, job_rows,
-                                plan_jobs, run_crawl)
+from crawler.cli.output import (
+    ExitCode,
+    Format,
+    fail,
+    print_csv,
+    print_json,
+    print_table,
+    stderr,
+)
+from crawler.scheduling import (
+    JobStoreEditor,
+    LockHeld,
+    ScheduleError,
+    SchedulerService,
+    build_scheduler,
+    job_rows,
+    plan_jobs,
+    run_crawl,
+)
 from crawler.scheduling.lock import current_holder
 from crawler.scheduling.runs import DEFAULT_TIME_LIMIT_S
-from storage.engine import StorageError, database_url, make_engine, open_database
+from storage.database import open_database
+from storage.engine import StorageError, database_url, make_engine
 
 schedule_app = typer.Typer(help="Crawl outlets on their schedules (cron or interval, per outlet).",
                            no_args_is_help=True)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
 from crawler.cli.options import DbOption
 from crawler.cli.output import ExitCode, fail, stderr
+from crawler.settings import from_environment
 from storage.engine import StorageError, database_url, safe_url
 
 
@@ -33,11 +33,11 @@ def serve(
     except ImportError as exc:
         fail(f"the API needs its extra ({exc.name} is missing): pip install 'provnews[api]'", ExitCode.USAGE)
     url = database_url(db)
-    allow = os.environ.get("PROVNEWS_EGRESS_ALLOW", "")
     try:
+        allow = tuple(from_environment().get("PROVNEWS_EGRESS_ALLOW", ()))
         app = create_app(ApiConfig(url, allow_private=allow_private, egress_allow=allow))
     except ValueError as exc:
-        fail(f"PROVNEWS_EGRESS_ALLOW {allow!r}: {exc}", ExitCode.USAGE)
+        fail(f"environment: {exc}", ExitCode.USAGE)
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
     stderr.print(f"provnews API on http://{host}:{port} over {safe_url(url)} (Ctrl-C to stop)")

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
 
-from dataclasses import asdict
-
 from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_or_exit
-from crawler.runner import CrawlOptions, run_check
+from crawler.cli.output import (
+    ExitCode,
+    Format,
+    FormatOption,
+    fail,
+    print_json,
+    print_table,
+    stderr,
+)
+from crawler.services.crawl import CrawlOptions, run_check
 from storage import crawlstate
-from storage.engine import StorageError, database_url, open_database
-from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
+from storage.database import open_database
+from storage.engine import StorageError, database_url
 from storage.search import fold
 
 sources_app = typer.Typer(help="List and inspect the outlet registry.", no_args_is_help=True)
@@ -22,7 +30,7 @@ sources_app = typer.Typer(help="List and inspect the outlet registry.", no_args_
 def list_(
     province: Annotated[str | None, typer.Option(help="Only outlets of this province (diacritics optional).")] = None,
     sources: SourcesOption = None,
-    format_: Annotated[Format, typer.Option("--format")] = Format.table,
+    format_: FormatOption = Format.table,
 ) -> None:
     """List the outlets.
 
@@ -72,7 +80,7 @@ def check(
     live: Annotated[bool, typer.Option("--live", help="Required: this command fetches from the sites.")] = False,
     mirror: MirrorOption = None,
     sources: SourcesOption = None,
-    format_: Annotated[Format, typer.Option("--format")] = Format.table,
+    format_: FormatOption = Format.table,
 ) -> None:
     """Canary: fetch robots.txt, feeds, sitemaps and home page of each outlet, and report
     what answers and how many article URLs each yields. Exit 1 if any probe fails.
@@ -104,7 +112,7 @@ def health(
     runs: Annotated[int, typer.Option(min=1, help="Flag an outlet whose last N runs found nothing new.")] = 5,
     sources: SourcesOption = None,
     db: DbOption = None,
-    format_: Annotated[Format, typer.Option("--format")] = Format.table,
+    format_: FormatOption = Format.table,
 ) -> None:
     """Per outlet and route, what the recent crawls yielded; flags outlets gone dry.
 
@@ -147,7 +155,7 @@ def _health_row(key: str, outlet_runs: list, window: int) -> dict:
 
 
 def _last_plan(outlet_runs: list) -> dict[str, list[str]]:
-    """The latest run's route order (crawler.routing), and the routes it skipped or fell back to."""
+    """The latest run's route order (crawler.discovery.routing), and the routes it skipped or fell back to."""
     routes = (outlet_runs[0].routes or {}) if outlet_runs else {}
     order = sorted((r for r, c in routes.items() if "rank" in c), key=lambda r: routes[r]["rank"])
     return {"order": order, "skipped": [r for r in order if routes[r].get("state") == "skipped"],

@@ -9,8 +9,13 @@
 No I/O anywhere; ``ExtractionError(reason, message)`` when a page holds no article.
 """
 
-from crawler.extraction.article import MAX_INPUT, extract_article, extract_bytes, full_text
-from crawler.extraction.dates import parse_date
+from crawler.core.dates import parse_date
+from crawler.extraction.article import (
+    MAX_INPUT,
+    extract_article,
+    extract_bytes,
+    full_text,
+)
 from crawler.extraction.encoding import DecodedPage, decode_html
 from crawler.extraction.errors import ExtractionError
 

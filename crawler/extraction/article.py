@@ -11,8 +11,8 @@ dates from related boxes (stack.md §3b). So, in this order:
 4. clean the text: boilerplate lines, a repeated sapo, and the trailing
    byline / credit / attribution lines, which become fields.
 
-Paragraphs in ``text`` are joined by a blank line ("\\n\\n") so that a consumer
-can split them back unambiguously. Authors keep the form the page prints
+Text fields take the record's one shape (``crawler.core.record.normalise``: NFC,
+paragraphs joined by a blank line, the content hash). Authors keep the form the page prints
 ("PHÙNG KHIÊM" stays upper case): re-casing names is lossy and a display concern.
 """
 
@@ -20,27 +20,33 @@ from __future__ import annotations
 
 import copy
 import re
-from itertools import islice
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from itertools import islice
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from trafilatura import bare_extraction
 
+from crawler.core.dates import DEFAULT_TZ, parse_date
+from crawler.core.record import ArticleRecord, Image, join_paragraphs, nfc, normalise
+from crawler.core.registry import Outlet
 from crawler.extraction import dom
-from crawler.extraction.dates import DEFAULT_TZ, parse_date
 from crawler.extraction.encoding import decode_html, vietnamese_score
 from crawler.extraction.errors import ExtractionError
 from crawler.extraction.vitext import (
-    attribution_of, clean_authors, credit_authors, is_boilerplate, is_caps_byline,
-    is_name_line, photo_credit, split_names, strip_dateline,
+    attribution_of,
+    clean_authors,
+    credit_authors,
+    is_boilerplate,
+    is_caps_byline,
+    is_name_line,
+    photo_credit,
+    split_names,
+    strip_dateline,
 )
-from crawler.record import ArticleRecord, Image, content_hash, nfc
-from crawler.registry import Outlet
 
 MAX_INPUT = 10 * 1024 * 1024
-PARAGRAPH_SEP = "\n\n"
 MAX_CAPTION_CHARS = 400
 MAX_TAIL_CREDITS = 4
 MAX_GAP = 2  # paragraphs given back between two precise ones (see _fill_gaps)
@@ -177,7 +183,7 @@ def _build(page: _Page, fallback_date: tuple[datetime, str] | None) -> ArticleRe
     paragraphs, doc = _body(page)
     paragraphs, record.summary = _clean_paragraphs(paragraphs, record.summary, record.title, page)
     paragraphs, tail_authors, tail_attribution = _split_tail(paragraphs)
-    record.text = PARAGRAPH_SEP.join(paragraphs)
+    record.text = join_paragraphs(paragraphs)
     if not record.text and record.summary:
         # Photo stories and short briefs carry no prose but their lead: that lead is
         # the article's text, and dropping the article would lose it.
@@ -193,16 +199,15 @@ def _build(page: _Page, fallback_date: tuple[datetime, str] | None) -> ArticleRe
     record.image_url = _image_url(page, record.images)
     record.language = _language(page, record.text, doc)
     record.word_count = len(re.findall(r"\w+", record.text))
-    record.content_hash = content_hash(record.text)
     record.notes.extend(page.notes)
-    return record
+    return normalise(record)
 
 
 def full_text(record: ArticleRecord) -> str:
     """The article as a reader sees it: the printed lead, then the text. A summary
     that exists only as a meta description is not part of it."""
     if record.summary and LEAD_IN_PAGE in record.notes and record.text != record.summary:
-        return f"{record.summary}{PARAGRAPH_SEP}{record.text}"
+        return join_paragraphs([record.summary, record.text])
     return record.text
 
 

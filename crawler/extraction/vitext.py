@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from crawler.record import nfc
+from crawler.core.record import nfc
 
 # "LSO-", "(TTXVN) -", "(ABC) –", "HÀ NỘI -": an upper-case tag of at most four
 # words and a dash at the very start. Upper case is checked in code (Vietnamese

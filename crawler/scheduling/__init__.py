@@ -8,10 +8,17 @@
 research/stack.md §3a (subprocess per crawl), research/reliability.md §1.6 and INV-8.
 """
 
+from crawler.core.cadence import DEFAULT_INTERVAL_MINUTES
 from crawler.scheduling.lock import LockHeld, SchedulerLock
-from crawler.scheduling.plan import DEFAULT_INTERVAL_MINUTES, JobSpec, ScheduleError, plan_jobs
+from crawler.scheduling.plan import JobSpec, ScheduleError, plan_jobs
 from crawler.scheduling.runs import CrawlOutcome, run_crawl, scheduled_crawl
-from crawler.scheduling.service import JobStoreEditor, SchedulerService, build_scheduler, job_rows, sync_jobs
+from crawler.scheduling.service import (
+    JobStoreEditor,
+    SchedulerService,
+    build_scheduler,
+    job_rows,
+    sync_jobs,
+)
 
 __all__ = [
     "DEFAULT_INTERVAL_MINUTES", "CrawlOutcome", "JobSpec", "JobStoreEditor", "LockHeld", "ScheduleError", "SchedulerLock",

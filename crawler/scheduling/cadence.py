@@ -1,8 +1,5 @@
-"""Adaptive cadence: poll an outlet more often when its runs find much that is new,
-less often when they find nothing, within bounds around its configured interval.
-
-Only interval schedules adapt; a cron schedule is the operator's explicit choice.
-"""
+"""Adaptive cadence, applied: a running scheduler's interval job takes the interval its
+outlet's latest run chose (``crawler.core.cadence`` computes it)."""
 
 from __future__ import annotations
 
@@ -12,32 +9,9 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.registry import Outlet
-from crawler.scheduling.plan import _ANCHOR as ANCHOR
-from crawler.scheduling.plan import DEFAULT_INTERVAL_MINUTES
+from crawler.scheduling.plan import ANCHOR
 
 logger = logging.getLogger(__name__)
-
-MIN_FACTOR, MAX_FACTOR = 0.25, 4.0   # never below a quarter, never above four times the base
-SLOWER, FASTER = 1.5, 0.5            # the step after an empty run, after a busy one
-BUSY_SHARE = 0.5                     # a run is busy when half of the URLs it saw were new
-
-
-def base_interval(outlet: Outlet) -> int | None:
-    """The configured interval in minutes, or None for a cron schedule."""
-    if outlet.schedule is None:
-        return DEFAULT_INTERVAL_MINUTES
-    return outlet.schedule.interval_minutes
-
-
-def next_interval(base: int, previous: int | None, new: int, discovered: int) -> int:
-    current = float(previous or base)
-    if new == 0:
-        current *= SLOWER
-    elif discovered and new / discovered >= BUSY_SHARE:
-        current *= FASTER
-    return max(1, round(min(max(current, base * MIN_FACTOR), base * MAX_FACTOR)))
-
 
 def adapt_job(scheduler: BaseScheduler, outlet_key: str, minutes: int | None) -> bool:
     """Give an interval job the cadence its latest run chose; True when it changed."""

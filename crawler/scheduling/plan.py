@@ -28,10 +28,10 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.registry import Outlet
+from crawler.core.cadence import DEFAULT_INTERVAL_MINUTES
+from crawler.core.registry import Outlet
 
-DEFAULT_INTERVAL_MINUTES = 60
-_ANCHOR = (2000, 1, 1)
+ANCHOR = (2000, 1, 1)
 # Enough cron fire times to see the widest gap of any crontab (a year of them, or
 # the first 2000 for very frequent ones, whose gaps repeat daily anyway).
 _GAP_SAMPLE_FIRES = 2000
@@ -57,7 +57,7 @@ class JobSpec:
 
 
 def _max_cron_gap(trigger: CronTrigger, outlet: Outlet) -> timedelta:
-    start = datetime(*_ANCHOR, tzinfo=outlet.tz)
+    start = datetime(*ANCHOR, tzinfo=outlet.tz)
     previous = trigger.get_next_fire_time(None, start)
     if previous is None:
         raise ScheduleError(f"outlet '{outlet.key}': cron {outlet.schedule.cron!r} never fires")  # type: ignore[union-attr]
@@ -85,7 +85,7 @@ def job_spec(outlet: Outlet) -> JobSpec:
     else:
         minutes = schedule.interval_minutes if schedule is not None else DEFAULT_INTERVAL_MINUTES
         assert minutes is not None  # the registry model guarantees one of the two
-        trigger = IntervalTrigger(minutes=minutes, start_date=datetime(*_ANCHOR, tzinfo=outlet.tz),
+        trigger = IntervalTrigger(minutes=minutes, start_date=datetime(*ANCHOR, tzinfo=outlet.tz),
                                   timezone=outlet.tz)
         gap = timedelta(minutes=minutes)
         cadence = f"every {minutes} min"

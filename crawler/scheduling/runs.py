@@ -39,7 +39,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from storage.engine import DATABASE_URL_ENV, database_url as resolve_database_url
+from storage.engine import DATABASE_URL_ENV
+from storage.engine import database_url as resolve_database_url
 
 logger = logging.getLogger(__name__)
 

@@ -34,8 +34,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.events import (EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED,
-                                JobEvent)
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobEvent,
+)
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -47,7 +52,12 @@ from sqlalchemy.orm import Session
 from crawler.scheduling.cadence import adapt_job
 from crawler.scheduling.lock import HEARTBEAT_S, SchedulerLock
 from crawler.scheduling.plan import JobSpec
-from crawler.scheduling.runs import CHILDREN, DEFAULT_TIME_LIMIT_S, KILL_GRACE_S, scheduled_crawl
+from crawler.scheduling.runs import (
+    CHILDREN,
+    DEFAULT_TIME_LIMIT_S,
+    KILL_GRACE_S,
+    scheduled_crawl,
+)
 from storage import crawlstate
 from storage.engine import DATABASE_URL_ENV, StorageError, make_engine, safe_url
 

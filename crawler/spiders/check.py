@@ -16,8 +16,13 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.discovery import DiscoveryError, listing_entries, parse_feed, parse_sitemap
-from crawler.registry import Outlet, load_registry
+from crawler.core.registry import Outlet, load_registry
+from crawler.discovery.documents import (
+    DiscoveryError,
+    listing_entries,
+    parse_feed,
+    parse_sitemap,
+)
 
 
 @dataclass

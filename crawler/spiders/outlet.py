@@ -13,8 +13,8 @@ never fetched again.
 Settings read: PROVNEWS_SOURCES, PROVNEWS_SINCE, PROVNEWS_MAX_LISTING_PAGES,
 PROVNEWS_DATABASE_URL, PROVNEWS_LEASE_SECONDS, PROVNEWS_RECHECK_DAYS,
 PROVNEWS_RECHECK_AFTER_HOURS, PROVNEWS_ROUTE_HISTORY_RUNS, PROVNEWS_ROUTE_AUDIT_EVERY.
-Which routes run, in what order, and the fallback to skipped ones: crawler.routing.
-Conditional requests for feeds, sitemaps and first listing pages: crawler.conditional.
+Which routes run, in what order, and the fallback to skipped ones: crawler.discovery.routing.
+Conditional requests for feeds, sitemaps and first listing pages: crawler.fetching.conditional.
 Stats written: ``provnews/route/<route>/urls`` and ``.../new`` (article URLs a route
 yielded, and how many no other route had yielded first), ``provnews/route/<route>/error/<reason>``,
 ``provnews/fetch/error/<reason>``, ``provnews/extract/error/<reason>``.
@@ -35,20 +35,26 @@ from scrapy.http import Response
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
-from crawler.conditional import REQUEST_META, Revalidation
-from crawler.discovery import (
-    MAX_XML_BYTES, DiscoveryError, Entry, feed_links, listing_entries, next_page_link, parse_feed,
+from crawler.core.registry import Outlet, load_registry
+from crawler.core.signals import fetch_failed as fetch_failed_signal
+from crawler.core.signals import page_rejected
+from crawler.core.urls import url_key
+from crawler.discovery.documents import (
+    MAX_XML_BYTES,
+    DiscoveryError,
+    Entry,
+    feed_links,
+    listing_entries,
+    next_page_link,
+    parse_feed,
     parse_sitemap,
 )
+from crawler.discovery.routing import RoutePlan, RouteTracker, plan_routes
 from crawler.extraction import ExtractionError, extract_bytes
-from crawler.ledger import fetch_failed as fetch_failed_signal
-from crawler.ledger import page_rejected
-from crawler.middlewares import FetchError
-from crawler.registry import Outlet, load_registry
-from crawler.routing import RoutePlan, RouteTracker, plan_routes
-from crawler.urls import url_key
+from crawler.fetching.conditional import REQUEST_META, Revalidation
+from crawler.fetching.errors import FetchError
+from crawler.frontier import Frontier
 from storage import crawlstate
-from storage.engine import Database, database_url, open_database
 
 MAX_SITEMAP_DEPTH = 5
 # Record notes on how a page was decoded that are worth a log line and a stat.
@@ -61,7 +67,7 @@ class ArticleSpiderMixin:
     """Fetch-and-extract shared by the outlet spider and the one-off URL spider."""
 
     outlet: Outlet | None
-    database: Database | None = None
+    frontier: Frontier | None = None  # None: a one-off scrape keeps no frontier rows
 
     def article_request(self, url: str, route: str, entry: Entry | None = None) -> scrapy.Request:
         meta: dict[str, Any] = {"route": route, "article_url": url}
@@ -104,7 +110,7 @@ class ArticleSpiderMixin:
         if reason == "http_404" and meta.get("route") == "listing" and meta.get("page", 1) > 1:
             # A paginated listing ends where its template runs past the last page.
             self.crawler.stats.inc_value("provnews/route/listing/end")
-            self._in_transaction(crawlstate.walk_completed, meta["walk"])
+            self.frontier.walk_completed(meta["walk"])
             return
         if not isinstance(failure.value, FetchError):  # a FetchError was recorded where it arose
             self.crawler.stats.inc_value(f"provnews/fetch/error/{reason}")
@@ -123,19 +129,8 @@ class ArticleSpiderMixin:
         self._settle(response.meta["article_url"], state, reason, vanished)
 
     def _settle(self, url: str, state: str, reason: str, vanished: bool = False) -> None:
-        """Settle the URL's frontier row; ``vanished``: the outlet no longer serves it, so
-        an article stored from it gets ``gone_at`` (its content is kept)."""
-        key = url_key(url)
-        self._in_transaction(crawlstate.mark, key, state, reason)
-        if vanished:
-            self._in_transaction(crawlstate.article_gone, key, url)
-
-    def _in_transaction(self, action: Any, *args: Any) -> None:
-        """Run a crawl-state helper in its own short transaction (when crawl state is kept)."""
-        if self.database is None:
-            return
-        with self.database.session() as session, session.begin():
-            action(session, *args)
+        if self.frontier is not None:
+            self.frontier.settle(url, state, reason, vanished)
 
 
 def _redirected_home(response: Response) -> bool:
@@ -158,7 +153,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
     def __init__(self, outlet: str, routes: str | list[str] | None = None, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.outlet_key = outlet
-        # Routes the caller names (--route) all run; without, crawler.routing plans them.
+        # Routes the caller names (--route) all run; without, crawler.discovery.routing plans them.
         self.forced_routes = routes is not None
         self.requested = set(routes.split(",") if isinstance(routes, str) else routes or ROUTES)
         if not self.requested <= set(ROUTES):
@@ -178,11 +173,10 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         spider.allowed_domains = [spider.outlet.host]
         spider.feeds_requested: set[str] = set(spider.outlet.feeds)
         spider.walk_seen: dict[Any, set[str]] = {}
-        spider.lease_seconds = crawler.settings.getint("PROVNEWS_LEASE_SECONDS")
         spider.recheck_days = crawler.settings.getfloat("PROVNEWS_RECHECK_DAYS")
         spider.recheck_after = timedelta(hours=crawler.settings.getfloat("PROVNEWS_RECHECK_AFTER_HOURS"))
-        spider.database = open_database(database_url(crawler.settings.get("PROVNEWS_DATABASE_URL")))
-        spider.revalidation = Revalidation.from_crawler(crawler, spider.database, spider.outlet.key)
+        spider.frontier = Frontier.from_crawler(crawler)
+        spider.revalidation = Revalidation.from_crawler(crawler, spider.frontier.database, spider.outlet.key)
         spider.sitemaps_requested: set[str] = set(spider.outlet.sitemaps)
         spider.history_runs = crawler.settings.getint("PROVNEWS_ROUTE_HISTORY_RUNS")
         spider.audit_every = crawler.settings.getint("PROVNEWS_ROUTE_AUDIT_EVERY")
@@ -207,18 +201,14 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
                 self.crawler.stats.inc_value("provnews/route/sitemap/from_robots")
                 yield self._sitemap_request(url, depth=0)
 
-    def closed(self, reason: str) -> None:
-        self.database.engine.dispose()
-
     async def start(self) -> AsyncIterator[Any]:
         if self.outlet.robots == "ignore":
             self.logger.warning("outlet %s is configured to IGNORE robots.txt", self.outlet.key)
-        with self.database.session() as session, session.begin():
-            self.settled = crawlstate.settled_keys(session, self.outlet.key)
-            self.completed_walks = crawlstate.completed_walks(session, self.outlet.key)
-            due = crawlstate.due_urls(session, self.outlet.key)
-            recheck = crawlstate.recheck_urls(session, self.outlet.key, timedelta(days=self.recheck_days),
-                                              self.recheck_after) if self.recheck_days else []
+        snapshot = self.frontier.snapshot(
+            self.outlet.key, timedelta(days=self.recheck_days) if self.recheck_days else None, self.recheck_after)
+        self.settled, self.completed_walks = snapshot.settled, snapshot.completed_walks
+        due, recheck = snapshot.due, snapshot.recheck
+        with self.frontier.database.read_session() as session:
             self.plan = self._plan(session)
         if due:
             # Left by an earlier run (killed, or failed and due again): fetch them first.
@@ -363,7 +353,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
             return
         feeds = None
         if page == 1:
-            self._in_transaction(crawlstate.walk_started, walk_key, response.url, self.outlet.key)
+            self.frontier.walk_started(walk_key, response.url, self.outlet.key)
             if "feed" in self.routes:
                 feeds = self._advertised_feeds(response)
                 yield from self._feed_requests(feeds)
@@ -377,7 +367,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         next_url = None if stop else self._next_listing_url(response)
         if next_url is None:
             self.crawler.stats.inc_value(f"provnews/route/listing/{stop or 'last_page'}")
-            self._in_transaction(crawlstate.walk_completed, walk_key)
+            self.frontier.walk_completed(walk_key)
             return
         yield self._route_request(next_url, self.parse_listing, "listing", listing=response.meta["listing"],
                                   page=page + 1, walk=walk_key)
@@ -452,9 +442,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         """Record the (url_key, entry) pairs in the frontier and request those leased to
         this run now (an URL another route already leased in this run is not leased twice)."""
         by_key = dict(keyed)
-        with self.database.session() as session, session.begin():
-            crawlstate.discover(session, self.outlet.key, {k: e.url for k, e in by_key.items()})
-            leased = crawlstate.lease(session, self.run_id, by_key, self.lease_seconds)
+        leased = self.frontier.enrol(self.outlet.key, self.run_id, {k: e.url for k, e in by_key.items()})
         for key, entry in by_key.items():
             if key in leased:
                 self.crawler.stats.inc_value(f"provnews/route/{route}/new")

@@ -11,7 +11,7 @@ from typing import Any
 
 import scrapy
 
-from crawler.registry import load_registry, outlet_for_url
+from crawler.core.registry import load_registry, outlet_for_url
 from crawler.spiders.outlet import ArticleSpiderMixin
 
 

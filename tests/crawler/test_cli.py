@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.mirror.server import SITES_DIR
 from tests.conftest import run_cli
 
 GOLD = Path(__file__).parents[1] / "extraction" / "gold" / "generic"
@@ -112,7 +113,15 @@ def test_scrape_one_url_from_the_mirror(mirror, tmp_path: Path):
     record = json.loads(result.stdout)
     assert record["id"] == 1 and record["outlet"] == "baolangson"
     assert record["published_at"] == "2018-09-11T17:30:00+07:00"
-    assert json.loads(run_cli("show", SEED_URL, "--db", db).stdout)["id"] == 1
+    shown = json.loads(run_cli("show", SEED_URL, "--db", db).stdout)
+    assert shown["id"] == 1
+    # The saved page gives the very text and hash that the crawl stored: one text rule.
+    page = SITES_DIR / "baolangson.vn" / SEED_URL.rsplit("/", 1)[1]
+    extracted = json.loads(run_cli("extract", str(page), "--url", SEED_URL).stdout)
+    assert "\n\n" in extracted["text"]
+    assert (extracted["text"], extracted["content_hash"]) == (shown["text"], shown["content_hash"])
+    exported = json.loads(run_cli("export", "--format", "jsonl", "--db", db).stdout.splitlines()[0])
+    assert (exported["text"], exported["content_hash"]) == (shown["text"], shown["content_hash"])
 
 
 def test_scrape_dead_url_fails_with_reason(mirror, tmp_path: Path):

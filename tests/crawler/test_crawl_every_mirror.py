@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from crawler.core.registry import load_registry
 from crawler.mirror.server import SITES_DIR, MirrorServer
-from crawler.registry import load_registry
 from tests.conftest import run_cli, stored_urls
 
 REGISTRY = load_registry()

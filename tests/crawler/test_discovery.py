@@ -5,8 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from crawler.discovery import (
-    DiscoveryError, feed_links, listing_entries, next_page_link, parse_feed, parse_sitemap,
+from crawler.discovery.documents import (
+    DiscoveryError,
+    feed_links,
+    listing_entries,
+    next_page_link,
+    parse_feed,
+    parse_sitemap,
 )
 
 FIXTURES = Path(__file__).with_name("fixtures")
@@ -112,7 +117,7 @@ def test_sitemap_index_and_news_sitemap():
 
 
 def test_oversized_xml_is_refused_before_parsing(monkeypatch):
-    import crawler.discovery as discovery
+    import crawler.discovery.documents as discovery
     monkeypatch.setattr(discovery, "MAX_XML_BYTES", 100)
     with pytest.raises(DiscoveryError) as excinfo:
         parse_sitemap(b"<urlset>" + b" " * 200 + b"</urlset>", "https://bao.example/")
@@ -146,7 +151,7 @@ def test_next_page_and_feed_links():
 
 
 def test_gzipped_sitemap_and_gzip_bomb(monkeypatch):
-    import crawler.discovery as discovery
+    import crawler.discovery.documents as discovery
     urlset = (b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
               b"<url><loc>https://bao.example/a-1234567.html</loc></url></urlset>")
     assert [e.url for e in parse_sitemap(gzip.compress(urlset), "https://bao.example/").urls] == [

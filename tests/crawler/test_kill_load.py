@@ -6,17 +6,13 @@ The full figure (2,000 articles, 20 kills) is ``python -m bench.killload``.
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from bench import killload
-from crawler.registry import load_file
+from crawler.core.registry import load_file
 from tests.conftest import run_cli, stored_urls
 
 ARTICLES = 400   # 100 per host: more than its feed (50) holds, so the listing walk matters

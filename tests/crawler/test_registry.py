@@ -2,7 +2,12 @@ from pathlib import Path
 
 import pytest
 
-from crawler.registry import RegistryError, load_file, load_registry, outlet_for_url
+from crawler.core.registry import (
+    RegistryError,
+    load_file,
+    load_registry,
+    outlet_for_url,
+)
 
 GOOD = """
 outlets:

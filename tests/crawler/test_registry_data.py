@@ -9,8 +9,8 @@ import re
 
 import pytest
 
+from crawler.core.registry import BUILTIN_REGISTRY, load_file, load_registry
 from crawler.mirror.server import SITES_DIR
-from crawler.registry import BUILTIN_REGISTRY, load_file, load_registry
 
 PROVINCES_2025 = {
     "Hà Nội", "Huế", "Lai Châu", "Điện Biên", "Sơn La", "Lạng Sơn", "Quảng Ninh", "Thanh Hóa",

@@ -1,4 +1,4 @@
-"""Route choice (crawler.routing): the plan on synthetic histories, and crawls of a copy
+"""Route choice (crawler.discovery.routing): the plan on synthetic histories, and crawls of a copy
 of the Báo Lào Cai mirror, whose sitemaps list every article its feed and listing do.
 
 In the crawls N (PROVNEWS_ROUTE_HISTORY_RUNS) is 2, so the third crawl is the first
@@ -18,9 +18,9 @@ from scrapy.http import Response
 from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
+from crawler.discovery.routing import RouteTracker, plan_routes
 from crawler.mirror.reconstruct import baolaocai
 from crawler.mirror.server import MirrorServer
-from crawler.routing import RouteTracker, plan_routes
 from tests.conftest import run_cli, stored_urls
 
 ROUTES = ("feed", "sitemap", "listing")

@@ -1,6 +1,6 @@
 import pytest
 
-from crawler.urls import canonical_url, url_key
+from crawler.core.urls import canonical_url, url_key
 
 
 @pytest.mark.parametrize(("url", "canonical"), [

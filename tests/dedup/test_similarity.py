@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from crawler import similarity as sim
+from crawler.core import similarity as sim
+from storage import signatures
 from tests.dedup.corpus import BOILERPLATE, build, pairs
 
 POSTGRES_ENV = "PROVNEWS_TEST_POSTGRES_URL"
@@ -105,7 +106,7 @@ def _postgres_url():
 def engine(request, tmp_path):
     if request.param == "sqlite":
         eng = create_engine(f"sqlite:///{tmp_path / 'sim.db'}")
-        sim.create_tables(eng)
+        signatures.create_tables(eng)
         yield eng
         eng.dispose()
         return
@@ -116,7 +117,7 @@ def engine(request, tmp_path):
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
     eng = create_engine(url)
-    sim.create_tables(eng)
+    signatures.create_tables(eng)
     try:
         yield eng
     finally:
@@ -136,47 +137,47 @@ def test_assign_story_groups_copies(engine):
     dateline = build({"text": "bls-5000001", "ops": [["dateline", "(TTXVN) - "], ["byline", "Theo TTXVN"]]})
     cut = build({"text": "bls-5000001", "ops": [["cut", 3]]})
     with Session(engine) as session, session.begin():
-        assert sim.assign_story(session, 1, LONG) == 1  # founds a story
-        assert sim.assign_story(session, 2, OTHER) == 2
-        assert sim.assign_story(session, 3, dateline) == 1
-        assert sim.assign_story(session, 4, cut) == 1
-        assert sim.assign_story(session, 5, build({"text": "bls-5000002"})) == 5
-        assert sim.story_of(session, 3) == 1
-        assert sim.find_candidates(session, sim.bands(sim.signature(LONG)))[:1] in ([1], [3], [4])
-        n = session.scalar(select(func.count()).select_from(sim.signature_bands))
+        assert signatures.assign_story(session, 1, LONG) == 1  # founds a story
+        assert signatures.assign_story(session, 2, OTHER) == 2
+        assert signatures.assign_story(session, 3, dateline) == 1
+        assert signatures.assign_story(session, 4, cut) == 1
+        assert signatures.assign_story(session, 5, build({"text": "bls-5000002"})) == 5
+        assert signatures.story_of(session, 3) == 1
+        assert signatures.find_candidates(session, sim.bands(sim.signature(LONG)))[:1] in ([1], [3], [4])
+        n = session.scalar(select(func.count()).select_from(signatures.signature_bands))
         assert n == 5 * sim.BANDS
 
 
 def test_assign_story_is_idempotent_and_follows_revisions(engine):
     with Session(engine) as session, session.begin():
-        assert sim.assign_story(session, 1, LONG) == 1
-        assert sim.assign_story(session, 1, LONG) == 1
-        assert sim.assign_story(session, 2, OTHER) == 2
+        assert signatures.assign_story(session, 1, LONG) == 1
+        assert signatures.assign_story(session, 1, LONG) == 1
+        assert signatures.assign_story(session, 2, OTHER) == 2
         # article 2 is revised into a copy of article 1: it joins story 1, old bands gone
-        assert sim.assign_story(session, 2, LONG) == 1
-        assert session.scalar(select(func.count()).select_from(sim.signatures)) == 2
-        assert session.scalar(select(func.count()).select_from(sim.signature_bands)) == 2 * sim.BANDS
+        assert signatures.assign_story(session, 2, LONG) == 1
+        assert session.scalar(select(func.count()).select_from(signatures.signatures)) == 2
+        assert session.scalar(select(func.count()).select_from(signatures.signature_bands)) == 2 * sim.BANDS
 
 
 def test_short_texts_get_no_story(engine):
     with Session(engine) as session, session.begin():
-        assert sim.assign_story(session, 1, "") is None
-        assert sim.assign_story(session, 2, "Lạng Sơn") is None
-        assert sim.assign_story(session, 3, build({"text": "bls-5000009"})) is None  # 29 words
-        assert session.scalar(select(func.count()).select_from(sim.signatures)) == 0
+        assert signatures.assign_story(session, 1, "") is None
+        assert signatures.assign_story(session, 2, "Lạng Sơn") is None
+        assert signatures.assign_story(session, 3, build({"text": "bls-5000009"})) is None  # 29 words
+        assert session.scalar(select(func.count()).select_from(signatures.signatures)) == 0
 
 
 def test_boilerplate_with_empty_body_is_never_merged(engine):
     footer = "\n".join(BOILERPLATE["baolangson.vn"])
     with Session(engine) as session, session.begin():
         # Told what the template is, an empty body is too short to sign.
-        assert sim.assign_story(session, 1, footer, ignore=BOILERPLATE["baolangson.vn"]) is None
-        assert sim.assign_story(session, 2, footer, ignore=BOILERPLATE["baolangson.vn"]) is None
+        assert signatures.assign_story(session, 1, footer, ignore=BOILERPLATE["baolangson.vn"]) is None
+        assert signatures.assign_story(session, 2, footer, ignore=BOILERPLATE["baolangson.vn"]) is None
         # Two different bodies in the same template stay apart even when not told.
         a = build({"text": "bls-5000016", "ops": [["boilerplate", "baolangson.vn"]]})
         b = build({"text": "bls-5000017", "ops": [["boilerplate", "baolangson.vn"]]})
-        assert sim.assign_story(session, 3, a) == 3
-        assert sim.assign_story(session, 4, b) == 4
+        assert signatures.assign_story(session, 3, a) == 3
+        assert signatures.assign_story(session, 4, b) == 4
 
 
 def test_labelled_set_through_the_database(engine):
@@ -184,10 +185,10 @@ def test_labelled_set_through_the_database(engine):
     wrong = []
     with Session(engine) as session, session.begin():
         for n, p in enumerate(pairs()):
-            session.execute(sim.signatures.delete())
-            session.execute(sim.signature_bands.delete())
-            first = sim.assign_story(session, 2 * n + 1, p.a)
-            second = sim.assign_story(session, 2 * n + 2, p.b)
+            session.execute(signatures.signatures.delete())
+            session.execute(signatures.signature_bands.delete())
+            first = signatures.assign_story(session, 2 * n + 1, p.a)
+            second = signatures.assign_story(session, 2 * n + 2, p.b)
             if (first == second) is not p.same:
                 wrong.append((p.kind, p.note))
     assert len(wrong) <= 3, wrong

@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.urls import canonical_url, choose_canonical, identity_url, url_key
+from crawler.core.urls import canonical_url, choose_canonical, identity_url, url_key
 
 A = "https://baolangson.vn/dua-nuoc-ve-ban-5000013.html"
 

@@ -7,7 +7,12 @@ import gzip
 
 import pytest
 
-from crawler.extraction import MAX_INPUT, ExtractionError, extract_article, extract_bytes
+from crawler.extraction import (
+    MAX_INPUT,
+    ExtractionError,
+    extract_article,
+    extract_bytes,
+)
 
 URL = "https://baotinh.example.vn/bai-viet-1.html"
 PARA = ("Ủy ban nhân dân tỉnh tổ chức hội nghị tổng kết công tác năm, đánh giá kết quả thực hiện "

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench.extraction import DEFAULT_AEB, FLOORS, figures
-from crawler.evaluation import evaluate, load_pages
-from crawler.registry import load_registry
+from crawler.core.registry import load_registry
+from crawler.services.evaluate import evaluate, load_pages
 
 GOLD = Path(__file__).parent / "gold"
 AEB = Path(os.environ.get("PROVNEWS_AEB") or DEFAULT_AEB)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.evaluation import body_scores, tokens
+from crawler.core.registry import load_registry
 from crawler.extraction import extract_bytes
-from crawler.registry import load_registry
+from crawler.services.evaluate import body_scores, tokens
 
 GOLD = Path(__file__).parent / "gold"
 REGISTRY = load_registry()

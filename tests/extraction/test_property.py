@@ -12,8 +12,8 @@ import unicodedata
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from crawler.core.record import ArticleRecord
 from crawler.extraction import ExtractionError, decode_html, extract_bytes
-from crawler.record import ArticleRecord
 
 URL = "https://baotinh.example.vn/bai-viet-1.html"
 # Few examples, no deadline: the machine is shared, and each extraction runs trafilatura.

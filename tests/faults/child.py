@@ -19,10 +19,10 @@ import time
 def main(spec_path: str, out_path: str) -> None:
     spec = json.load(open(spec_path, encoding="utf-8"))
 
-    import crawler.runner as runner
+    import crawler.services.crawl as runner
     from crawler.spiders.outlet import OutletSpider
     from crawler.spiders.urls import UrlSpider
-    from storage.engine import open_database
+    from storage.database import open_database
 
     open_database(spec["db"]).engine.dispose()
     original = runner.build_settings

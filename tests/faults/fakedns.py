@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import threading
 
-from crawler.egress import EgressGuardResolver
+from crawler.fetching.egress import EgressGuardResolver
 
 _lock = threading.Lock()
 _calls: dict[str, int] = {}

@@ -79,7 +79,7 @@ def test_f7_allow_private_keeps_the_scheme_check(tmp_path, no_fetch):
 
 
 def test_f7_f3_redirect_to_loopback_is_refused_in_the_subprocess(tmp_path, evil, internal):
-    with _client(tmp_path, egress_allow=f"127.0.0.1:{evil.port}") as c:
+    with _client(tmp_path, egress_allow=(f"127.0.0.1:{evil.port}",)) as c:
         target = f"http://127.0.0.1:{internal.port}/secret"
         r = c.post("/scrape", json={"url": f"http://127.0.0.1:{evil.port}/to?loc={target}"})
     assert r.status_code == 403, r.text
@@ -91,7 +91,7 @@ def test_f7_f3_redirect_to_loopback_is_refused_in_the_subprocess(tmp_path, evil,
 
 def test_f7_scrape_stores_and_the_article_can_be_read_and_searched(tmp_path, evil):
     url = f"http://127.0.0.1:{evil.port}/art/api-one.html"
-    with _client(tmp_path, egress_allow=f"127.0.0.1:{evil.port}") as c:
+    with _client(tmp_path, egress_allow=(f"127.0.0.1:{evil.port}",)) as c:
         scraped = c.post("/scrape", json={"url": url})
         assert scraped.status_code == 200, scraped.text
         body = scraped.json()
@@ -111,7 +111,7 @@ def test_f7_scrape_stores_and_the_article_can_be_read_and_searched(tmp_path, evi
 
 
 def test_f7_a_scrape_that_stores_nothing_maps_the_exit_code(tmp_path, evil):
-    with _client(tmp_path, egress_allow=f"127.0.0.1:{evil.port}") as c:
+    with _client(tmp_path, egress_allow=(f"127.0.0.1:{evil.port}",)) as c:
         r = c.post("/scrape", json={"url": f"http://127.0.0.1:{evil.port}/soft404/api-gone.html"})
     assert r.status_code == 502, r.text
     body = r.json()
@@ -120,7 +120,7 @@ def test_f7_a_scrape_that_stores_nothing_maps_the_exit_code(tmp_path, evil):
 
 
 def test_f7_a_scrape_past_its_deadline_is_a_504(tmp_path, evil):
-    with _client(tmp_path, egress_allow=f"127.0.0.1:{evil.port}", scrape_timeout=0.2) as c:
+    with _client(tmp_path, egress_allow=(f"127.0.0.1:{evil.port}",), scrape_timeout=0.2) as c:
         r = c.post("/scrape", json={"url": f"http://127.0.0.1:{evil.port}/stall"})
         assert (r.status_code, r.json()["error"]) == (504, "scrape_timeout")
         assert c.get("/search").json()["count"] == 0

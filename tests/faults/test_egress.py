@@ -10,7 +10,13 @@ import ipaddress
 
 import pytest
 
-from crawler.egress import Allowlist, EgressGuardResolver, check_address, check_url, parse_ip_literal
+from crawler.fetching.egress import (
+    Allowlist,
+    EgressGuardResolver,
+    check_address,
+    check_url,
+    parse_ip_literal,
+)
 from tests.conftest import run_cli
 from tests.faults.conftest import run_crawl
 from tests.faults.evil import InternalServer

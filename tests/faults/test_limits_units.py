@@ -4,13 +4,17 @@ article response check."""
 from __future__ import annotations
 
 import re
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import pytest
 from scrapy import Request
 from scrapy.exceptions import (
-    DownloadCancelledError, DownloadFailedError, DownloadTimeoutError, IgnoreRequest, ResponseDataLossError,
+    DownloadCancelledError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
 )
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
@@ -19,7 +23,10 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
 from crawler import settings as provnews_settings
-from crawler.middlewares import ArticleResponseMiddleware, FetchError, reason_for, retry_after_seconds, url_trap
+from crawler.fetching.article_types import ArticleResponseMiddleware
+from crawler.fetching.errors import FetchError, reason_for
+from crawler.fetching.limits import url_trap
+from crawler.fetching.retry import retry_after_seconds
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 

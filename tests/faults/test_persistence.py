@@ -22,7 +22,8 @@ from sqlalchemy import text as sql
 
 from bench import killload
 from bench.killload import count_db, query_db
-from crawler.record import ArticleRecord
+from crawler.core.record import ArticleRecord
+from crawler.frontier import Frontier
 from pipelines.store import StorePipeline
 from storage import Database, open_database
 from storage.search import search
@@ -198,7 +199,7 @@ def test_g11_one_url_twice_in_a_batch_is_one_row(backend: str, tmp_path: Path):
     urls = backend_url(backend, tmp_path)
     database: Database = open_database(next(urls))
     try:
-        pipeline = StorePipeline(database, batch_size=5, provinces={}, story_threshold=0.5)
+        pipeline = StorePipeline(Frontier(database, lease_seconds=600), batch_size=5, provinces={}, story_threshold=0.5)
         body = "Lạng Sơn đẩy mạnh xuất khẩu nông sản qua cửa khẩu Hữu Nghị. " * 8
         url = "https://baolangson.vn/a-1234567.html"
         for text in (body, body + " Cập nhật."):

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from crawler.runner import MIRROR_DOWNLOAD_DELAY
-from crawler.urls import url_key
+from crawler.core.urls import url_key
+from crawler.services.crawl import MIRROR_DOWNLOAD_DELAY
 from storage import crawlstate
-from storage.engine import Database, open_database
+from storage.database import open_database
+from storage.engine import Database
 from storage.models import FetchLog, FrontierUrl
 from tests.faults.conftest import CrawlResult, outlet_sources, run_crawl
 from tests.faults.evil import NOT_HTML, EvilServer

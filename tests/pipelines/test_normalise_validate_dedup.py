@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from scrapy.exceptions import DropItem
 
-from crawler.record import ArticleRecord, Image, content_hash
+from crawler.core.record import ArticleRecord, Image, content_hash
 from pipelines.dedup import DedupPipeline
 from pipelines.normalise import NormalisePipeline
 from pipelines.validate import ValidatePipeline
@@ -28,11 +28,11 @@ def test_normalise_makes_nfc_and_folds_whitespace():
         images=[Image("https://baolangson.vn/x.jpg", unicodedata.normalize("NFD", " Ảnh  minh họa "))],
         url="https://BaoLangSon.vn/a-1234567.html?utm_source=zalo#top"))
     assert item.title == "Lạng Sơn Đồng Đăng" and unicodedata.is_normalized("NFC", item.title)
-    assert item.text == "Lạng Sơn\nĐồng Đăng"
+    assert item.text == "Lạng Sơn\n\nĐồng Đăng"  # one separator: a blank line
     assert item.authors == ["PHÙNG KHIÊM"]
     assert item.images[0].caption == "Ảnh minh họa"
     assert item.canonical_url == "https://baolangson.vn/a-1234567.html"
-    assert item.content_hash == content_hash("Lạng Sơn\nĐồng Đăng")
+    assert item.content_hash == content_hash("Lạng Sơn\n\nĐồng Đăng")
 
 
 @pytest.mark.parametrize(("fields", "reason"), [

@@ -21,11 +21,16 @@ from pathlib import Path
 import apscheduler.executors.base
 import apscheduler.schedulers.base
 import pytest
-from apscheduler.events import EVENT_ALL, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_ALL,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+)
 from apscheduler.executors.debug import DebugExecutor
 from sqlalchemy import Engine
 
-from crawler.registry import Outlet, Schedule
+from crawler.core.registry import Outlet, Schedule
 from crawler.scheduling import JobStoreEditor, build_scheduler, plan_jobs, sync_jobs
 from crawler.scheduling.plan import JobSpec
 from storage.engine import make_engine

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from crawler.registry import Schedule, load_registry
-from crawler.scheduling.cadence import adapt_job, base_interval, next_interval
+from crawler.core.cadence import base_interval, next_interval
+from crawler.core.registry import Schedule, load_registry
+from crawler.scheduling.cadence import adapt_job
 from crawler.scheduling.plan import job_spec
 
 

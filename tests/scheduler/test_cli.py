@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from crawler.registry import load_registry
+from crawler.core.registry import load_registry
 from crawler.scheduling import JobStoreEditor, build_scheduler, plan_jobs, sync_jobs
 from storage.engine import make_engine
 from tests.conftest import run_cli, stored_urls

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
-from crawler.registry import Schedule
+from crawler.core.registry import Schedule
 from crawler.scheduling import plan_jobs
 from tests.scheduler import recorder
 from tests.scheduler.conftest import VN, jittered, outlet, quarter_hourly

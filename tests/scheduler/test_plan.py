@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.registry import RegistryError, Schedule, load_file, load_registry
+from crawler.core.registry import RegistryError, Schedule, load_file, load_registry
 from crawler.scheduling import DEFAULT_INTERVAL_MINUTES, ScheduleError, plan_jobs
 from crawler.scheduling.plan import job_spec
 from tests.scheduler.conftest import outlet

@@ -9,8 +9,17 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from storage import (ArticleWrite, Database, iter_articles, latest_articles, make_url_key, open_database, search,
-                     upsert_article, upsert_articles)
+from storage import (
+    ArticleWrite,
+    Database,
+    iter_articles,
+    latest_articles,
+    make_url_key,
+    open_database,
+    search,
+    upsert_article,
+    upsert_articles,
+)
 from storage.models import Article, ArticleUrl
 from storage.queries import outlet_stats
 from storage.search import _fold_slow, fold

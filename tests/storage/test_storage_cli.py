@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from storage import ArticleWrite, make_engine, make_url_key, open_database, upgrade, upsert_articles
+from storage import (
+    ArticleWrite,
+    make_engine,
+    make_url_key,
+    open_database,
+    upgrade,
+    upsert_articles,
+)
 from storage.engine import BUSY_TIMEOUT_ENV, MAX_PAGES_ENV
 from tests.conftest import run_cli
 from tests.storage.test_storage_faults import corrupt_copy

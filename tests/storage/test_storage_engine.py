@@ -6,7 +6,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from storage import DEFAULT_DATABASE_URL, StorageError, database_url, make_engine, open_database
+from storage import (
+    DEFAULT_DATABASE_URL,
+    StorageError,
+    database_url,
+    make_engine,
+    open_database,
+)
 
 
 def test_database_url_precedence(monkeypatch: pytest.MonkeyPatch) -> None:

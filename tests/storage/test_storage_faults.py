@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from storage import ArticleWrite, StorageError, make_url_key, open_database, upsert_articles
+from storage import (
+    ArticleWrite,
+    StorageError,
+    make_url_key,
+    open_database,
+    upsert_articles,
+)
 from storage.engine import BUSY_TIMEOUT_ENV, MAX_PAGES_ENV
 from storage.models import Article
 from tests.storage.test_storage_queries import record

@@ -2,7 +2,14 @@ import unicodedata
 
 import pytest
 
-from storage.search import MAX_NEEDLES, MAX_PHRASE_TOKENS, MAX_TERMS, fold, fts5_match, parse_query
+from storage.search import (
+    MAX_NEEDLES,
+    MAX_PHRASE_TOKENS,
+    MAX_TERMS,
+    fold,
+    fts5_match,
+    parse_query,
+)
 
 FOLD_CASES = [
     ("Lạng Sơn", "lang son"),

@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
-from storage import current_revision, downgrade, make_engine, open_database, search, upgrade
-from storage.search import filters
+from storage import (
+    current_revision,
+    downgrade,
+    make_engine,
+    open_database,
+    search,
+    upgrade,
+)
 from storage.models import Article
-from sqlalchemy import select
+from storage.search import filters
 
 NEW_COLUMNS = {"province", "province_key", "section_key", "authors_key"}
 

@@ -9,8 +9,16 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, inspect, text
 
-from crawler.urls import url_key
-from storage import current_revision, downgrade, head_revision, make_engine, open_database, search, upgrade
+from crawler.core.urls import url_key
+from storage import (
+    current_revision,
+    downgrade,
+    head_revision,
+    make_engine,
+    open_database,
+    search,
+    upgrade,
+)
 from storage.search import fold, search_text
 
 # (url, title, text, section); the first two are one article under 0003's identity

@@ -5,7 +5,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from storage import StorageError, current_revision, downgrade, head_revision, make_engine, open_database, upgrade
+from storage import (
+    StorageError,
+    current_revision,
+    downgrade,
+    head_revision,
+    make_engine,
+    open_database,
+    upgrade,
+)
 from storage.models import Base
 
 TABLES = {"articles", "article_urls"}

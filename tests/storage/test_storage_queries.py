@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from crawler.record import ArticleRecord, Image, content_hash
+from crawler.core.record import ArticleRecord, Image, content_hash
 from storage import (
     Database,
     add_url,

@@ -7,10 +7,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from crawler.record import ArticleRecord, content_hash
+from crawler.core.record import ArticleRecord, content_hash
 from storage import Database, make_url_key, open_database, search, upsert_article
 from storage.search import fold, make_snippet
-
 from tests.storage.conftest import BACKENDS, backend_url
 
 VN = timezone(timedelta(hours=7))

@@ -8,7 +8,15 @@ Family: flat mixed-case article URLs ``/<Slug>-<id>.html`` (outlets.md S27), bod
 
 from __future__ import annotations
 
-from crawler.mirror.reconstruct._common import WEEKDAYS, Site, chunks, esc, load, rss, slug
+from crawler.mirror.reconstruct._common import (
+    WEEKDAYS,
+    Site,
+    chunks,
+    esc,
+    load,
+    rss,
+    slug,
+)
 
 HOST = "baocaobang.vn"
 BASE = f"https://{HOST}"

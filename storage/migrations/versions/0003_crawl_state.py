@@ -6,8 +6,8 @@
 - ``crawl_runs`` / ``fetch_log``: the ledger.
 - ``article_versions``: each stored text; version 1 is written here for every
   existing article, so history starts with what the database already holds.
-- ``signatures`` / ``signature_bands``: MinHash and LSH bands (crawler.similarity).
-- ``articles.url_key`` is recomputed with the identity form of crawler.urls
+- ``signatures`` / ``signature_bands``: MinHash and LSH bands (crawler.core.similarity).
+- ``articles.url_key`` is recomputed with the identity form of crawler.core.urls
   (http/https, www./m./AMP variants fold together); rows that turn out to be one
   article are merged into the oldest, keeping every URL in ``article_urls``.
 
@@ -121,7 +121,7 @@ def _create_tables() -> None:
 
 def _rekey_articles() -> None:
     """New url_key per article; duplicates under the new key merge into the oldest row."""
-    from crawler.urls import url_key
+    from crawler.core.urls import url_key
 
     bind = op.get_bind()
     articles = sa.table("articles", sa.column("id"), sa.column("url"), sa.column("canonical_url"),

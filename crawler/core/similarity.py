@@ -25,11 +25,8 @@ candidate with probability 1-(1-s^3)^40: 0.995 at s=0.5, 0.99998 at s=0.6,
 0.28 at s=0.2; each candidate is then checked against ``threshold`` (default
 0.5, midway between the 0.38 and 0.61 above) with the stored signature.
 
-SQL: ``metadata`` holds two tables, ``signatures`` (one row per article) and
-``signature_bands`` (``BANDS`` rows per article, primary key (band, hash,
-article_id), so the band lookup is an index probe whatever the store's size).
-The functions take a SQLAlchemy ``Connection`` or ``Session`` and never commit:
-the caller owns the transaction (house rule 12).
+Storing signatures and finding candidates in SQL is ``storage.signatures``' job;
+this module is the arithmetic only and imports no database code.
 """
 
 from __future__ import annotations
@@ -40,26 +37,8 @@ import struct
 import unicodedata
 from collections.abc import Iterable, Sequence
 from difflib import SequenceMatcher
-from typing import Any
 
-from sqlalchemy import (
-    and_,
-    bindparam,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-)
-
-from storage.models import Base, Signature, SignatureBand
-
-__all__ = [
-    "BANDS", "DEFAULT_THRESHOLD", "MIN_WORDS", "NUM_PERM", "ROWS", "SHINGLE", "assign_story", "bands",
-    "best_match",
-    "create_tables", "estimate_similarity", "find_candidates", "forget", "jaccard", "shingles",
-    "signature", "signature_bands", "signatures", "story_of", "tokens", "word_diff",
-]
+from crawler.core.record import join_paragraphs, split_paragraphs
 
 SHINGLE = 5
 NUM_PERM = 120
@@ -78,17 +57,6 @@ _PROBES = [
     for i in range(NUM_PERM)
 ]
 _WORD = re.compile(r"\w+")
-
-# The tables live with the other models (migration 0003); this module only reads
-# and writes them.
-signatures = Signature.__table__
-signature_bands = SignatureBand.__table__
-
-
-def create_tables(bind: Any) -> None:
-    """Just the similarity tables (tests and the benchmark use them without articles)."""
-    Base.metadata.create_all(bind, tables=[signatures, signature_bands])
-
 
 # --- text -> signature -----------------------------------------------------------
 
@@ -113,7 +81,7 @@ def shingles(text: str, k: int = SHINGLE) -> set[int]:
     return {_hash64(" ".join(words[i:i + k])) for i in range(len(words) - k + 1)}
 
 
-def _minhash(hashes: Iterable[int]) -> list[int]:
+def minhash(hashes: Iterable[int]) -> list[int]:
     """One-permutation MinHash with optimal densification (Shrivastava, ICML 2017).
 
     Each shingle hash falls in bin ``h % NUM_PERM`` and each bin keeps its least
@@ -139,7 +107,7 @@ def _minhash(hashes: Iterable[int]) -> list[int]:
 
 def signature(text: str, k: int = SHINGLE) -> list[int]:
     """``NUM_PERM`` MinHash values of the text's shingles; [] for a text without words."""
-    return _minhash(shingles(text, k))
+    return minhash(shingles(text, k))
 
 
 def bands(sig: Sequence[int]) -> list[tuple[int, int]]:
@@ -175,121 +143,12 @@ def unpack(blob: bytes) -> list[int]:
     return list(struct.unpack(f"<{len(blob) // 4}I", blob))
 
 
-def _strip(text: str, ignore: Iterable[str]) -> str:
+def strip_known(text: str, ignore: Iterable[str]) -> str:
     """The text without paragraphs known to be boilerplate (compared folded)."""
     skip = {" ".join(tokens(p)) for p in ignore}
     if not skip:
         return text
-    return "\n".join(p for p in text.split("\n") if " ".join(tokens(p)) not in skip)
-
-
-# --- SQL side --------------------------------------------------------------------
-
-def _candidates_query(n_bands: int):  # type: ignore[no-untyped-def]
-    """SELECT article_id ... WHERE (band=:b0 AND hash=:h0) OR ...: one index probe per band.
-
-    Built once with bind parameters: composing 2 x 40 comparisons per call cost
-    more than the query itself. (A row-value ``(band, hash) IN (...)`` is no
-    substitute: SQLite answers it with a full scan.)
-    """
-    shared = func.count().label("shared")
-    band, value = signature_bands.c.band, signature_bands.c.hash
-    return (
-        select(signature_bands.c.article_id, shared)
-        .where(or_(*(and_(band == bindparam(f"b{i}"), value == bindparam(f"h{i}")) for i in range(n_bands))))
-        .group_by(signature_bands.c.article_id)
-        .order_by(shared.desc(), signature_bands.c.article_id)
-        .limit(bindparam("limit"))
-    )
-
-
-_CANDIDATES = _candidates_query(BANDS)
-
-
-def find_candidates(
-    conn: Any, band_hashes: Sequence[tuple[int, int]], *, exclude: int | None = None, limit: int = MAX_CANDIDATES
-) -> list[int]:
-    """Article ids sharing at least one band, most shared bands first.
-
-    One index probe per band on the (band, hash) primary key; ``limit`` bounds
-    the work when a bucket is crowded (e.g. many copies of one story).
-    """
-    if not band_hashes:
-        return []
-    stmt = _CANDIDATES if len(band_hashes) == BANDS else _candidates_query(len(band_hashes))
-    params: dict[str, int] = {"limit": limit + 1}
-    for i, (band, value) in enumerate(band_hashes):
-        params[f"b{i}"], params[f"h{i}"] = band, value
-    ids = [row.article_id for row in conn.execute(stmt, params) if row.article_id != exclude]
-    return ids[:limit]
-
-
-def forget(conn: Any, article_id: int) -> None:
-    """Remove an article's signature and bands (before re-signing a revision)."""
-    conn.execute(delete(signature_bands).where(signature_bands.c.article_id == article_id))
-    conn.execute(delete(signatures).where(signatures.c.article_id == article_id))
-
-
-def story_of(conn: Any, article_id: int) -> int | None:
-    return conn.execute(
-        select(signatures.c.story_id).where(signatures.c.article_id == article_id)
-    ).scalar_one_or_none()
-
-
-def best_match(
-    conn: Any, sig: Sequence[int], band_hashes: Sequence[tuple[int, int]], threshold: float,
-    *, exclude: int | None = None,
-) -> tuple[int, float] | None:
-    """(story_id, estimated similarity) of the most similar stored article, if >= threshold.
-
-    Ties go to the oldest story (the smallest id), so the choice is deterministic.
-    """
-    candidates = find_candidates(conn, band_hashes, exclude=exclude)
-    if not candidates:
-        return None
-    rows = conn.execute(
-        select(signatures.c.story_id, signatures.c.minhash).where(signatures.c.article_id.in_(candidates))
-    ).all()
-    scored = sorted(((estimate_similarity(sig, unpack(r.minhash)), -r.story_id) for r in rows), reverse=True)
-    if scored and scored[0][0] >= threshold:
-        return -scored[0][1], scored[0][0]
-    return None
-
-
-def assign_story(
-    conn: Any,
-    article_id: int,
-    text: str,
-    threshold: float = DEFAULT_THRESHOLD,
-    *,
-    min_words: int = MIN_WORDS,
-    ignore: Iterable[str] = (),
-) -> int | None:
-    """Store the article's signature and return its story id.
-
-    The story is that of the most similar stored article whose estimated
-    similarity is at least ``threshold``; otherwise a new story, numbered
-    ``article_id``. Texts of fewer than ``min_words`` words (after dropping the
-    ``ignore`` paragraphs, e.g. an outlet's known footer) get no signature and
-    no story: None. Calling it again for the same article (a revision) replaces
-    its signature. Does not commit.
-    """
-    forget(conn, article_id)
-    text = _strip(text, ignore)
-    if len(text.split()) < min_words:
-        return None
-    shingle_set = shingles(text)
-    sig = _minhash(shingle_set)
-    band_hashes = bands(sig)
-    match = best_match(conn, sig, band_hashes, threshold, exclude=article_id)
-    story = match[0] if match else article_id
-    conn.execute(insert(signatures).values(
-        article_id=article_id, story_id=story, shingles=len(shingle_set), minhash=pack(sig)
-    ))
-    conn.execute(insert(signature_bands), [
-        {"band": band, "hash": value, "article_id": article_id} for band, value in band_hashes
-    ])
-    return story
+    return join_paragraphs(p for p in split_paragraphs(text) if " ".join(tokens(p)) not in skip)
 
 
 # --- revisions -------------------------------------------------------------------
@@ -302,7 +161,7 @@ def word_diff(old_text: str, new_text: str, context: int = 5) -> str:
     ``+`` added words, each run on one line. Paragraph breaks count as ``¶``.
     """
     def words(text: str) -> list[str]:
-        return " ¶ ".join(" ".join(p.split()) for p in text.split("\n") if p.strip()).split()
+        return " ¶ ".join(split_paragraphs(text)).split()
 
     a, b = words(old_text), words(new_text)
     if a == b:

@@ -45,9 +45,9 @@ from typing import Any
 
 from trafilatura import bare_extraction
 
+from crawler.core.dates import DEFAULT_TZ
+from crawler.core.registry import Outlet
 from crawler.extraction import ExtractionError, extract_bytes, full_text
-from crawler.extraction.dates import DEFAULT_TZ
-from crawler.registry import Outlet
 
 FIELDS = ("title", "published_at", "updated_at", "authors", "attribution", "summary", "section", "tags")
 # Shown, never counted in the field accuracy (see the module docstring).

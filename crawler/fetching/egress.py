@@ -29,18 +29,23 @@ import ipaddress
 import logging
 import re
 import socket
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from scrapy.exceptions import NotConfigured
 from twisted.internet.address import IPv4Address as TxIPv4Address
 from twisted.internet.address import IPv6Address as TxIPv6Address
-from twisted.internet.interfaces import IHostnameResolver, IHostResolution, IResolutionReceiver
+from twisted.internet.interfaces import (
+    IHostnameResolver,
+    IHostResolution,
+    IResolutionReceiver,
+)
 from twisted.internet.threads import deferToThreadPool
 from zope.interface import implementer
 
+from crawler.fetching.errors import REFUSED_HOSTS, refuse
 from crawler.settings import PROVNEWS_EGRESS_PORTS
 
 logger = logging.getLogger(__name__)
@@ -216,24 +221,6 @@ def check_user_url(url: str, *, allow_private: bool = False, allow: Allowlist = 
 
 # --- connect-time check: a Twisted host-name resolver ---------------------------
 
-class _Refusals:
-    """Host names the resolver refused, so the fetch-outcome middleware can name the
-    reason (Twisted only reports "could not resolve")."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_host: dict[str, str] = {}
-
-    def add(self, host: str, detail: str) -> None:
-        with self._lock:
-            self._by_host[host.lower()] = detail
-
-    def get(self, host: str) -> str | None:
-        with self._lock:
-            return self._by_host.get(host.lower())
-
-
-REFUSED_HOSTS = _Refusals()
 
 
 @implementer(IHostResolution)
@@ -332,8 +319,6 @@ class EgressGuardMiddleware:
     ``PROVNEWS_EGRESS_ALLOW_PRIVATE`` (``--allow-private``) keeps the scheme check only."""
 
     def __init__(self, crawler: Any):
-        from scrapy.exceptions import NotConfigured
-
         settings = crawler.settings
         if not settings.getbool("PROVNEWS_EGRESS_GUARD"):
             raise NotConfigured
@@ -348,8 +333,6 @@ class EgressGuardMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Any) -> None:
-        from crawler.middlewares import refuse
-
         refusal = check_url(request.url, ports=self.ports if self.check_addresses else None,
                             allow=self.allow, check_addresses=self.check_addresses)
         if refusal is None:

@@ -2,15 +2,27 @@
 
 The JSON field names of ``RECORD_FIELDS`` are public (``--format json`` of extract,
 scrape, search and show); add fields, never rename them.
+
+``normalise`` is the one place that shapes text fields: NFC, whitespace folded,
+paragraphs of ``text`` joined by ``PARAGRAPH_SEPARATOR``, and ``content_hash``
+computed from that text. The extractor ends with it and the normalise pipeline
+applies it to every item, so ``extract``, ``show``, ``export`` and the HTTP API give
+one text and one hash for one page.
 """
 
 from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+
+from crawler.core.urls import canonical_url
+
+# A blank line: paragraphs split back unambiguously, and plain-text readers show them apart.
+PARAGRAPH_SEPARATOR = "\n\n"
 
 RECORD_FIELDS = (
     "id", "outlet", "url", "canonical_url", "title", "summary", "text", "authors",
@@ -85,3 +97,37 @@ def content_hash(text: str) -> str:
     """Hash of the whitespace-folded NFC text: the exact-duplicate key."""
     folded = " ".join(nfc(text).split()).casefold()
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """The NFC paragraphs of a text (any run of line breaks separates two), each with
+    its whitespace folded; blank ones dropped."""
+    folded = (" ".join(line.split()) for line in nfc(text).splitlines())
+    return [p for p in folded if p]
+
+
+def join_paragraphs(paragraphs: Iterable[str]) -> str:
+    return PARAGRAPH_SEPARATOR.join(p for p in (" ".join(nfc(q).split()) for q in paragraphs) if p)
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return " ".join(nfc(value).split()) or None
+
+
+def normalise(record: ArticleRecord) -> ArticleRecord:
+    """Shape every text field the one way the record contract states (see the module
+    docstring) and set ``canonical_url`` and ``content_hash``. Idempotent."""
+    record.title = _clean(record.title)
+    record.summary = _clean(record.summary)
+    record.attribution = _clean(record.attribution)
+    record.section = _clean(record.section)
+    record.text = join_paragraphs(split_paragraphs(record.text))
+    record.authors = [a for a in (_clean(a) for a in record.authors) if a]
+    record.tags = [t for t in (_clean(t) for t in record.tags) if t]
+    for image in record.images:
+        image.caption = _clean(image.caption)
+    record.canonical_url = canonical_url(record.canonical_url or record.url)
+    record.content_hash = content_hash(record.text)
+    return record

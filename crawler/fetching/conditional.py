@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from scrapy.http import Response
 
-from crawler.urls import url_key
+from crawler.core.urls import url_key
 from storage import entrypoints
 from storage.engine import Database
 

@@ -29,12 +29,11 @@ own ``rel=canonical``/``og:url`` may replace the URL it was fetched from.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from courlan import normalize_url
-
-from storage.queries import make_url_key
 
 # courlan drops utm_*, fbclid, gclid, ref... but not these; listed again so the
 # rule does not depend on a courlan version.
@@ -125,6 +124,11 @@ def identity_url(url: str, preferred_host: str | None = None) -> str:
     host = parts.netloc[4:] if parts.netloc.startswith("www.") and parts.netloc.count(".") > 1 else parts.netloc
     path = parts.path.rstrip("/") or "/"
     return urlunsplit((scheme, host, path, parts.query, ""))
+
+
+def make_url_key(url: str) -> str:
+    """SHA-1 hex of an URL exactly as given (``url_key`` normalises it first)."""
+    return hashlib.sha1(url.encode("utf-8")).hexdigest()
 
 
 def url_key(url: str, preferred_host: str | None = None) -> str:

@@ -42,7 +42,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
-from crawler.ledger import fetch_failed as fetch_failed_signal
+from crawler.core.signals import fetch_failed as fetch_failed_signal
 
 DEFAULT_ORDER = ("sitemap", "feed", "listing")
 RAN, SKIPPED, FALLBACK = "ran", "skipped", "fallback"

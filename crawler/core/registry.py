@@ -8,7 +8,6 @@ and the field, not discovered mid-crawl. Spiders stay generic and read only this
 from __future__ import annotations
 
 import logging
-import os
 import re
 from functools import cached_property
 from pathlib import Path
@@ -18,14 +17,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from crawler.urls import same_site
+from crawler.core.urls import same_site
 
 logger = logging.getLogger(__name__)
 
-BUILTIN_REGISTRY = Path(__file__).with_name("outlets.yaml")
-SOURCES_ENV = "PROVNEWS_SOURCES"
+BUILTIN_REGISTRY = Path(__file__).parent.parent / "outlets.yaml"
 
 
 class RegistryError(ValueError):
@@ -204,10 +209,11 @@ def load_file(path: Path) -> list[Outlet]:
 
 
 def load_registry(sources: Path | str | None = None) -> dict[str, Outlet]:
-    """The built-in registry, with outlets from ``sources`` (or $PROVNEWS_SOURCES)
-    added or overriding entries of the same key."""
+    """The built-in registry, with outlets from ``sources`` (a file, given by
+    ``--sources``, the ``PROVNEWS_SOURCES`` setting or environment variable) added or
+    overriding entries of the same key."""
     registry = {o.key: o for o in load_file(BUILTIN_REGISTRY)}
-    extra = sources or os.environ.get(SOURCES_ENV)
+    extra = sources
     if extra:
         for outlet in load_file(Path(extra)):
             if outlet.key in registry:

@@ -18,18 +18,18 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
-from crawler.record import ArticleRecord
+from crawler.core.record import ArticleRecord
+from crawler.settings import from_environment
 
 logger = logging.getLogger(__name__)
 
 MIRROR_HANDLER = "crawler.mirror.handler.MirrorDownloadHandler"
-EGRESS_RESOLVER = "crawler.egress.EgressGuardResolver"
+EGRESS_RESOLVER = "crawler.fetching.egress.EgressGuardResolver"
 # The mirror is our own process on loopback: no politeness delay is owed to it. Not 0:
 # with no delay Scrapy 2.19's downloader hands a host's whole queue to the handler
 # before any request counts as in flight, so CONCURRENT_REQUESTS_PER_DOMAIN is not
 # enforced (7 at once with a limit of 1); any delay makes it take one at a time.
 MIRROR_DOWNLOAD_DELAY = 0.001
-ROUTING_ENV = ("PROVNEWS_ROUTE_HISTORY_RUNS", "PROVNEWS_ROUTE_AUDIT_EVERY")
 
 
 @dataclass
@@ -65,20 +65,14 @@ class CrawlReport:
 def build_settings(options: CrawlOptions) -> Settings:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     settings = get_project_settings()
-    settings.set("PROVNEWS_DATABASE_URL", options.database_url)
-    settings.set("PROVNEWS_SOURCES", options.sources)
-    settings.set("PROVNEWS_SINCE", options.since)
+    # The one read of the environment for a crawl: deployment-wide tuning (route choice,
+    # contact, the trigger the scheduler sets); the command's own options come after.
+    settings.setdict(from_environment(), priority="project")
+    for name, value in (("PROVNEWS_DATABASE_URL", options.database_url), ("PROVNEWS_SOURCES", options.sources),
+                        ("PROVNEWS_SINCE", options.since), ("PROVNEWS_RECHECK_DAYS", options.recheck_days)):
+        if value is not None:
+            settings.set(name, value)
     settings.set("LOG_LEVEL", options.log_level)
-    # Set by the scheduler for the crawls it starts; recorded in the ledger.
-    settings.set("PROVNEWS_TRIGGER", os.environ.get("PROVNEWS_TRIGGER", "manual"))
-    for name in ROUTING_ENV:  # route choice is tuned per deployment, not per command
-        if os.environ.get(name):
-            settings.set(name, int(os.environ[name]))
-    if options.recheck_days is not None:
-        settings.set("PROVNEWS_RECHECK_DAYS", options.recheck_days)
-    contact = os.environ.get("PROVNEWS_CONTACT")
-    if contact:
-        settings.set("USER_AGENT", f"{settings.get('USER_AGENT')[:-1]}; +{contact})")
     if options.mirror:
         settings.set("PROVNEWS_MIRROR_URL", options.mirror)
         settings.set("DOWNLOAD_HANDLERS", {"http": MIRROR_HANDLER, "https": MIRROR_HANDLER})
@@ -100,9 +94,6 @@ def _guard_egress(settings: Settings, options: CrawlOptions) -> None:
     settings.set("PROVNEWS_EGRESS_GUARD", True)
     settings.set("PROVNEWS_EGRESS_ALLOW_PRIVATE", options.allow_private)
     settings.set("HTTPPROXY_ENABLED", False)
-    allow = os.environ.get("PROVNEWS_EGRESS_ALLOW")
-    if allow:
-        settings.set("PROVNEWS_EGRESS_ALLOW", [a for a in allow.split(",") if a.strip()])
     if not options.mirror and not options.allow_private:
         settings.set("TWISTED_DNS_RESOLVER", EGRESS_RESOLVER)
 

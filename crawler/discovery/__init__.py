@@ -1,0 +1,1 @@
+"""Discovery: reading feeds, sitemaps and listing pages, and choosing the routes."""

@@ -1,0 +1,1 @@
+"""Use cases the shells (CLI, HTTP API, scheduler) share: crawl, search, export, evaluate."""
