@@ -36,7 +36,7 @@ class _RefuseAll:
 
 
 class RobotsPolicyMiddleware(RobotsTxtMiddleware):
-    """robots.txt as Nutch and StormCrawler read it (INV-9), not as Scrapy does:
+    """robots.txt as Nutch and StormCrawler read it, not as Scrapy does:
 
     - 2xx: obeyed (Protego); a garbage body means allow;
     - 4xx other than 429: no rules, allow all;

@@ -2,7 +2,7 @@
 
 A Twisted reactor cannot be restarted, so each function here may be called once per
 process; the CLI is one process per command and the scheduler runs crawls as
-subprocesses (research/stack.md §3a).
+subprocesses.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def build_settings(options: CrawlOptions) -> Settings:
 
 
 def _guard_egress(settings: Settings, options: CrawlOptions) -> None:
-    """reliability.md INV-6: user-supplied URLs go through the egress guard, never a proxy.
+    """User-supplied URLs go through the egress guard, and never through a proxy.
 
     The middleware checks every request's scheme, port and IP-literal host (redirect
     hops included); the resolver checks every resolved address at connect time. In
