@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -373,8 +373,6 @@ def record_live_checks(probes: list[dict], path: Path | str | None = None,
                        checked_at: str | None = None) -> Path:
     """Merge the probes of a live `sources check` into the overrides file, one entry per
     outlet (replacing its previous one), and return the file's path."""
-    from datetime import datetime, timezone
-
     file = live_checks_path(path)
     outlets = load_live_checks(file)
     stamp = checked_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
