@@ -295,6 +295,14 @@ class EvidenceUrl(BaseModel):
     page: bool = False
     note: str | None = None
 
+    @field_validator("date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> object:
+        # YAML reads an unquoted 2026-01-08 as a date and 2026 as an int; both are fine here.
+        if isinstance(value, date):
+            return value.isoformat()
+        return str(value) if isinstance(value, int) else value
+
 
 class Evidence(BaseModel):
     """The evidence file of one outlet (crawler/registry_evidence/<key>.yaml)."""

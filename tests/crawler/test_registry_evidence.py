@@ -104,6 +104,16 @@ def test_level_and_newest_date():
     assert Evidence.model_validate({"outlet": "x", "collected": "2026-12-03"}).level == "none"
 
 
+def test_hand_written_dates_may_be_unquoted():
+    import yaml
+
+    evidence = Evidence.model_validate(yaml.safe_load(
+        "outlet: x\ncollected: 2026-12-03\nurls:\n"
+        "  - {url: 'https://x.vn/a-1.html', kind: article, source: s, date: 2026-01-08}\n"
+        "  - {url: 'https://x.vn/b-2.html', kind: article, source: s, date: 2019}\n"))
+    assert [u.date for u in evidence.urls] == ["2026-01-08", "2019"]
+
+
 def test_sources_list_shows_level_and_date_for_every_outlet(tmp_path: Path):
     env = {"PROVNEWS_LIVE_CHECKS": str(tmp_path / "none.yaml")}
     rows = json.loads(run_cli("sources", "list", "--format", "json", env=env).stdout)
