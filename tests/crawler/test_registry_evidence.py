@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from crawler.registry import (BUILTIN_REGISTRY, EVIDENCE_DIR, Evidence, Outlet, load_evidence, load_file,
                               load_live_checks, record_live_checks)
@@ -105,8 +106,6 @@ def test_level_and_newest_date():
 
 
 def test_hand_written_dates_may_be_unquoted():
-    import yaml
-
     evidence = Evidence.model_validate(yaml.safe_load(
         "outlet: x\ncollected: 2026-12-03\nurls:\n"
         "  - {url: 'https://x.vn/a-1.html', kind: article, source: s, date: 2026-01-08}\n"
