@@ -1,4 +1,8 @@
-"""robots.txt read as Nutch and StormCrawler read it, with Crawl-delay applied."""
+"""robots.txt read as Nutch and StormCrawler read it, with Crawl-delay applied.
+
+Settings read: Scrapy's ROBOTSTXT_*, DOWNLOAD_DELAY, DOWNLOAD_DELAY_JITTER and
+PROVNEWS_MAX_CRAWL_DELAY.
+"""
 
 from __future__ import annotations
 
