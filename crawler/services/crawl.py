@@ -20,6 +20,7 @@ from scrapy.utils.project import get_project_settings
 
 from crawler.core.record import ArticleRecord
 from crawler.settings import from_environment
+from crawler.spiders.check import CheckSpider
 
 logger = logging.getLogger(__name__)
 
@@ -150,8 +151,6 @@ def run_spiders(
 
 def run_check(outlet_keys: list[str], options: CrawlOptions) -> list:
     """Run the canary spider over the outlets and return its probes."""
-    from crawler.spiders.check import CheckSpider
-
     process = CrawlerProcess(build_settings(options))
     crawler = process.create_crawler(CheckSpider)
     process.crawl(crawler, outlets=outlet_keys)
