@@ -43,7 +43,6 @@ MAX_INPUT = 10 * 1024 * 1024
 PARAGRAPH_SEP = "\n\n"
 MAX_CAPTION_CHARS = 400
 MAX_TAIL_CREDITS = 4
-MAX_GAP = 2  # paragraphs given back between two precise ones (see _fill_gaps)
 # Note on a record whose summary is the lead printed on the page (not only a meta
 # description): summary + text is then the whole article as a reader sees it.
 LEAD_IN_PAGE = "summary:in_page"
@@ -54,10 +53,6 @@ LEAD_IN_PAGE = "summary:in_page"
 MAX_THOROUGH_ELEMENTS = 20_000
 # Inline wrappers that carry no structure any pass uses (links stay: link density is
 # how trafilatura spots boilerplate); unwrapped when bare on a huge page.
-# trafilatura's metadata pass always runs htmldate, by default with its extensive text
-# search: regexes over the whole text, which took 37 s on one long line. We never use
-# its date (ours is read before), so it gets the cheap settings.
-_TRAFILATURA_DATE = {"extensive_search": False, "original_date": True}
 _BARE_INLINE = ("span", "font", "small", "big", "u", "s", "abbr", "mark", "bdi", "bdo", "wbr")
 
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
@@ -84,6 +79,7 @@ class _Page:
 
     tree: etree._Element
     url: str
+    source: str  # the page as parsed (NFC), for the guard's plain trafilatura
     outlet: Outlet | None
     tz: tzinfo
     metas: dict[str, list[str]]
@@ -91,6 +87,7 @@ class _Page:
     notes: list[str] = field(default_factory=list)
     elements: int = 0  # size of the tree as parsed
     date_candidates: list[etree._Element] | None = None  # computed once, on the intact tree
+    captions: set[str] = field(default_factory=set)  # folded, as pulled out of the DOM
 
     @property
     def huge(self) -> bool:
@@ -142,7 +139,8 @@ def extract_article(html: str, url: str, *, outlet: Outlet | None = None,
     if len(html) > MAX_INPUT:
         raise ExtractionError("too_large", f"{len(html)} characters > {MAX_INPUT}")
     # NFC first, once: NFD pages would otherwise defeat every string comparison below.
-    tree = dom.parse(nfc(html))
+    html = nfc(html)
+    tree = dom.parse(html)
     ld = dom.json_ld(tree)  # read before the scripts go
     dom.strip_tags(tree, ("script", "style", "noscript", "template"))
     elements = sum(1 for _ in tree.iter())
@@ -151,7 +149,7 @@ def extract_article(html: str, url: str, *, outlet: Outlet | None = None,
         # page shrinks to its structure before any pass walks it. It still counts
         # as huge: what made it pathological (length, long lines) is still there.
         dom.unwrap_bare(tree, _BARE_INLINE)
-    page = _Page(tree, url, outlet, outlet.tz if outlet else DEFAULT_TZ, dom.meta_map(tree), ld,
+    page = _Page(tree, url, html, outlet, outlet.tz if outlet else DEFAULT_TZ, dom.meta_map(tree), ld,
                  elements=elements)
     if outlet:
         for css in outlet.selectors.exclude:
@@ -174,7 +172,8 @@ def _build(page: _Page, fallback_date: tuple[datetime, str] | None) -> ArticleRe
         page.notes.append(LEAD_IN_PAGE)
     record.images = _pull_captions(page)
     dom_authors, dom_attribution = _pull_byline_nodes(page)
-    paragraphs, doc = _body(page)
+    page.captions = {_fold(image.caption) for image in record.images if image.caption}
+    paragraphs = _body(page, record.summary if summary_node is not None else None)
     paragraphs, record.summary = _clean_paragraphs(paragraphs, record.summary, record.title, page)
     paragraphs, tail_authors, tail_attribution = _split_tail(paragraphs)
     record.text = PARAGRAPH_SEP.join(paragraphs)
@@ -185,13 +184,11 @@ def _build(page: _Page, fallback_date: tuple[datetime, str] | None) -> ArticleRe
         page.notes.append("text:summary_only")
     if not record.text:
         raise ExtractionError("no_text", "no article text on the page")
-    if not record.summary and doc is not None and doc.description:
-        record.summary = strip_dateline(nfc(doc.description), _prefixes(page))
-    record.title = record.title or (nfc(doc.title) if doc is not None and doc.title else None)
-    record.authors = _authors(page, dom_authors + tail_authors, doc)
+    record.title = record.title or _head_title(page)
+    record.authors = _authors(page, dom_authors + tail_authors)
     record.attribution = dom_attribution or tail_attribution
     record.image_url = _image_url(page, record.images)
-    record.language = _language(page, record.text, doc)
+    record.language = _language(page, record.text)
     record.word_count = len(re.findall(r"\w+", record.text))
     record.content_hash = content_hash(record.text)
     record.notes.extend(page.notes)
@@ -216,6 +213,12 @@ def _title(page: _Page) -> str | None:
     if h1 is not None:
         return dom.text_of(h1)
     return page.meta("og:title", "twitter:title")
+
+
+def _head_title(page: _Page) -> str | None:
+    """The document's ``<title>``, the last resort for a page with no h1 or og:title."""
+    title = page.tree.findtext(".//title")
+    return " ".join(title.split()) or None if title else None
 
 
 def _section(page: _Page, title: str | None) -> str | None:
@@ -585,40 +588,112 @@ def _pull_byline_nodes(page: _Page) -> tuple[list[str], str | None]:
 
 # --- body -----------------------------------------------------------------------------
 
-def _body(page: _Page) -> tuple[list[str], object | None]:
+def _body(page: _Page, lead: str | None) -> list[str]:
     node = next(iter(dom.select(page.tree, page.selector("body"))), None)
     if node is not None:
         page.notes.append("selector:body")
-        return dom.block_paragraphs(node), None
+        return _guarded(page, dom.block_paragraphs(node), lead, "selector")
     # favor_precision + tables: measured on the public AEB set (bench/floors.json),
     # precision rises more than recall falls; image tables left the DOM already.
     # Both cost extra pruning passes, so a pathologically large tree goes without
-    # them, and without trafilatura's metadata pass (ours ran already).
+    # them. trafilatura's metadata pass never runs: every field it would give is ours.
     thorough = not page.huge
     tree = copy.deepcopy(page.tree)
     if not thorough:
         page.notes.append("body:huge_page")
-    doc = bare_extraction(tree, url=page.url, with_metadata=thorough, fast=not thorough,
+    doc = bare_extraction(tree, url=page.url, with_metadata=False, fast=not thorough,
                           include_tables=thorough, include_comments=False, include_images=False,
-                          favor_precision=thorough, deduplicate=False,
-                          date_extraction_params=_TRAFILATURA_DATE)
+                          favor_precision=thorough, deduplicate=False)
     paragraphs = _lines(doc)
     if thorough and len(paragraphs) >= 2:
         paragraphs = _fill_gaps(paragraphs, page, tree_source=page.tree)
+    source = "trafilatura"
     container = _content_container(page)
     if container is not None and paragraphs and not _mostly_inside(paragraphs, container):
         # trafilatura took its text from outside the article's own container (a
-        # related list when the lead is the only prose): the container is right.
-        page.notes.append("body:container")
-        return dom.block_paragraphs(container), doc
-    if not paragraphs:
+        # related list when the lead is the only prose): the container may be right.
+        paragraphs, source = dom.block_paragraphs(container), "container"
+    elif not paragraphs:
         # trafilatura gave up (too little text for its heuristics): read the
         # usual content containers directly.
         for container in dom.select(page.tree, _CONTENT_CSS + ", article"):
-            paragraphs = dom.block_paragraphs(container)
+            paragraphs, source = dom.block_paragraphs(container), "container"
             if paragraphs:
                 break
-    return paragraphs, doc
+    return _guarded(page, paragraphs, lead, source)
+
+
+# The guard (never worse than plain trafilatura): a result of this many words or more
+# that trafilatura itself chose is trusted as it is; anything shorter, or read from a
+# selector or a container, is checked against plain trafilatura on the untouched page.
+GUARD_TRUSTED_WORDS = 400
+# Ours yields when plain trafilatura found the same text and much more of it: at least
+# this share of our words is in plain's text, and ours holds less than GUARD_SHORT of
+# plain's words (a fragment: a container that held one box, a precision pass that cut
+# the article short).
+GUARD_CONTAINED = 0.8
+GUARD_SHORT = 0.25
+# A result disjoint from plain's is kept (plain trafilatura takes a site-wide block on
+# some templates, and a selector knows better) unless it is next to nothing.
+GUARD_NOTHING_WORDS = 15
+# A line of this many words is prose; shorter ones at the edges are page furniture.
+GUARD_PROSE_WORDS = 12
+
+
+def _guarded(page: _Page, paragraphs: list[str], lead: str | None, source: str) -> list[str]:
+    """``paragraphs``, unless plain trafilatura on the untouched page holds them and much
+    more prose, or ours is next to nothing: then trafilatura's prose, noted as
+    ``guard:trafilatura_over_<source>`` (the lead, when printed, stays ours)."""
+    ours = _words(" ".join([lead or "", *paragraphs]))
+    if source == "trafilatura" and len(ours) >= GUARD_TRUSTED_WORDS:
+        return paragraphs
+    reference = _plain_trafilatura(page, without_noise=True)
+    theirs = _words(" ".join(reference))
+    if len(theirs) < GUARD_NOTHING_WORDS:
+        # A class name that means noise elsewhere (``widget``) wraps the whole article
+        # on some templates, leaving next to nothing: then the page as it came is the reference.
+        reference = _plain_trafilatura(page, without_noise=False)
+        theirs = _words(" ".join(reference))
+    if len(ours) >= GUARD_SHORT * len(theirs):
+        return paragraphs
+    vocabulary = set(theirs)
+    # An outlet's selector is curated and measured on its gold pages, where plain
+    # trafilatura takes the related lists too: it yields only when it found nothing.
+    contained = source != "selector" and sum(1 for w in ours if w in vocabulary) >= GUARD_CONTAINED * len(ours)
+    if contained or len(ours) < GUARD_NOTHING_WORDS:
+        page.notes.append(f"guard:trafilatura_over_{source}")
+        return reference
+    return paragraphs
+
+
+def _prose_span(lines: list[str]) -> list[str]:
+    """``lines`` from the first paragraph of prose to the last: the menus, breadcrumbs and
+    date lines that plain trafilatura keeps around an article on some templates go."""
+    prose = [i for i, line in enumerate(lines) if len(line.split()) >= GUARD_PROSE_WORDS]
+    return lines[prose[0]:prose[-1] + 1] if prose else []
+
+
+def _plain_trafilatura(page: _Page, without_noise: bool) -> list[str]:
+    """trafilatura's lines with its defaults on the page as it came, before our DOM
+    surgery; ``without_noise``, also without the regions that are never the article
+    (menus, related boxes, sidebars, footers: ``dom.is_noise``): on the templates where
+    plain trafilatura takes a related list, that list would otherwise win the comparison."""
+    # Parsed again, and with its <noscript> and <template> (which we strip): some
+    # blogs serve the whole post in one of them.
+    tree = dom.parse(page.source)
+    if without_noise:
+        dom.drop_noise(tree)
+    try:
+        doc = bare_extraction(tree, url=page.url, with_metadata=False, fast=page.huge,
+                              include_tables=True, include_comments=False, include_images=False)
+    except Exception:  # noqa: BLE001 - the guard must never fail a page ours extracted
+        return []
+    # Captions we pulled out of the DOM stay out of the text, whoever finds them.
+    return _prose_span([line for line in _lines(doc) if _fold(line) not in page.captions])
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
 
 
 def _lines(doc: object | None) -> list[str]:
@@ -628,7 +703,7 @@ def _lines(doc: object | None) -> list[str]:
 
 def _fill_gaps(precise: list[str], page: _Page, tree_source: etree._Element) -> list[str]:
     """Precision mode drops some short paragraphs *inside* the article (a one-line
-    sentence between two quotes, a closing line) along with the furniture around it.
+    sentence between two quotes, a closing passage) along with the furniture around it.
     A second, recall-minded pass (trafilatura's default, without fallbacks) gives
     those back: only what it finds strictly between two paragraphs both passes kept,
     so the edges, where furniture sits, stay as precise as they were."""
@@ -648,8 +723,10 @@ def _fill_gaps(precise: list[str], page: _Page, tree_source: etree._Element) -> 
     for line in precise:
         here = where.get(_fold(line))
         gap = loose[last + 1:here] if here is not None and last is not None and here > last else []
-        if len(gap) <= MAX_GAP:  # a long run is a region precision mode meant to cut
-            result.extend(p for p in gap if _fold(p) not in kept and _prose(p, kept))
+        # Any run between two kept paragraphs is inside the article: the trafilatura
+        # corpus (``provnews eval --trafilatura-eval``) lost whole passages when runs of
+        # more than two were left out, and AEB did not gain from leaving them out.
+        result.extend(p for p in gap if _fold(p) not in kept and _prose(p, kept))
         if here is not None and (last is None or here > last):
             last = here
         result.append(line)
@@ -766,7 +843,7 @@ def _split_tail(paragraphs: list[str]) -> tuple[list[str], list[str], str | None
 
 # --- authors, image, language -----------------------------------------------------------
 
-def _authors(page: _Page, visible: list[str], doc: object | None) -> list[str]:
+def _authors(page: _Page, visible: list[str]) -> list[str]:
     names: list[str] = []
     for obj in page.ld:
         if dom.ld_types(obj) & _ARTICLE_TYPES:
@@ -777,7 +854,7 @@ def _authors(page: _Page, visible: list[str], doc: object | None) -> list[str]:
         names.extend(split_names(meta))
     sites = [s for s in (page.meta("og:site_name", "application-name", "apple-mobile-web-app-title"),
                          page.outlet.name if page.outlet else None,
-                         getattr(doc, "sitename", None), urlsplit(page.url).hostname) if s]
+                         urlsplit(page.url).hostname) if s]
     return clean_authors(names, sites)
 
 
@@ -799,11 +876,9 @@ def _image_url(page: _Page, images: list[Image]) -> str | None:
     return images[0].url if images else None
 
 
-def _language(page: _Page, text: str, doc: object | None) -> str | None:
+def _language(page: _Page, text: str) -> str | None:
     lang = (page.tree.get("lang") or page.meta("content-language", "og:locale") or "").strip()
     if lang:
         return lang.replace("_", "-").split("-")[0].lower()
-    if doc is not None and getattr(doc, "language", None):
-        return doc.language
     # trafilatura needs an optional detector for this; Vietnamese is easy to spot.
     return "vi" if vietnamese_score(text[:2000]) > 20 else None
