@@ -71,6 +71,7 @@ _DATE_XPATH = (
 _RIGHT = re.compile(r"text-align\s*:\s*right", re.I)
 _CENTER = re.compile(r"text-align\s*:\s*center", re.I)
 _UPDATED_PREFIX = re.compile(r"^\s*cập nhật", re.I)
+_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 
 @dataclass
@@ -172,6 +173,7 @@ def _build(page: _Page, fallback_date: tuple[datetime, str] | None) -> ArticleRe
         page.notes.append(LEAD_IN_PAGE)
     record.images = _pull_captions(page)
     dom_authors, dom_attribution = _pull_byline_nodes(page)
+    _drop_promo_boxes(page)
     page.captions = {_fold(image.caption) for image in record.images if image.caption}
     paragraphs = _body(page, record.summary if summary_node is not None else None)
     paragraphs, record.summary = _clean_paragraphs(paragraphs, record.summary, record.title, page)
@@ -185,8 +187,8 @@ def _build(page: _Page, fallback_date: tuple[datetime, str] | None) -> ArticleRe
     if not record.text:
         raise ExtractionError("no_text", "no article text on the page")
     record.title = record.title or _head_title(page)
-    record.authors = _authors(page, dom_authors + tail_authors)
-    record.attribution = dom_attribution or tail_attribution
+    record.authors, agency = _authors(page, dom_authors + tail_authors)
+    record.attribution = dom_attribution or tail_attribution or agency
     record.image_url = _image_url(page, record.images)
     record.language = _language(page, record.text)
     record.word_count = len(re.findall(r"\w+", record.text))
@@ -210,9 +212,32 @@ def _title(page: _Page) -> str | None:
         page.notes.append("selector:title")
         return dom.text_of(el) or None
     h1 = dom.first_h1(page.tree)
-    if h1 is not None:
-        return dom.text_of(h1)
-    return page.meta("og:title", "twitter:title")
+    heading = dom.text_of(h1) if h1 is not None else None
+    agreed = _agreed_headline(page)
+    if heading and agreed and _shared_words(heading, agreed) < TITLE_SHARED_WORDS:
+        # The first h1 is a breadcrumb or a section name ("TIN TỨC > Thời sự") while the
+        # page's two headline signals agree on another text: they name the article.
+        page.notes.append("title:agreed_headline")
+        return agreed
+    return heading or page.meta("og:title", "twitter:title")
+
+
+# An h1 sharing less than this share of its words with the agreed headline is not it.
+TITLE_SHARED_WORDS = 0.5
+
+
+def _agreed_headline(page: _Page) -> str | None:
+    """og:title when the JSON-LD headline says the same (folded), else None."""
+    og, ld = page.meta("og:title"), page.ld_value("headline")
+    if isinstance(og, str) and isinstance(ld, str) and og.strip() and _fold(og) == _fold(nfc(ld)):
+        return " ".join(og.split())
+    return None
+
+
+def _shared_words(a: str, b: str) -> float:
+    """The share of ``a``'s words that are in ``b``."""
+    words, vocabulary = _words(a), set(_words(b))
+    return sum(1 for w in words if w in vocabulary) / len(words) if words else 0.0
 
 
 def _head_title(page: _Page) -> str | None:
@@ -292,6 +317,8 @@ def _published(page: _Page, fallback: tuple[datetime, str] | None) -> tuple[date
     )
     for source, raw in structured:
         value = parse_date(str(raw), page.tz) if raw else None
+        if value and _DATE_ONLY.match(str(raw)):
+            return _with_printed_time(page, value, source)
         if value:
             return value, source
     for source, value in (("selector:date", _selector_date(page)),
@@ -303,6 +330,15 @@ def _published(page: _Page, fallback: tuple[datetime, str] | None) -> tuple[date
         return fallback
     value = _htmldate(page)
     return (value, "htmldate") if value else (None, None)
+
+
+def _with_printed_time(page: _Page, day: datetime, source: str) -> tuple[datetime, str]:
+    """A date-only structured value (midnight) with the time the page prints beside the
+    title, when that printed date is the same day; else the day as it was."""
+    printed = _date_element(page) or _date_near_title(page)
+    if printed and printed.astimezone(page.tz).date() == day.date() and printed.time() != day.time():
+        return printed, f"{source}+page:time"
+    return day, source
 
 
 def _updated(page: _Page) -> datetime | None:
@@ -432,7 +468,8 @@ def _summary(page: _Page) -> tuple[etree._Element | None, str | None]:
 
 def _generic_sapo(page: _Page) -> etree._Element | None:
     for el in dom.select(page.tree, _SAPO_CSS):
-        if el.tag != "meta" and len(dom.text_of(el)) >= 30 and not dom.is_noise(el):
+        if (el.tag != "meta" and len(dom.text_of(el)) >= 30 and not dom.is_noise(el)
+                and not _in_caption(el) and not _in_teaser(el)):
             return el
     # A heading as the first child of the content container (Báo Lạng Sơn's h2), or
     # a first paragraph printed wholly in bold (Báo Cần Thơ's <p><strong>).
@@ -443,6 +480,21 @@ def _generic_sapo(page: _Page) -> etree._Element | None:
         if first.tag in ("h2", "h3", "h4") or (first.tag in ("p", "div") and _wholly_bold(first)):
             return first
     return None
+
+
+def _in_caption(el: etree._Element) -> bool:
+    """Inside a figure or a caption: a picture's description is never the lead."""
+    return any(a.tag in ("figure", "figcaption") or any("caption" in c for c in dom.classes(a))
+               for a in (el, *el.iterancestors()))
+
+
+def _in_teaser(el: etree._Element) -> bool:
+    """Inside the card of another article (a list item or an ``<article>`` that links
+    elsewhere and holds no h1): its ``.summary`` is that article's lead, not ours."""
+    for anc in el.iterancestors("article", "li"):
+        if anc.find(".//h1") is None and anc.xpath(".//a[@href and not(starts-with(@href, '#'))]"):
+            return True
+    return False
 
 
 def _wholly_bold(el: etree._Element) -> bool:
@@ -584,6 +636,48 @@ def _pull_byline_nodes(page: _Page) -> tuple[list[str], str | None]:
             authors.extend(names)
         dom.remove(el)
     return authors, attribution
+
+
+# "You may also like" boxes set inside the article: a heading of this kind and the
+# links under it. Headings only, in the corpora's languages and Vietnamese.
+_PROMO_HEADING = re.compile(
+    r"^(?:bạn có thể quan tâm|có thể bạn quan tâm|xem nhiều|đọc nhiều|tin xem nhiều|tin đọc nhiều"
+    r"|tin nổi bật|tin mới(?: nhất)?|(?:tin )?cùng chuyên mục|tin liên quan|bài liên quan|đọc thêm"
+    r"|xem thêm|you (?:may|might) also like|recommended(?: for you)?|related(?: articles| stories| posts)?"
+    r"|most (?:read|popular)|more stories|read more|mehr zum thema|lesen sie auch|das könnte sie auch interessieren"
+    r"|à lire aussi|lire aussi|voir aussi|le plus lu|leggi anche|lee también)\s*:?$",
+    re.I,
+)
+_HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6", "p", "div", "span", "strong", "b")
+PROMO_MAX_CHARS = 1500  # a box is small; anything bigger is (part of) the article
+PROMO_LINK_SHARE = 0.5  # and made of links
+
+
+def _drop_promo_boxes(page: _Page) -> None:
+    """Remove each promo box: the largest small block of links around a promo heading."""
+    # Only elements whose own first text is the heading: one O(n) pass over text nodes.
+    headings = [el for el in page.tree.iter(_HEADING_TAGS)
+                if el.text and len(el.text) <= 40 and _PROMO_HEADING.match(el.text.strip())]
+    for heading in headings:
+        text = dom.text_of(heading)
+        if heading.getparent() is None or not _PROMO_HEADING.match(text):
+            continue
+        box = None
+        for anc in heading.iterancestors():
+            if (anc.tag in ("body", "html") or anc.find(".//h1") is not None
+                    or len(dom.text_of(anc)) > PROMO_MAX_CHARS or _link_share(anc, len(text)) < PROMO_LINK_SHARE):
+                break
+            box = anc
+        if box is not None:
+            page.notes.append("body:promo_box")
+            dom.remove(box)
+
+
+def _link_share(el: etree._Element, heading_chars: int) -> float:
+    """The share of ``el``'s text (its heading left out) that is link text."""
+    total = len(dom.text_of(el)) - heading_chars
+    links = sum(len(dom.text_of(a)) for a in el.iter("a"))
+    return links / total if total > 0 else 0.0
 
 
 # --- body -----------------------------------------------------------------------------
@@ -843,7 +937,9 @@ def _split_tail(paragraphs: list[str]) -> tuple[list[str], list[str], str | None
 
 # --- authors, image, language -----------------------------------------------------------
 
-def _authors(page: _Page, visible: list[str]) -> list[str]:
+def _authors(page: _Page, visible: list[str]) -> tuple[list[str], str | None]:
+    """(authors, agency): every byline the page gives, cleaned; a news agency named as
+    an author (a JSON-LD Person "TTXVN", "Name/dpa") is the story's attribution."""
     names: list[str] = []
     for obj in page.ld:
         if dom.ld_types(obj) & _ARTICLE_TYPES:
@@ -851,11 +947,18 @@ def _authors(page: _Page, visible: list[str]) -> list[str]:
     names.extend(visible)
     meta = page.meta("author", "article:author")
     if meta:
-        names.extend(split_names(meta))
+        names.append(meta)
     sites = [s for s in (page.meta("og:site_name", "application-name", "apple-mobile-web-app-title"),
-                         page.outlet.name if page.outlet else None,
+                         _ld_publisher(page), page.outlet.name if page.outlet else None,
                          urlsplit(page.url).hostname) if s]
     return clean_authors(names, sites)
+
+
+def _ld_publisher(page: _Page) -> str | None:
+    publisher = page.ld_value("publisher")
+    publisher = publisher[0] if isinstance(publisher, list) and publisher else publisher
+    name = publisher.get("name") if isinstance(publisher, dict) else publisher
+    return str(name) if isinstance(name, str) and name.strip() else None
 
 
 def _ld_person_names(value: object) -> list[str]:
