@@ -686,7 +686,7 @@ def _body(page: _Page, lead: str | None) -> list[str]:
     node = next(iter(dom.select(page.tree, page.selector("body"))), None)
     if node is not None:
         page.notes.append("selector:body")
-        return _guarded(page, dom.block_paragraphs(node), lead, "selector")
+        return _guarded(page, dom.block_paragraphs(node), lead, "selector", estimate=[])
     # favor_precision + tables: measured on the public AEB set (bench/floors.json),
     # precision rises more than recall falls; image tables left the DOM already.
     # Both cost extra pruning passes, so a pathologically large tree goes without
@@ -699,8 +699,9 @@ def _body(page: _Page, lead: str | None) -> list[str]:
                           include_tables=thorough, include_comments=False, include_images=False,
                           favor_precision=thorough, deduplicate=False)
     paragraphs = _lines(doc)
-    if thorough and len(paragraphs) >= 2:
-        paragraphs = _fill_gaps(paragraphs, page, tree_source=page.tree)
+    loose = _recall_lines(page) if thorough else []
+    if len(paragraphs) >= 2 and loose:
+        paragraphs = _fill_gaps(paragraphs, loose, page)
     source = "trafilatura"
     container = _content_container(page)
     if container is not None and paragraphs and not _mostly_inside(paragraphs, container):
@@ -714,7 +715,7 @@ def _body(page: _Page, lead: str | None) -> list[str]:
             paragraphs, source = dom.block_paragraphs(container), "container"
             if paragraphs:
                 break
-    return _guarded(page, paragraphs, lead, source)
+    return _guarded(page, paragraphs, lead, source, estimate=loose)
 
 
 # The guard (never worse than plain trafilatura): a result of this many words or more
@@ -734,12 +735,20 @@ GUARD_NOTHING_WORDS = 15
 GUARD_PROSE_WORDS = 12
 
 
-def _guarded(page: _Page, paragraphs: list[str], lead: str | None, source: str) -> list[str]:
+def _guarded(page: _Page, paragraphs: list[str], lead: str | None, source: str,
+             estimate: list[str]) -> list[str]:
     """``paragraphs``, unless plain trafilatura on the untouched page holds them and much
     more prose, or ours is next to nothing: then trafilatura's prose, noted as
-    ``guard:trafilatura_over_<source>`` (the lead, when printed, stays ours)."""
+    ``guard:trafilatura_over_<source>`` (the lead, when printed, stays ours).
+
+    Plain trafilatura costs a whole extraction, so it runs only when a cheap estimate
+    cannot clear ours: ``estimate`` is the recall pass on our own tree (``_recall_lines``),
+    computed anyway; ours is clear when it holds a fair share of a non-trivial estimate."""
     ours = _words(" ".join([lead or "", *paragraphs]))
-    if source == "trafilatura" and len(ours) >= GUARD_TRUSTED_WORDS:
+    if len(ours) >= (GUARD_NOTHING_WORDS if source == "selector" else GUARD_TRUSTED_WORDS):
+        return paragraphs
+    guess = len(_words(" ".join(estimate)))
+    if guess >= GUARD_NOTHING_WORDS and len(ours) >= GUARD_SHORT * guess:
         return paragraphs
     reference = _plain_trafilatura(page, without_noise=True)
     theirs = _words(" ".join(reference))
@@ -795,19 +804,24 @@ def _lines(doc: object | None) -> list[str]:
     return [" ".join(line.split()) for line in lines if line.strip()]
 
 
-def _fill_gaps(precise: list[str], page: _Page, tree_source: etree._Element) -> list[str]:
+def _recall_lines(page: _Page) -> list[str]:
+    """A recall-minded pass on our tree (trafilatura's default, without fallbacks): what
+    gap filling gives back from, and the guard's cheap estimate of the article."""
+    try:
+        doc = bare_extraction(copy.deepcopy(page.tree), url=page.url, fast=True, with_metadata=False,
+                              include_tables=True, include_comments=False, include_images=False,
+                              deduplicate=False)
+    except Exception:  # noqa: BLE001 - the precise text stands on its own
+        return []
+    return _lines(doc)
+
+
+def _fill_gaps(precise: list[str], loose: list[str], page: _Page) -> list[str]:
     """Precision mode drops some short paragraphs *inside* the article (a one-line
     sentence between two quotes, a closing passage) along with the furniture around it.
-    A second, recall-minded pass (trafilatura's default, without fallbacks) gives
-    those back: only what it finds strictly between two paragraphs both passes kept,
-    so the edges, where furniture sits, stay as precise as they were."""
-    try:
-        recall_doc = bare_extraction(copy.deepcopy(tree_source), url=page.url, fast=True,
-                                     include_tables=True, include_comments=False,
-                                     include_images=False, deduplicate=False)
-    except Exception:  # noqa: BLE001 - the precise text stands on its own
-        return precise
-    loose = _lines(recall_doc)
+    The recall pass (``loose``) gives those back: only what it finds strictly between
+    two paragraphs both passes kept, so the edges, where furniture sits, stay as
+    precise as they were."""
     where: dict[str, int] = {}
     for i, line in enumerate(loose):
         where.setdefault(_fold(line), i)
