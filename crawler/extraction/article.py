@@ -722,14 +722,11 @@ def _body(page: _Page, lead: str | None) -> list[str]:
 # that trafilatura itself chose is trusted as it is; anything shorter, or read from a
 # selector or a container, is checked against plain trafilatura on the untouched page.
 GUARD_TRUSTED_WORDS = 400
-# Ours yields when plain trafilatura found the same text and much more of it: at least
-# this share of our words is in plain's text, and ours holds less than GUARD_SHORT of
-# plain's words (a fragment: a container that held one box, a precision pass that cut
-# the article short).
-GUARD_CONTAINED = 0.8
+# Ours yields when it holds less than this share of plain trafilatura's words (read
+# without the noise regions): a container that held one box, a precision pass that cut
+# the article short.
 GUARD_SHORT = 0.25
-# A result disjoint from plain's is kept (plain trafilatura takes a site-wide block on
-# some templates, and a selector knows better) unless it is next to nothing.
+# A selector's result yields only when it is next to nothing.
 GUARD_NOTHING_WORDS = 15
 # A line of this many words is prose; shorter ones at the edges are page furniture.
 GUARD_PROSE_WORDS = 12
@@ -759,11 +756,11 @@ def _guarded(page: _Page, paragraphs: list[str], lead: str | None, source: str,
         theirs = _words(" ".join(reference))
     if len(ours) >= GUARD_SHORT * len(theirs):
         return paragraphs
-    vocabulary = set(theirs)
     # An outlet's selector is curated and measured on its gold pages, where plain
     # trafilatura takes the related lists too: it yields only when it found nothing.
-    contained = source != "selector" and sum(1 for w in ours if w in vocabulary) >= GUARD_CONTAINED * len(ours)
-    if contained or len(ours) < GUARD_NOTHING_WORDS:
+    # Anything else yields to four times its size of text read outside the noise regions,
+    # whether it is a part of that text (a fragment) or not (another box of the page).
+    if source != "selector" or len(ours) < GUARD_NOTHING_WORDS:
         page.notes.append(f"guard:trafilatura_over_{source}")
         return reference
     return paragraphs
