@@ -97,7 +97,8 @@ def _rows(report: Report) -> list[list[Any]]:
         for metric in ("f1", "precision", "recall"):
             rows.append([f"snippets {metric}", *(f"{getattr(report.extractors[k].snippets, metric):.3f}"
                                                  for k in EXTRACTORS), ours.snippets.pages])
-    rows.append(["pages ours below / above plain", len(report.below), report.above, report.pages])
+    rows.append(["pages where ours is below plain", len(report.below), "", report.pages])
+    rows.append(["pages where ours is above plain", report.above, "", report.pages])
     rows.append(["no result", *(report.extractors[k].failed for k in EXTRACTORS), report.pages])
     rows.append(["ms/page", *(f"{report.extractors[k].seconds * 1000 / max(1, report.pages):.1f}"
                               for k in EXTRACTORS), report.pages])
