@@ -10,13 +10,9 @@ import typer
 from crawler.cli.options import SourcesOption, registry_or_exit
 from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
 from crawler.services.evaluate import (
-    FIELDS,
-    INFO_FIELDS,
-    EvaluationError,
-    Report,
+    FIELDS, INFO_FIELDS, EvaluationError, Report, evaluate as run, fixed_subset, is_aeb, is_trafilatura_eval,
     load_pages,
 )
-from crawler.services.evaluate import evaluate as run
 
 # The repository's gold set (the package is installed editable from the repo).
 DEFAULT_GOLD = Path(__file__).resolve().parents[2] / "tests" / "extraction" / "gold"
@@ -30,20 +26,29 @@ def evaluate(
     aeb: Annotated[Path | None, typer.Option(
         envvar="PROVNEWS_AEB", show_envvar=True, file_okay=False,
         help="Also score the public AEB benchmark in this folder; skipped with a message when absent.")] = None,
+    trafilatura_eval: Annotated[Path | None, typer.Option(
+        "--trafilatura-eval", envvar="PROVNEWS_TRAFILATURA_EVAL", show_envvar=True, file_okay=False,
+        help="Also score trafilatura's evaluation corpus unpacked in this folder (evaldata.json, "
+             "cache/, eval/); skipped with a message when absent.")] = None,
+    limit: Annotated[int | None, typer.Option(
+        min=1, help="At most this many pages of each set, spread evenly over it (every k-th page).")] = None,
     generic: Annotated[bool, typer.Option(
         "--generic", help="Ignore outlet rules: generic extraction on every page.")] = False,
-    misses: Annotated[bool, typer.Option("--misses", help="List every wrong field and weak body (json).")] = False,
+    misses: Annotated[bool, typer.Option(
+        "--misses", help="List every wrong field and weak body, and the pages where ours is below plain.")] = False,
     format_: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
     sources: SourcesOption = None,
 ) -> None:
-    """Score our extractor and plain trafilatura on a gold set: per-field accuracy and body F1.
+    """Score our extractor and plain trafilatura on the same pages: fields, body P/R/F1, and the
+    pages where ours is below plain.
 
-    Example: [bold]provnews eval --aeb path/to/aeb --format json[/]
+    Example: [bold]provnews eval --trafilatura-eval /tmp/eval --aeb path/to/aeb --limit 100 --misses[/]
     """
     registry = registry_or_exit(sources)
     reports: list[Report] = []
     skipped: list[dict[str, str]] = []
-    targets = [("gold", gold, True)] + ([("aeb", aeb, False)] if aeb is not None else [])
+    targets = [("gold", gold, True)] + [(name, folder, False) for name, folder in
+                                        (("aeb", aeb), ("trafilatura-eval", trafilatura_eval)) if folder is not None]
     for name, folder, required in targets:
         if not folder.is_dir():
             reason = f"{folder}: no such folder"
@@ -56,7 +61,9 @@ def evaluate(
             pages = load_pages(folder)
         except EvaluationError as exc:
             fail(str(exc), ExitCode.NOT_FOUND)
-        label = "aeb" if (folder / "ground-truth.json").is_file() else name
+        if limit and len(pages) > limit:
+            pages = fixed_subset(pages, -(-len(pages) // limit))
+        label = "aeb" if is_aeb(folder) else "trafilatura-eval" if is_trafilatura_eval(folder) else name
         reports.append(run(pages, registry, name=f"{label} ({folder})", generic=generic))
     if format_ is Format.json:
         print_json({"sets": [r.as_json(misses=misses) for r in reports], "skipped": skipped})
@@ -64,6 +71,9 @@ def evaluate(
     for report in reports:
         print_table(f"{report.name}: {report.pages} pages, corpus {report.digest}",
                     ["metric", *EXTRACTORS, "scored"], _rows(report))
+        if misses:
+            print_table(f"{report.name}: pages where ours is below plain trafilatura",
+                        ["page", *EXTRACTORS], [[b["page"], b["ours"], b["trafilatura"]] for b in report.below])
 
 
 def _rows(report: Report) -> list[list[Any]]:
@@ -83,6 +93,12 @@ def _rows(report: Report) -> list[list[Any]]:
                 rows.append([f"{label} {metric}",
                              *(f"{getattr(getattr(report.extractors[k], attr), metric):.3f}" for k in EXTRACTORS),
                              getattr(ours, attr).pages])
+    if ours.snippets.pages:
+        for metric in ("f1", "precision", "recall"):
+            rows.append([f"snippets {metric}", *(f"{getattr(report.extractors[k].snippets, metric):.3f}"
+                                                 for k in EXTRACTORS), ours.snippets.pages])
+    rows.append(["pages where ours is below plain", len(report.below), "", report.pages])
+    rows.append(["pages where ours is above plain", report.above, "", report.pages])
     rows.append(["no result", *(report.extractors[k].failed for k in EXTRACTORS), report.pages])
     rows.append(["ms/page", *(f"{report.extractors[k].seconds * 1000 / max(1, report.pages):.1f}"
                               for k in EXTRACTORS), report.pages])

@@ -49,7 +49,6 @@ from crawler.extraction.vitext import (
 MAX_INPUT = 10 * 1024 * 1024
 MAX_CAPTION_CHARS = 400
 MAX_TAIL_CREDITS = 4
-MAX_GAP = 2  # paragraphs given back between two precise ones (see _fill_gaps)
 # Note on a record whose summary is the lead printed on the page (not only a meta
 # description): summary + text is then the whole article as a reader sees it.
 LEAD_IN_PAGE = "summary:in_page"
@@ -60,10 +59,6 @@ LEAD_IN_PAGE = "summary:in_page"
 MAX_THOROUGH_ELEMENTS = 20_000
 # Inline wrappers that carry no structure any pass uses (links stay: link density is
 # how trafilatura spots boilerplate); unwrapped when bare on a huge page.
-# trafilatura's metadata pass always runs htmldate, by default with its extensive text
-# search: regexes over the whole text, which took 37 s on one long line. We never use
-# its date (ours is read before), so it gets the cheap settings.
-_TRAFILATURA_DATE = {"extensive_search": False, "original_date": True}
 _BARE_INLINE = ("span", "font", "small", "big", "u", "s", "abbr", "mark", "bdi", "bdo", "wbr")
 
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
@@ -82,6 +77,7 @@ _DATE_XPATH = (
 _RIGHT = re.compile(r"text-align\s*:\s*right", re.I)
 _CENTER = re.compile(r"text-align\s*:\s*center", re.I)
 _UPDATED_PREFIX = re.compile(r"^\s*cập nhật", re.I)
+_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 
 @dataclass
@@ -90,6 +86,7 @@ class _Page:
 
     tree: etree._Element
     url: str
+    source: str  # the page as parsed (NFC), for the guard's plain trafilatura
     outlet: Outlet | None
     tz: tzinfo
     metas: dict[str, list[str]]
@@ -97,6 +94,7 @@ class _Page:
     notes: list[str] = field(default_factory=list)
     elements: int = 0  # size of the tree as parsed
     date_candidates: list[etree._Element] | None = None  # computed once, on the intact tree
+    captions: set[str] = field(default_factory=set)  # folded, as pulled out of the DOM
 
     @property
     def huge(self) -> bool:
@@ -148,7 +146,8 @@ def extract_article(html: str, url: str, *, outlet: Outlet | None = None,
     if len(html) > MAX_INPUT:
         raise ExtractionError("too_large", f"{len(html)} characters > {MAX_INPUT}")
     # NFC first, once: NFD pages would otherwise defeat every string comparison below.
-    tree = dom.parse(nfc(html))
+    html = nfc(html)
+    tree = dom.parse(html)
     ld = dom.json_ld(tree)  # read before the scripts go
     dom.strip_tags(tree, ("script", "style", "noscript", "template"))
     elements = sum(1 for _ in tree.iter())
@@ -157,7 +156,7 @@ def extract_article(html: str, url: str, *, outlet: Outlet | None = None,
         # page shrinks to its structure before any pass walks it. It still counts
         # as huge: what made it pathological (length, long lines) is still there.
         dom.unwrap_bare(tree, _BARE_INLINE)
-    page = _Page(tree, url, outlet, outlet.tz if outlet else DEFAULT_TZ, dom.meta_map(tree), ld,
+    page = _Page(tree, url, html, outlet, outlet.tz if outlet else DEFAULT_TZ, dom.meta_map(tree), ld,
                  elements=elements)
     if outlet:
         for css in outlet.selectors.exclude:
@@ -180,7 +179,9 @@ def _build(page: _Page, fallback_date: tuple[datetime, str] | None) -> ArticleRe
         page.notes.append(LEAD_IN_PAGE)
     record.images = _pull_captions(page)
     dom_authors, dom_attribution = _pull_byline_nodes(page)
-    paragraphs, doc = _body(page)
+    _drop_promo_boxes(page)
+    page.captions = {_fold(image.caption) for image in record.images if image.caption}
+    paragraphs = _body(page, record.summary if summary_node is not None else None)
     paragraphs, record.summary = _clean_paragraphs(paragraphs, record.summary, record.title, page)
     paragraphs, tail_authors, tail_attribution = _split_tail(paragraphs)
     record.text = join_paragraphs(paragraphs)
@@ -191,13 +192,11 @@ def _build(page: _Page, fallback_date: tuple[datetime, str] | None) -> ArticleRe
         page.notes.append("text:summary_only")
     if not record.text:
         raise ExtractionError("no_text", "no article text on the page")
-    if not record.summary and doc is not None and doc.description:
-        record.summary = strip_dateline(nfc(doc.description), _prefixes(page))
-    record.title = record.title or (nfc(doc.title) if doc is not None and doc.title else None)
-    record.authors = _authors(page, dom_authors + tail_authors, doc)
-    record.attribution = dom_attribution or tail_attribution
+    record.title = record.title or _head_title(page)
+    record.authors, agency = _authors(page, dom_authors + tail_authors)
+    record.attribution = dom_attribution or tail_attribution or agency
     record.image_url = _image_url(page, record.images)
-    record.language = _language(page, record.text, doc)
+    record.language = _language(page, record.text)
     record.word_count = len(re.findall(r"\w+", record.text))
     record.notes.extend(page.notes)
     return normalise(record)
@@ -218,9 +217,38 @@ def _title(page: _Page) -> str | None:
         page.notes.append("selector:title")
         return dom.text_of(el) or None
     h1 = dom.first_h1(page.tree)
-    if h1 is not None:
-        return dom.text_of(h1)
-    return page.meta("og:title", "twitter:title")
+    heading = dom.text_of(h1) if h1 is not None else None
+    agreed = _agreed_headline(page)
+    if heading and agreed and _shared_words(heading, agreed) < TITLE_SHARED_WORDS:
+        # The first h1 is a breadcrumb or a section name ("TIN TỨC > Thời sự") while the
+        # page's two headline signals agree on another text: they name the article.
+        page.notes.append("title:agreed_headline")
+        return agreed
+    return heading or page.meta("og:title", "twitter:title")
+
+
+# An h1 sharing less than this share of its words with the agreed headline is not it.
+TITLE_SHARED_WORDS = 0.5
+
+
+def _agreed_headline(page: _Page) -> str | None:
+    """og:title when the JSON-LD headline says the same (folded), else None."""
+    og, ld = page.meta("og:title"), page.ld_value("headline")
+    if isinstance(og, str) and isinstance(ld, str) and og.strip() and _fold(og) == _fold(nfc(ld)):
+        return " ".join(og.split())
+    return None
+
+
+def _shared_words(a: str, b: str) -> float:
+    """The share of ``a``'s words that are in ``b``."""
+    words, vocabulary = _words(a), set(_words(b))
+    return sum(1 for w in words if w in vocabulary) / len(words) if words else 0.0
+
+
+def _head_title(page: _Page) -> str | None:
+    """The document's ``<title>``, the last resort for a page with no h1 or og:title."""
+    title = page.tree.findtext(".//title")
+    return " ".join(title.split()) or None if title else None
 
 
 def _section(page: _Page, title: str | None) -> str | None:
@@ -294,6 +322,8 @@ def _published(page: _Page, fallback: tuple[datetime, str] | None) -> tuple[date
     )
     for source, raw in structured:
         value = parse_date(str(raw), page.tz) if raw else None
+        if value and _DATE_ONLY.match(str(raw)):
+            return _with_printed_time(page, value, source)
         if value:
             return value, source
     for source, value in (("selector:date", _selector_date(page)),
@@ -305,6 +335,15 @@ def _published(page: _Page, fallback: tuple[datetime, str] | None) -> tuple[date
         return fallback
     value = _htmldate(page)
     return (value, "htmldate") if value else (None, None)
+
+
+def _with_printed_time(page: _Page, day: datetime, source: str) -> tuple[datetime, str]:
+    """A date-only structured value (midnight) with the time the page prints beside the
+    title, when that printed date is the same day; else the day as it was."""
+    printed = _date_element(page) or _date_near_title(page)
+    if printed and printed.astimezone(page.tz).date() == day.date() and printed.time() != day.time():
+        return printed, f"{source}+page:time"
+    return day, source
 
 
 def _updated(page: _Page) -> datetime | None:
@@ -434,7 +473,8 @@ def _summary(page: _Page) -> tuple[etree._Element | None, str | None]:
 
 def _generic_sapo(page: _Page) -> etree._Element | None:
     for el in dom.select(page.tree, _SAPO_CSS):
-        if el.tag != "meta" and len(dom.text_of(el)) >= 30 and not dom.is_noise(el):
+        if (el.tag != "meta" and len(dom.text_of(el)) >= 30 and not dom.is_noise(el)
+                and not _in_caption(el) and not _in_teaser(el)):
             return el
     # A heading as the first child of the content container (Báo Lạng Sơn's h2), or
     # a first paragraph printed wholly in bold (Báo Cần Thơ's <p><strong>).
@@ -445,6 +485,21 @@ def _generic_sapo(page: _Page) -> etree._Element | None:
         if first.tag in ("h2", "h3", "h4") or (first.tag in ("p", "div") and _wholly_bold(first)):
             return first
     return None
+
+
+def _in_caption(el: etree._Element) -> bool:
+    """Inside a figure or a caption: a picture's description is never the lead."""
+    return any(a.tag in ("figure", "figcaption") or any("caption" in c for c in dom.classes(a))
+               for a in (el, *el.iterancestors()))
+
+
+def _in_teaser(el: etree._Element) -> bool:
+    """Inside the card of another article (a list item or an ``<article>`` that links
+    elsewhere and holds no h1): its ``.summary`` is that article's lead, not ours."""
+    for anc in el.iterancestors("article", "li"):
+        if anc.find(".//h1") is None and anc.xpath(".//a[@href and not(starts-with(@href, '#'))]"):
+            return True
+    return False
 
 
 def _wholly_bold(el: etree._Element) -> bool:
@@ -588,42 +643,162 @@ def _pull_byline_nodes(page: _Page) -> tuple[list[str], str | None]:
     return authors, attribution
 
 
+# "You may also like" boxes set inside the article: a heading of this kind and the
+# links under it. Headings only, in the corpora's languages and Vietnamese.
+_PROMO_HEADING = re.compile(
+    r"^(?:bạn có thể quan tâm|có thể bạn quan tâm|xem nhiều|đọc nhiều|tin xem nhiều|tin đọc nhiều"
+    r"|tin nổi bật|tin mới(?: nhất)?|(?:tin )?cùng chuyên mục|tin liên quan|bài liên quan|đọc thêm"
+    r"|xem thêm|you (?:may|might) also like|recommended(?: for you)?|related(?: articles| stories| posts)?"
+    r"|most (?:read|popular)|more stories|read more|mehr zum thema|lesen sie auch|das könnte sie auch interessieren"
+    r"|à lire aussi|lire aussi|voir aussi|le plus lu|leggi anche|lee también)\s*:?$",
+    re.I,
+)
+_HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6", "p", "div", "span", "strong", "b")
+PROMO_MAX_CHARS = 1500  # a box is small; anything bigger is (part of) the article
+PROMO_LINK_SHARE = 0.5  # and made of links
+
+
+def _drop_promo_boxes(page: _Page) -> None:
+    """Remove each promo box: the largest small block of links around a promo heading."""
+    # Only elements whose own first text is the heading: one O(n) pass over text nodes.
+    headings = [el for el in page.tree.iter(_HEADING_TAGS)
+                if el.text and len(el.text) <= 40 and _PROMO_HEADING.match(el.text.strip())]
+    for heading in headings:
+        text = dom.text_of(heading)
+        if heading.getparent() is None or not _PROMO_HEADING.match(text):
+            continue
+        box = None
+        for anc in heading.iterancestors():
+            if (anc.tag in ("body", "html") or anc.find(".//h1") is not None
+                    or len(dom.text_of(anc)) > PROMO_MAX_CHARS or _link_share(anc, len(text)) < PROMO_LINK_SHARE):
+                break
+            box = anc
+        if box is not None:
+            page.notes.append("body:promo_box")
+            dom.remove(box)
+
+
+def _link_share(el: etree._Element, heading_chars: int) -> float:
+    """The share of ``el``'s text (its heading left out) that is link text."""
+    total = len(dom.text_of(el)) - heading_chars
+    links = sum(len(dom.text_of(a)) for a in el.iter("a"))
+    return links / total if total > 0 else 0.0
+
+
 # --- body -----------------------------------------------------------------------------
 
-def _body(page: _Page) -> tuple[list[str], object | None]:
+def _body(page: _Page, lead: str | None) -> list[str]:
     node = next(iter(dom.select(page.tree, page.selector("body"))), None)
     if node is not None:
         page.notes.append("selector:body")
-        return dom.block_paragraphs(node), None
+        return _guarded(page, dom.block_paragraphs(node), lead, "selector", estimate=[])
     # favor_precision + tables: measured on the public AEB set (bench/floors.json),
     # precision rises more than recall falls; image tables left the DOM already.
     # Both cost extra pruning passes, so a pathologically large tree goes without
-    # them, and without trafilatura's metadata pass (ours ran already).
+    # them. trafilatura's metadata pass never runs: every field it would give is ours.
     thorough = not page.huge
     tree = copy.deepcopy(page.tree)
     if not thorough:
         page.notes.append("body:huge_page")
-    doc = bare_extraction(tree, url=page.url, with_metadata=thorough, fast=not thorough,
+    doc = bare_extraction(tree, url=page.url, with_metadata=False, fast=not thorough,
                           include_tables=thorough, include_comments=False, include_images=False,
-                          favor_precision=thorough, deduplicate=False,
-                          date_extraction_params=_TRAFILATURA_DATE)
+                          favor_precision=thorough, deduplicate=False)
     paragraphs = _lines(doc)
-    if thorough and len(paragraphs) >= 2:
-        paragraphs = _fill_gaps(paragraphs, page, tree_source=page.tree)
+    loose = _recall_lines(page) if thorough else []
+    if len(paragraphs) >= 2 and loose:
+        paragraphs = _fill_gaps(paragraphs, loose, page)
+    source = "trafilatura"
     container = _content_container(page)
     if container is not None and paragraphs and not _mostly_inside(paragraphs, container):
         # trafilatura took its text from outside the article's own container (a
-        # related list when the lead is the only prose): the container is right.
-        page.notes.append("body:container")
-        return dom.block_paragraphs(container), doc
-    if not paragraphs:
+        # related list when the lead is the only prose): the container may be right.
+        paragraphs, source = dom.block_paragraphs(container), "container"
+    elif not paragraphs:
         # trafilatura gave up (too little text for its heuristics): read the
         # usual content containers directly.
         for container in dom.select(page.tree, _CONTENT_CSS + ", article"):
-            paragraphs = dom.block_paragraphs(container)
+            paragraphs, source = dom.block_paragraphs(container), "container"
             if paragraphs:
                 break
-    return paragraphs, doc
+    return _guarded(page, paragraphs, lead, source, estimate=loose)
+
+
+# The guard (never worse than plain trafilatura): a result of this many words or more
+# that trafilatura itself chose is trusted as it is; anything shorter, or read from a
+# selector or a container, is checked against plain trafilatura on the untouched page.
+GUARD_TRUSTED_WORDS = 400
+# Ours yields when it holds less than this share of plain trafilatura's words (read
+# without the noise regions): a container that held one box, a precision pass that cut
+# the article short.
+GUARD_SHORT = 0.25
+# A selector's result yields only when it is next to nothing.
+GUARD_NOTHING_WORDS = 15
+# A line of this many words is prose; shorter ones at the edges are page furniture.
+GUARD_PROSE_WORDS = 12
+
+
+def _guarded(page: _Page, paragraphs: list[str], lead: str | None, source: str,
+             estimate: list[str]) -> list[str]:
+    """``paragraphs``, unless plain trafilatura on the untouched page holds them and much
+    more prose, or ours is next to nothing: then trafilatura's prose, noted as
+    ``guard:trafilatura_over_<source>`` (the lead, when printed, stays ours).
+
+    Plain trafilatura costs a whole extraction, so it runs only when a cheap estimate
+    cannot clear ours: ``estimate`` is the recall pass on our own tree (``_recall_lines``),
+    computed anyway; ours is clear when it holds a fair share of a non-trivial estimate."""
+    ours = _words(" ".join([lead or "", *paragraphs]))
+    if len(ours) >= (GUARD_NOTHING_WORDS if source == "selector" else GUARD_TRUSTED_WORDS):
+        return paragraphs
+    guess = len(_words(" ".join(estimate)))
+    if guess >= GUARD_NOTHING_WORDS and len(ours) >= GUARD_SHORT * guess:
+        return paragraphs
+    reference = _plain_trafilatura(page, without_noise=True)
+    theirs = _words(" ".join(reference))
+    if len(theirs) < GUARD_NOTHING_WORDS:
+        # A class name that means noise elsewhere (``widget``) wraps the whole article
+        # on some templates, leaving next to nothing: then the page as it came is the reference.
+        reference = _plain_trafilatura(page, without_noise=False)
+        theirs = _words(" ".join(reference))
+    if len(ours) >= GUARD_SHORT * len(theirs):
+        return paragraphs
+    # An outlet's selector is curated and measured on its gold pages, where plain
+    # trafilatura takes the related lists too: it yields only when it found nothing.
+    # Anything else yields to four times its size of text read outside the noise regions,
+    # whether it is a part of that text (a fragment) or not (another box of the page).
+    if source != "selector" or len(ours) < GUARD_NOTHING_WORDS:
+        page.notes.append(f"guard:trafilatura_over_{source}")
+        return reference
+    return paragraphs
+
+
+def _prose_span(lines: list[str]) -> list[str]:
+    """``lines`` from the first paragraph of prose to the last: the menus, breadcrumbs and
+    date lines that plain trafilatura keeps around an article on some templates go."""
+    prose = [i for i, line in enumerate(lines) if len(line.split()) >= GUARD_PROSE_WORDS]
+    return lines[prose[0]:prose[-1] + 1] if prose else []
+
+
+def _plain_trafilatura(page: _Page, without_noise: bool) -> list[str]:
+    """trafilatura's lines with its defaults on the page as it came, before our DOM
+    surgery; ``without_noise``, also without the regions that are never the article
+    (menus, related boxes, sidebars, footers: ``dom.is_noise``): on the templates where
+    plain trafilatura takes a related list, that list would otherwise win the comparison."""
+    # Parsed again, and with its <noscript> and <template> (which we strip): some
+    # blogs serve the whole post in one of them.
+    tree = dom.parse(page.source)
+    if without_noise:
+        dom.drop_noise(tree)
+    try:
+        doc = bare_extraction(tree, url=page.url, with_metadata=False, fast=page.huge,
+                              include_tables=True, include_comments=False, include_images=False)
+    except Exception:  # noqa: BLE001 - the guard must never fail a page ours extracted
+        return []
+    # Captions we pulled out of the DOM stay out of the text, whoever finds them.
+    return _prose_span([line for line in _lines(doc) if _fold(line) not in page.captions])
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
 
 
 def _lines(doc: object | None) -> list[str]:
@@ -631,19 +806,23 @@ def _lines(doc: object | None) -> list[str]:
     return [" ".join(line.split()) for line in lines if line.strip()]
 
 
-def _fill_gaps(precise: list[str], page: _Page, tree_source: etree._Element) -> list[str]:
-    """Precision mode drops some short paragraphs *inside* the article (a one-line
-    sentence between two quotes, a closing line) along with the furniture around it.
-    A second, recall-minded pass (trafilatura's default, without fallbacks) gives
-    those back: only what it finds strictly between two paragraphs both passes kept,
-    so the edges, where furniture sits, stay as precise as they were."""
+def _recall_lines(page: _Page) -> list[str]:
+    """A recall-minded pass on our tree (trafilatura's default, without fallbacks): what
+    gap filling gives back from, and the guard's cheap estimate of the article."""
     try:
-        recall_doc = bare_extraction(copy.deepcopy(tree_source), url=page.url, fast=True,
-                                     include_tables=True, include_comments=False,
-                                     include_images=False, deduplicate=False)
+        doc = bare_extraction(copy.deepcopy(page.tree), url=page.url, fast=True, with_metadata=False,
+                              include_tables=True, include_comments=False, include_images=False,
+                              deduplicate=False)
     except Exception:  # noqa: BLE001 - the precise text stands on its own
-        return precise
-    loose = _lines(recall_doc)
+        return []
+    return _lines(doc)
+
+
+def _fill_gaps(precise: list[str], loose: list[str], page: _Page) -> list[str]:
+    """Precision mode drops some short paragraphs *inside* the article (a one-line
+    sentence between two quotes, a closing passage) along with the furniture around it.
+    The recall pass (``loose``) gives those back: what it finds between two paragraphs
+    both passes kept, and, at the edges, where furniture sits, long prose only."""
     where: dict[str, int] = {}
     for i, line in enumerate(loose):
         where.setdefault(_fold(line), i)
@@ -653,14 +832,45 @@ def _fill_gaps(precise: list[str], page: _Page, tree_source: etree._Element) -> 
     for line in precise:
         here = where.get(_fold(line))
         gap = loose[last + 1:here] if here is not None and last is not None and here > last else []
-        if len(gap) <= MAX_GAP:  # a long run is a region precision mode meant to cut
-            result.extend(p for p in gap if _fold(p) not in kept and _prose(p, kept))
+        # Any run between two kept paragraphs is inside the article: the trafilatura
+        # corpus (``provnews eval --trafilatura-eval``) lost whole passages when runs of
+        # more than two were left out, and AEB did not gain from leaving them out.
+        result.extend(p for p in gap if _fold(p) not in kept and _prose(p, kept))
         if here is not None and (last is None or here > last):
             last = here
         result.append(line)
+    result = _extend_edges(result, loose, kept)
     if len(result) > len(precise):
         page.notes.append("body:gaps_filled")
     return result
+
+
+def _extend_edges(result: list[str], loose: list[str], kept: set[str]) -> list[str]:
+    """``result`` with the runs of long prose paragraphs that the recall pass has right
+    before and after it: precision mode cuts an article's opening or closing passage on
+    some templates (trafilatura's corpus: +0.003 F1, 3 pages fewer below plain on every
+    3rd page; AEB unchanged), while the furniture at the edges is short or not prose."""
+    index = {_fold(line): i for i, line in enumerate(loose)}
+    spots = [index[_fold(x)] for x in result if _fold(x) in index]
+    if not spots:
+        return result
+    before, after = [], []
+    for line in reversed(loose[:min(spots)]):
+        if not _edge_prose(line, kept):
+            break
+        before.insert(0, line)
+    for line in loose[max(spots) + 1:]:
+        if not _edge_prose(line, kept):
+            break
+        after.append(line)
+    return before + result + after
+
+
+def _edge_prose(line: str, kept: set[str]) -> bool:
+    return len(line.split()) >= EDGE_WORDS and _prose(line, kept)
+
+
+EDGE_WORDS = 15  # a paragraph given back at an edge is at least this long
 
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
@@ -771,7 +981,9 @@ def _split_tail(paragraphs: list[str]) -> tuple[list[str], list[str], str | None
 
 # --- authors, image, language -----------------------------------------------------------
 
-def _authors(page: _Page, visible: list[str], doc: object | None) -> list[str]:
+def _authors(page: _Page, visible: list[str]) -> tuple[list[str], str | None]:
+    """(authors, agency): every byline the page gives, cleaned; a news agency named as
+    an author (a JSON-LD Person "TTXVN", "Name/dpa") is the story's attribution."""
     names: list[str] = []
     for obj in page.ld:
         if dom.ld_types(obj) & _ARTICLE_TYPES:
@@ -779,11 +991,18 @@ def _authors(page: _Page, visible: list[str], doc: object | None) -> list[str]:
     names.extend(visible)
     meta = page.meta("author", "article:author")
     if meta:
-        names.extend(split_names(meta))
+        names.append(meta)
     sites = [s for s in (page.meta("og:site_name", "application-name", "apple-mobile-web-app-title"),
-                         page.outlet.name if page.outlet else None,
-                         getattr(doc, "sitename", None), urlsplit(page.url).hostname) if s]
+                         _ld_publisher(page), page.outlet.name if page.outlet else None,
+                         urlsplit(page.url).hostname) if s]
     return clean_authors(names, sites)
+
+
+def _ld_publisher(page: _Page) -> str | None:
+    publisher = page.ld_value("publisher")
+    publisher = publisher[0] if isinstance(publisher, list) and publisher else publisher
+    name = publisher.get("name") if isinstance(publisher, dict) else publisher
+    return str(name) if isinstance(name, str) and name.strip() else None
 
 
 def _ld_person_names(value: object) -> list[str]:
@@ -804,11 +1023,9 @@ def _image_url(page: _Page, images: list[Image]) -> str | None:
     return images[0].url if images else None
 
 
-def _language(page: _Page, text: str, doc: object | None) -> str | None:
+def _language(page: _Page, text: str) -> str | None:
     lang = (page.tree.get("lang") or page.meta("content-language", "og:locale") or "").strip()
     if lang:
         return lang.replace("_", "-").split("-")[0].lower()
-    if doc is not None and getattr(doc, "language", None):
-        return doc.language
     # trafilatura needs an optional detector for this; Vietnamese is easy to spot.
     return "vi" if vietnamese_score(text[:2000]) > 20 else None

@@ -17,6 +17,9 @@ from crawler.core.record import nfc
 # words and a dash at the very start. Upper case is checked in code (Vietnamese
 # capitals are not in [A-Z]).
 _DATELINE = re.compile(r"^\(?\s*([^\W\d_][\w .&/]{0,30}?)\s*\)?\s*[-–—]+\s*")
+_PAREN_DATELINE = re.compile(r"^\(\s*([^()\d]{2,30}?)\s*\)\s*[-–—]+\s*")
+# An outlet's host name as its dateline: "(Baonghean.vn) -", "VOV.VN -", "Dân trí.com.vn -".
+_HOST_TAG = re.compile(r"^[^\W_][\w-]*(?:\s\w+)?(?:\.[^\W\d_]{2,})+$")
 _LONE_DASH = re.compile(r"^[-–—]\s*")
 # "LST: …", "(BLS): …": a one-word upper-case tag and a colon (checked in code too).
 _COLON_TAG = re.compile(r"^\(?\s*([^\W\d_]{2,6})\s*\)?\s*:\s+")
@@ -58,6 +61,9 @@ def strip_dateline(text: str, prefixes: Iterable[str] = ()) -> str:
     for prefix in sorted(prefixes, key=len, reverse=True):
         if text.startswith(prefix):
             return _LONE_DASH.sub("", text[len(prefix):].lstrip())
+    paren = _PAREN_DATELINE.match(text)
+    if paren and len(paren.group(1).split()) <= 3 and paren.group(1)[0].isupper():
+        return text[paren.end():]  # "(Dân trí) -": brackets and a dash, in any case
     match = _DATELINE.match(text) or _COLON_TAG.match(text)
     if match and _is_dateline_tag(match.group(1)):
         return text[match.end():]
@@ -65,8 +71,11 @@ def strip_dateline(text: str, prefixes: Iterable[str] = ()) -> str:
 
 
 def _is_dateline_tag(tag: str) -> bool:
+    """An upper-case tag of at most four words ("TPO", "(NLĐO)", "HÀ NỘI") or a host name."""
     letters = [ch for ch in tag if ch.isalpha()]
-    return bool(letters) and all(ch.isupper() for ch in letters) and len(tag.split()) <= 4
+    if not letters:
+        return False
+    return (all(ch.isupper() for ch in letters) and len(tag.split()) <= 4) or bool(_HOST_TAG.match(tag))
 
 
 def attribution_of(line: str) -> str | None:
@@ -113,7 +122,9 @@ def is_caps_byline(line: str) -> bool:
     if not letters or len(line) > MAX_BYLINE_CHARS or any(ch.isdigit() for ch in line):
         return False
     words = line.replace("-", " ").replace(",", " ").split()
-    return all(ch.isupper() for ch in letters) and 1 <= len(words) <= 8 and len(letters) >= 4
+    # A name has at most five words ("CLICK FOR FULL STATE SWIM RESULTS" is a link).
+    longest = max(len(n.split()) for n in split_names(line)) if split_names(line) else 0
+    return all(ch.isupper() for ch in letters) and 1 <= len(words) <= 8 and len(letters) >= 4 and longest <= 5
 
 
 def is_name_line(line: str) -> bool:
@@ -137,27 +148,97 @@ def is_boilerplate(line: str) -> bool:
 
 
 def is_organisation(name: str, site_names: Iterable[str] = ()) -> bool:
-    """True for outlet and organisation names, which are never authors."""
+    """True for outlet and organisation names, which are never authors: the site's own
+    name in any spelling (``og:site_name``, the JSON-LD publisher, the domain:
+    "The Guardian" is theguardian.com) and names made of organisation words."""
     folded = name.casefold().strip()
     if not folded or folded.startswith("@") or "http" in folded:
         return True
+    squashed = _squash(folded)
     for site in site_names:
         site = site.casefold().strip()
-        if site and (folded == site or site in folded):
+        if site and (folded == site or site in folded or squashed in _site_keys(site)):
             return True
     return bool(_ORG_WORDS.search(folded))
 
 
-def clean_authors(names: Iterable[str], site_names: Iterable[str] = ()) -> list[str]:
-    """NFC, trimmed, organisation-free, de-duplicated case-insensitively (first wins)."""
+def _squash(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _site_keys(site: str) -> set[str]:
+    """"baonghean.vn" → {"baonghean.vn" squashed, "baonghean"}: a host without its
+    ``www.`` and its public suffix, and the name as written."""
+    host = site.removeprefix("www.").removeprefix("m.")
+    return {_squash(site), _squash(host.split(".")[0])} - {""}
+
+
+# A byline's lead-in in the languages of the public corpora and in Vietnamese. "By"
+# and the Vietnamese credits need no colon; words that are also name particles
+# ("Von", "Di", "Da") only count with one.
+_AUTHOR_PREFIX = re.compile(
+    r"^(?:(?:by|par|por|door|przez|av|af|written by|geschrieben von|text(?:e)?\s*:?|"
+    r"tác giả|bài và ảnh|bài, ảnh|bài/ảnh|bài|tin và ảnh|tin|thực hiện)\s*:?\s+"
+    r"|(?:von|di|da|de|autor(?:in)?|author|auteur|redakt\w*)\s*:\s*"
+    r"|(?:phóng viên|cộng tác viên|pv|ctv)\s+(?=\w))",
+    re.I,
+)
+# News agencies: a story they wrote is attributed to them; it has no author.
+_AGENCY = re.compile(
+    r"^(?:ttxvn|vna|vov|thông tấn xã việt nam|afp|agence france-presse|reuters|ap|"
+    r"associated press|dpa|deutsche presse-agentur|apa|ansa|efe|epd|kna|sda|keystone-sda|"
+    r"xinhua|tass|kyodo|yonhap|bernama|upi|anp|belga|pap|ctk|mti|antara|pti|ians)$",
+    re.I,
+)
+# "Anna Muster (amu)", "Jan Kowalski/dpa", "Max Muster, AFP": a role or agency suffix.
+_SUFFIX = re.compile(r"^(?P<name>.+?)\s*(?:\((?P<paren>[^()]{1,30})\)|\s*[/,|]\s*(?P<tail>[\w-]{2,20}))\s*$")
+_INITIALS = re.compile(r"^[a-zà-ỹđ]{1,5}$")
+# Lower case only: "Y" starts many Ê Đê given names ("Y Moan").
+_AND = re.compile(r"\s+(?:and|und|et|y|e|en|i|og|och|và|VÀ)\s+|\s*(?:,|;|&|\s-\s|\s–\s|\|)\s*")
+
+
+def is_agency(name: str) -> bool:
+    return bool(_AGENCY.match(" ".join(name.split()).strip(" .()")))
+
+
+def parse_byline(value: str) -> tuple[list[str], list[str]]:
+    """(names, agencies) of one byline: lead-ins, role initials and agency suffixes off,
+    "X and Y" (in the corpora's languages) split."""
+    value = " ".join(nfc(value).split()).strip(" ,.-–|")
+    names: list[str] = []
+    agencies: list[str] = []
+    for part in _AND.split(_AUTHOR_PREFIX.sub("", value)):
+        part = _AUTHOR_PREFIX.sub("", part.strip(" ,.-–|"))
+        match = _SUFFIX.match(part)
+        if match:
+            extra = (match.group("paren") or match.group("tail") or "").strip()
+            if is_agency(extra):
+                agencies.append(extra)
+                part = match.group("name")
+            elif match.group("paren") and _INITIALS.match(extra):
+                part = match.group("name")  # "(abc)": the editor's initials, not a name
+        part = part.strip(" ,.-–|()")
+        if is_agency(part):
+            agencies.append(part)
+        elif part:
+            names.append(part)
+    return names, agencies
+
+
+def clean_authors(names: Iterable[str], site_names: Iterable[str] = ()) -> tuple[list[str], str | None]:
+    """(authors, agency): bylines parsed (``parse_byline``), organisation-free,
+    de-duplicated case-insensitively (first wins); the first news agency named, which
+    is the story's attribution rather than an author."""
     sites = list(site_names)
     seen: set[str] = set()
     result: list[str] = []
-    for name in names:
-        name = " ".join(nfc(name).split()).strip(" ,.-–")
-        if not name or len(name) > MAX_BYLINE_CHARS or is_organisation(name, sites):
-            continue
-        if name.casefold() not in seen:
+    agency: str | None = None
+    for raw in names:
+        found, agencies = parse_byline(raw)
+        agency = agency or next(iter(agencies), None)
+        for name in found:
+            if len(name) > MAX_BYLINE_CHARS or is_organisation(name, sites) or name.casefold() in seen:
+                continue
             seen.add(name.casefold())
             result.append(name)
-    return result
+    return result, agency

@@ -6,7 +6,10 @@ Two kinds of page set:
   ``<name>.json`` = ``{"meta": {"url", "outlet", ...}, "expected": {...}}``; only the
   fields an expected-JSON names are scored, and the body only where it gives ``text``;
 - the **AEB folder** (Scrapinghub's article-extraction benchmark): ``ground-truth.json``
-  (``{id: {"articleBody", "url"}}``) and ``html/<id>.html.gz``; body only.
+  (``{id: {"articleBody", "url"}}``) and ``html/<id>.html.gz``; body only;
+- the **trafilatura evaluation corpus** (``tar -xJf corpus.tar.xz``): ``evaldata.json``
+  (``{url: {"file", "with", "without"}}``) and the pages under ``cache/`` or ``eval/``;
+  scored with trafilatura's own eval-gate metric (below).
 
 Fields (each scored only where the gold names it):
 
@@ -31,6 +34,16 @@ the share of pages whose token sequence equals the gold. Two texts are scored:
   the gold ``article`` (AEB's ``articleBody``) or gold summary + text. Plain trafilatura
   keeps the lead inside its text, so its ``text`` is its article too.
 
+Snippets (trafilatura corpus): after folding whitespace, a ``with`` snippet found in the
+article is a true positive, one missing a false negative; a ``without`` snippet found is a
+false positive, one absent a true negative; counts are summed over pages, and P/R/F1 come
+from the sums. Plain trafilatura there is the eval gate's canonical call
+(``extract(fast=False, include_tables=True, include_comments=False)`` on the bytes).
+
+Below plain: per page, ours is *below* plain trafilatura when it gets fewer snippets right
+(tp + tn), or, on body-scored sets, when its article F1 is lower by more than
+``BELOW_MARGIN``. ``Report.below`` lists those pages (``--misses`` prints them).
+
 Reads files; the extractors it calls stay pure.
 """
 
@@ -48,7 +61,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from trafilatura import bare_extraction
+from trafilatura import bare_extraction, extract
 
 from crawler.core.dates import DEFAULT_TZ
 from crawler.core.registry import Outlet
@@ -62,6 +75,9 @@ SHINGLE = 4
 _TOKEN = re.compile(r"\w+")
 
 EXTRACTORS = ("ours", "trafilatura")
+# A page's article F1 that differs by less than this is a tie: one shingle on a short page.
+BELOW_MARGIN = 0.01
+EVALDATA = "evaldata.json"
 
 
 class EvaluationError(ValueError):
@@ -105,10 +121,17 @@ def is_aeb(folder: Path) -> bool:
     return (folder / "ground-truth.json").is_file() and (folder / "html").is_dir()
 
 
+def is_trafilatura_eval(folder: Path) -> bool:
+    return (folder / EVALDATA).is_file()
+
+
 def load_pages(folder: Path) -> list[GoldPage]:
-    """The pages of a gold folder or of the AEB folder (told apart by their layout)."""
+    """The pages of a gold folder, the AEB folder or the trafilatura corpus (told apart
+    by their layout)."""
     if not folder.is_dir():
         raise EvaluationError(f"{folder}: no such folder")
+    if is_trafilatura_eval(folder):
+        return load_trafilatura_eval(folder)
     return load_aeb(folder) if is_aeb(folder) else load_gold(folder)
 
 
@@ -144,6 +167,27 @@ def load_aeb(folder: Path) -> list[GoldPage]:
                               expected={"article": truth[page_id].get("articleBody") or ""},
                               content_type="text/html; charset=utf-8"))
     return pages
+
+
+def load_trafilatura_eval(folder: Path) -> list[GoldPage]:
+    """trafilatura's corpus in ``evaldata.json`` order; a page whose file is in neither
+    ``cache/`` nor ``eval/`` is an error, not a silent skip (it would move every figure)."""
+    data = json.loads((folder / EVALDATA).read_text(encoding="utf-8"))
+    pages = []
+    for url, item in data.items():
+        path = next((folder / sub / item["file"] for sub in ("cache", "eval")
+                     if (folder / sub / item["file"]).is_file()), None)
+        if path is None:
+            raise EvaluationError(f"{folder}: {item['file']} (for {url}) is missing")
+        pages.append(GoldPage(id=item["file"], url=url, html=path.read_bytes(),
+                              expected={"with": item["with"], "without": item["without"]}))
+    return pages
+
+
+def fixed_subset(pages: list[GoldPage], every: int) -> list[GoldPage]:
+    """Every ``every``-th page in corpus order: a spread over the corpus's sites and
+    languages that stays the same from run to run (the CI subset)."""
+    return pages[::every]
 
 
 def corpus_digest(pages: Iterable[GoldPage]) -> str:
@@ -189,6 +233,17 @@ def predict_trafilatura(page: GoldPage) -> Prediction:
         attribution=None, summary=doc.description, section=categories[-1] if categories else None,
         tags=list(doc.tags or []), image_url=doc.image, language=doc.language, canonical_url=doc.url,
         text=doc.text or "", article=doc.text or "")
+
+
+def predict_trafilatura_text(page: GoldPage) -> Prediction:
+    """Plain trafilatura as trafilatura's own eval gate calls it: text only."""
+    try:
+        text = extract(page.html, fast=False, include_tables=True, include_comments=False)
+    except Exception as exc:  # noqa: BLE001 - a crash is scored as an empty prediction
+        return Prediction(failed=f"error:{type(exc).__name__}")
+    if text is None:
+        return Prediction(failed="none")
+    return Prediction(text=text, article=text)
 
 
 def _split_authors(value: str | None) -> list[str]:
@@ -290,6 +345,50 @@ class BodyScore:
         return cls(len(scores), precision, recall, f1, sum(e for _, _, e in scores) / len(scores))
 
 
+# --- snippet metric (trafilatura corpus) ---------------------------------------------------------
+
+def _ws(text: str) -> str:
+    return " ".join(text.split())
+
+
+def snippet_counts(expected: dict[str, Any], predicted: str | None) -> tuple[int, int, int, int]:
+    """(tp, fp, fn, tn) of one page: ``with`` snippets found, ``without`` snippets found, …"""
+    found = _ws(predicted or "")
+    tp = sum(1 for w in expected["with"] if predicted and _ws(w) in found)
+    fp = sum(1 for w in expected["without"] if predicted and _ws(w) in found)
+    return tp, fp, len(expected["with"]) - tp, len(expected["without"]) - fp
+
+
+@dataclass
+class SnippetScore:
+    pages: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def add(self, counts: tuple[int, int, int, int]) -> None:
+        self.pages += 1
+        self.tp, self.fp, self.fn, self.tn = (a + b for a, b in zip((self.tp, self.fp, self.fn, self.tn), counts))
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        denom = 2 * self.tp + self.fp + self.fn
+        return 2 * self.tp / denom if denom else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"pages": self.pages, "precision": _round(self.precision), "recall": _round(self.recall),
+                "f1": _round(self.f1), "tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn}
+
+
 # --- the run -------------------------------------------------------------------------------------
 
 @dataclass
@@ -299,10 +398,13 @@ class ExtractorReport:
     fields: dict[str, tuple[int, int]] = field(default_factory=dict)  # name → (correct, scored)
     body: BodyScore = field(default_factory=BodyScore)
     article: BodyScore = field(default_factory=BodyScore)
+    snippets: SnippetScore = field(default_factory=SnippetScore)
     failed: int = 0
     pages: int = 0
     seconds: float = 0.0
     misses: list[dict[str, Any]] = field(default_factory=list)
+    # page id → its score on the page set's main measure (snippets right, or article F1)
+    page_scores: dict[str, float] = field(default_factory=dict)
 
     @property
     def field_accuracy(self) -> float | None:
@@ -321,6 +423,7 @@ class ExtractorReport:
                        for n, (c, s) in self.fields.items()},
             "body": {k: _round(v) if isinstance(v, float) else v for k, v in vars(self.body).items()},
             "article": {k: _round(v) if isinstance(v, float) else v for k, v in vars(self.article).items()},
+            **({"snippets": self.snippets.as_json()} if self.snippets.pages else {}),
             "failed": self.failed,
             "ms_per_page": _round(self.seconds * 1000 / self.pages) if self.pages else None,
         }
@@ -333,12 +436,31 @@ class Report:
     digest: str
     extractors: dict[str, ExtractorReport]
 
+    @property
+    def below(self) -> list[dict[str, Any]]:
+        """The pages where ours scores below plain trafilatura (see the module docstring)."""
+        ours, plain = self.extractors["ours"].page_scores, self.extractors["trafilatura"].page_scores
+        margin = 0 if self.extractors["ours"].snippets.pages else BELOW_MARGIN
+        return [{"page": page, "ours": _round(score), "trafilatura": _round(plain[page])}
+                for page, score in ours.items() if page in plain and score < plain[page] - margin]
+
+    @property
+    def above(self) -> int:
+        ours, plain = self.extractors["ours"].page_scores, self.extractors["trafilatura"].page_scores
+        margin = 0 if self.extractors["ours"].snippets.pages else BELOW_MARGIN
+        return sum(1 for page, score in ours.items() if page in plain and score > plain[page] + margin)
+
     def as_json(self, misses: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {"set": self.name, "pages": self.pages, "corpus_sha": self.digest}
         for key, rep in self.extractors.items():
             data[key] = rep.as_json()
             if misses:
                 data[key]["misses"] = rep.misses
+        below = self.below
+        data["ours_below_plain"] = len(below)
+        data["ours_above_plain"] = self.above
+        if misses:
+            data["below_plain"] = below
         return data
 
 
@@ -349,9 +471,10 @@ def _round(value: float | None) -> float | None:
 def evaluate(pages: list[GoldPage], registry: dict[str, Outlet] | None = None, *,
              name: str = "gold", generic: bool = False) -> Report:
     """Score ours and plain trafilatura on ``pages``; ``generic`` ignores outlet rules."""
+    snippets = any("with" in p.expected for p in pages)
     predictors: dict[str, Callable[[GoldPage], Prediction]] = {
         "ours": lambda p: predict_ours(p, None if generic else registry),
-        "trafilatura": predict_trafilatura,
+        "trafilatura": predict_trafilatura_text if snippets else predict_trafilatura,
     }
     reports = {}
     for key, predict in predictors.items():
@@ -365,16 +488,30 @@ def evaluate(pages: list[GoldPage], registry: dict[str, Outlet] | None = None, *
             rep.failed += pred.failed is not None
             _score_fields(page, pred, rep)
             exp = page.expected
+            if "with" in exp:
+                counts = snippet_counts(exp, pred.article)
+                rep.snippets.add(counts)
+                rep.page_scores[page.id] = counts[0] + counts[3]
+                if counts[1] or counts[2]:
+                    rep.misses.append({"page": page.id, "field": "snippets", "missing": counts[2],
+                                       "unwanted": counts[1]})
             if "text" in exp:
                 body.append(body_scores(exp["text"], pred.text))
                 _note_miss(rep, page, "text", body[-1])
             if "text" in exp or "article" in exp:
                 gold = exp.get("article") or _lead_and_body(exp.get("summary"), exp["text"])
                 article.append(body_scores(gold, pred.article))
+                rep.page_scores[page.id] = _page_f1(article[-1])
                 _note_miss(rep, page, "article", article[-1])
         rep.body, rep.article = BodyScore.of(body), BodyScore.of(article)
         reports[key] = rep
     return Report(name, len(pages), corpus_digest(pages), reports)
+
+
+def _page_f1(score: tuple[float | None, float, bool]) -> float:
+    precision, recall, _ = score
+    precision = precision or 0.0
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
 def _lead_and_body(summary: str | None, text: str) -> str:

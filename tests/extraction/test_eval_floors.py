@@ -1,6 +1,6 @@
-"""The quality gate: our figures on the gold set (and on AEB when present) never fall
-below ``bench/floors.json``; a floor is only lowered on purpose
-(``python -m bench.extraction --write-floors --allow-lower``)."""
+"""The quality gate: our figures on the gold set (and on AEB and the CI subset of
+trafilatura's corpus when present) never fall below ``bench/floors.json``; a floor is
+only lowered on purpose (``python -m bench.extraction --write-floors --allow-lower``)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.extraction import DEFAULT_AEB, FLOORS, figures
+from bench.extraction import CI_EVERY, DEFAULT_AEB, DEFAULT_TRAFILATURA_EVAL, FLOORS, figures, unpacked
+from crawler.services.evaluate import evaluate, fixed_subset, load_pages
 from crawler.core.registry import load_registry
-from crawler.services.evaluate import evaluate, load_pages
 
 GOLD = Path(__file__).parent / "gold"
 AEB = Path(os.environ.get("PROVNEWS_AEB") or DEFAULT_AEB)
+# trafilatura's corpus: its unpacked folder or corpus.tar.xz.
+TRAFILATURA_EVAL = Path(os.environ.get("PROVNEWS_TRAFILATURA_EVAL") or DEFAULT_TRAFILATURA_EVAL)
 FLOOR_DATA = json.loads(FLOORS.read_text(encoding="utf-8"))
 # Acceptance targets of the gold set (issue 4), independent of the committed floors.
 MIN_FIELD_ACCURACY = 0.98
@@ -69,3 +71,25 @@ def test_aeb_ours_not_below_plain_trafilatura() -> None:
     floors = FLOOR_DATA.get("aeb")
     if floors and floors["corpus_sha"] == report.digest:
         _assert_at_least(figures(report), floors["ours"], "aeb")
+
+
+@pytest.fixture(scope="module")
+def trafilatura_ci_pages(tmp_path_factory):
+    if not TRAFILATURA_EVAL.exists():
+        pytest.skip(f"trafilatura's corpus not found at {TRAFILATURA_EVAL} (set PROVNEWS_TRAFILATURA_EVAL)")
+    folder = unpacked(TRAFILATURA_EVAL, tmp_path_factory.mktemp("trafilatura-eval"))
+    return fixed_subset(load_pages(folder), CI_EVERY)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_trafilatura_corpus_subset_holds_its_floor(trafilatura_ci_pages) -> None:
+    """Every 8th page of trafilatura's own corpus: our snippet F1 never drops below its
+    floor, and the pages where ours scores below plain trafilatura never grow in number."""
+    report = evaluate(trafilatura_ci_pages, load_registry(), name="trafilatura_eval_ci")
+    floors = FLOOR_DATA["trafilatura_eval_ci"]
+    assert report.digest == floors["corpus_sha"], "the corpus or its subset changed: re-measure the floors"
+    _assert_at_least(figures(report), floors["ours"], "trafilatura_eval_ci")
+    below = report.below
+    assert len(below) <= floors["ceilings"]["below_plain"], below
+    assert report.extractors["ours"].snippets.f1 >= report.extractors["trafilatura"].snippets.f1
