@@ -18,6 +18,7 @@ from storage.history import add_version
 from storage.models import Article, ArchiveRecord, ArticleVersion
 from storage.queries import _row
 from storage.search import filters
+from storage.signatures import assign_story
 
 # The columns an extractor decides; url_key, url, the first and last sighting and the
 # province are the crawl's, and a re-extraction leaves them.
@@ -89,9 +90,11 @@ def archived_article_ids(session: Session, *, outlet: str | None = None, since: 
     return list(session.scalars(stmt.order_by(Article.id)))
 
 
-def apply_reextraction(session: Session, article_id: int, record: ArticleRecord, extractor_version: str) -> list[str]:
-    """Write only the extracted columns that differ, stamp the extractor version, and make
-    a version marked ``reextract`` when the text changed; the names of changed columns."""
+def apply_reextraction(session: Session, article_id: int, record: ArticleRecord, extractor_version: str,
+                       story_threshold: float) -> list[str]:
+    """Write only the extracted columns that differ, stamp the extractor version, and, when
+    the text changed, make a version marked ``reextract`` and place the article in its
+    story again, as a re-fetch would; the names of changed columns."""
     article = session.get(Article, article_id)
     if article is None:
         raise LookupError(f"article {article_id} is gone")
@@ -104,12 +107,22 @@ def apply_reextraction(session: Session, article_id: int, record: ArticleRecord,
         add_version(session, article.id, article.title, article.text, article.content_hash or "",
                     article.fetched_at, origin="reextract", archive_id=article.archive_id,
                     extractor_version=extractor_version)
+        assign_story(session, article.id, article.text, story_threshold)
     session.flush()
     return changed
 
 
-def record_of(session: Session, archive_id: int) -> ArchiveRecord | None:
-    return session.get(ArchiveRecord, archive_id)
+def article_record(session: Session, article_id: int) -> ArchiveRecord | None:
+    """The WARC record the article's fields were read from."""
+    return session.scalars(select(ArchiveRecord).join(Article, Article.archive_id == ArchiveRecord.id)
+                           .where(Article.id == article_id)).first()
+
+
+def records_for(session: Session, article_ids: Sequence[int]) -> list[ArchiveRecord]:
+    """The WARC record of each of these articles that has one, in article id order."""
+    stmt = (select(ArchiveRecord).join(Article, Article.archive_id == ArchiveRecord.id)
+            .where(Article.id.in_(list(article_ids))).order_by(Article.id))
+    return list(session.scalars(stmt))
 
 
 class Reference(NamedTuple):
@@ -128,15 +141,6 @@ def references(session: Session) -> Iterator[Reference]:
                 .where(model.archive_id.is_not(None)).order_by(model.id).execution_options(yield_per=1000))
         for row_id, record in session.execute(stmt):
             yield Reference(kind, row_id, record)
-
-
-def article_records(session: Session, *, outlet: str | None = None, since: date | None = None,
-                    until: date | None = None) -> Iterator[ArchiveRecord]:
-    """The archived page of each matching article, in article id order."""
-    stmt = (select(ArchiveRecord).join(Article, Article.archive_id == ArchiveRecord.id)
-            .where(*filters(outlet=outlet, since=since, until=until)).order_by(Article.id)
-            .execution_options(yield_per=1000))
-    yield from session.scalars(stmt)
 
 
 def archive_size(session: Session) -> tuple[int, int, int]:
