@@ -32,7 +32,7 @@ from pipelines.validate import ValidatePipeline
 from storage.archive import Pointer, apply_reextraction, archived_article_ids, pointers
 from storage.engine import Database
 
-CHUNK = 50
+CHUNK = 20   # articles per transaction: what a killed run may have to read again
 # Dates a crawl took from a feed, sitemap or listing entry (``<route>:date``), not
 # from the page: the archived page cannot give them again, so the stored one is passed in.
 ROUTE_DATE_PREFIXES = ("feed:", "sitemap:", "listing:")
