@@ -124,6 +124,7 @@ PROVNEWS_VALIDATOR_AUDIT_HOURS = 24
 PROVNEWS_ARCHIVE = True
 PROVNEWS_ARCHIVE_DIR = None        # None → provnews-archive/ beside the SQLite file (else the working directory)
 PROVNEWS_ARCHIVE_MAX_BYTES = 100 * 1024 * 1024   # a new WARC file past this size
+PROVNEWS_REEXTRACT_CHUNK = 20      # articles per re-extraction transaction: what a killed run reads again
 
 EXTENSIONS = {
     "crawler.ledger.LedgerExtension": 500,

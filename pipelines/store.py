@@ -51,9 +51,11 @@ MAX_BATCH_AGE_S = 0.25
 
 class StorePipeline:
     def __init__(self, frontier: Frontier, batch_size: int, provinces: dict[str, str],
-                 story_threshold: float, stats=None, archive: ArchiveWriter | None = None):  # noqa: ANN001
+                 story_threshold: float, stats=None, archive: ArchiveWriter | None = None,  # noqa: ANN001
+                 origin: str = "fetch"):
         self.frontier = frontier
         self.archive = archive
+        self.origin = origin  # what made the versions: "fetch", or "import" (crawler.services.import_warc)
         self.extractor_version = extractor_version()
         self.database = frontier.database
         self.batch_size = batch_size
@@ -119,6 +121,6 @@ class StorePipeline:
         point(session, result.id, archive_id, version)
         if result.status != "unchanged":
             add_version(session, result.id, record.title, record.text, record.content_hash or "",
-                        record.fetched_at, archive_id=archive_id, extractor_version=version)
+                        record.fetched_at, origin=self.origin, archive_id=archive_id, extractor_version=version)
             assign_story(session, result.id, record.text, self.story_threshold)
         return result.status

@@ -1,4 +1,4 @@
-"""Commands over the raw archive: ``reextract`` and ``archive show|get|verify|stats``."""
+"""Commands over the raw archive: ``reextract``, ``import-warc`` and ``archive show|get|verify|stats``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from crawler.archive.warc import ArchivedPage, default_directory
 from crawler.cli.options import DbOption, SourcesOption, registry_or_exit
 from crawler.cli.output import ExitCode, Format, day_or_exit, fail, print_json, print_table, stderr
 from crawler.services import archive as service
+from crawler.services.import_warc import import_warcs
 from crawler.services.reextract import ReextractReport, Selection, reextract
+from crawler.settings import PROVNEWS_REEXTRACT_CHUNK, from_environment
 from storage.database import open_database
 from storage.engine import Database, StorageError, database_url
 
@@ -74,13 +76,20 @@ def reextract_command(
         with Progress(*columns, console=stderr) as progress:
             task = progress.add_task("", total=None)
             report = reextract(database, archive_dir(archive, url), selection, workers=workers,
-                               sources=str(sources) if sources else None,
+                               sources=str(sources) if sources else None, chunk=_chunk(),
                                on_progress=lambda done, total: progress.update(task, completed=done, total=total))
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
     finally:
         database.close()
     _print_report(report, format_)
+
+
+def _chunk() -> int:
+    try:
+        return from_environment().get("PROVNEWS_REEXTRACT_CHUNK", PROVNEWS_REEXTRACT_CHUNK)
+    except ValueError as exc:
+        fail(str(exc), ExitCode.USAGE)
 
 
 def _print_report(report: ReextractReport, format_: Format) -> None:
@@ -200,3 +209,44 @@ def stats(
     print_json({"records": size.records, "record_bytes": size.record_bytes, "articles": size.articles,
                 "files": size.files, "file_bytes": size.file_bytes,
                 "bytes_per_article": round(size.bytes_per_article, 1)})
+
+
+def import_warc_command(
+    files: Annotated[list[Path], typer.Argument(help="WARC files (.warc or .warc.gz) from any crawler.")],
+    keep: Annotated[bool, typer.Option(
+        "--archive/--no-archive", help="Copy each imported page into our archive, so it can be re-extracted.")] = True,
+    format_: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    archive: ArchiveDirOption = None,
+    sources: SourcesOption = None,
+    db: DbOption = None,
+) -> None:
+    """Import the articles of registered outlets from WARC files other crawlers wrote
+    (wget --warc-file, Heritrix, Browsertrix), through the crawl's pipelines.
+
+    Exits 1 when nothing could be stored.
+
+    Example: [bold]provnews import-warc baolangson.warc.gz --db sqlite:///provnews.db[/]
+    """
+    registry = registry_or_exit(sources)
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        fail(f"no such file: {', '.join(missing)}", ExitCode.NOT_FOUND)
+    url = database_url(db)
+    database = _open(db)
+    try:
+        report = import_warcs(database, files, registry, archive_dir(archive, url) if keep else None)
+    except StorageError as exc:
+        fail(str(exc), ExitCode.DATABASE)
+    except (OSError, ValueError) as exc:
+        fail(f"cannot read the WARC input: {exc}", ExitCode.FAILURE)
+    finally:
+        database.close()
+    data = {"responses": report.responses, "stored": report.stored, "skipped": dict(report.skipped)}
+    if format_ is Format.json:
+        print_json(data)
+    else:
+        print_table("WARC import", ["responses", "stored", "skipped"],
+                    [[report.responses, report.stored,
+                      ", ".join(f"{k}: {v}" for k, v in sorted(report.skipped.items())) or "-"]])
+    if not report.stored:
+        raise typer.Exit(ExitCode.FAILURE)

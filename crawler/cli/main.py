@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from crawler.cli import crawl, export, history, query, serve, sources
-from crawler.cli.archive import archive_app, reextract_command
+from crawler.cli.archive import archive_app, import_warc_command, reextract_command
 from crawler.cli import eval as evaluate
 from crawler.cli.db import db_app
 from crawler.cli.mirror import mirror_app
@@ -40,6 +40,7 @@ app.command()(export.export)
 app.add_typer(db_app, name="db")
 app.command(name="reextract")(reextract_command)
 app.add_typer(archive_app, name="archive")
+app.command(name="import-warc")(import_warc_command)
 
 
 def main() -> None:

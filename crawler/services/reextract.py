@@ -27,12 +27,11 @@ from crawler.archive.warc import read_page
 from crawler.core.record import ArticleRecord, normalise
 from crawler.core.registry import Outlet, load_registry
 from crawler.extraction import ExtractionError, extract_bytes
-from crawler.settings import PROVNEWS_MIN_WORDS, PROVNEWS_STORY_THRESHOLD
+from crawler.settings import PROVNEWS_MIN_WORDS, PROVNEWS_REEXTRACT_CHUNK, PROVNEWS_STORY_THRESHOLD
 from pipelines.validate import ValidatePipeline
 from storage.archive import Pointer, apply_reextraction, archived_article_ids, pointers
 from storage.engine import Database
 
-CHUNK = 20   # articles per transaction: what a killed run may have to read again
 # Dates a crawl took from a feed, sitemap or listing entry (``<route>:date``), not
 # from the page: the archived page cannot give them again, so the stored one is passed in.
 ROUTE_DATE_PREFIXES = ("feed:", "sitemap:", "listing:")
@@ -111,16 +110,17 @@ def _read_one(pointer: Pointer) -> ArticleRecord | str:
 
 
 def reextract(database: Database, archive_dir: Path, selection: Selection, *, workers: int = 1,
-              extractor: Extractor | None = None, sources: str | None = None,
+              extractor: Extractor | None = None, sources: str | None = None, chunk: int = PROVNEWS_REEXTRACT_CHUNK,
               on_progress: Callable[[int, int], None] | None = None) -> ReextractReport:
-    """Re-extract the selected archived articles; ``on_progress(done, total)`` after each chunk."""
+    """Re-extract the selected archived articles, ``chunk`` per transaction;
+    ``on_progress(done, total)`` after each chunk."""
     extractor = extractor or current_extractor()
     report = ReextractReport()
     with database.read_session() as session:
         ids = archived_article_ids(session, outlet=selection.outlet, since=selection.since, until=selection.until,
                                    ids=selection.ids, not_version=None if selection.everything else extractor.version)
     report.selected = len(ids)
-    chunks = [ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    chunks = [ids[start:start + chunk] for start in range(0, len(ids), chunk)]
     for results in _results(database, chunks, archive_dir, sources, extractor, workers):
         kept, changes = database.retry_locked(lambda results=results: _write(database, results, extractor.version))
         report.kept.update(kept)
