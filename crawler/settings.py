@@ -122,7 +122,7 @@ PROVNEWS_VALIDATOR_AUDIT_HOURS = 24
 # The raw archive (crawler.archive): every article response as a WARC record, which
 # articles and versions point to; `provnews reextract` reads it instead of the network.
 PROVNEWS_ARCHIVE = True
-PROVNEWS_ARCHIVE_DIR = None        # None → provnews-archive/ beside the SQLite file (else the working directory)
+PROVNEWS_ARCHIVE_DIR = None        # None → provnews-archive/ beside the SQLite file (else ~/.local/share/provnews/archive)
 PROVNEWS_ARCHIVE_MAX_BYTES = 100 * 1024 * 1024   # a new WARC file past this size
 PROVNEWS_REEXTRACT_CHUNK = 20      # articles per re-extraction transaction: what a killed run reads again
 

@@ -11,7 +11,7 @@ crawls never share a file; files left by killed crawls are repaired
 (``warc.recover``) when a writer is made, and the file is closed when the engine stops.
 
 Settings read: PROVNEWS_ARCHIVE (off: NotConfigured), PROVNEWS_ARCHIVE_DIR (default
-beside the SQLite file), PROVNEWS_ARCHIVE_MAX_BYTES, PROVNEWS_DATABASE_URL.
+beside the SQLite file, see ``warc.default_directory``), PROVNEWS_ARCHIVE_MAX_BYTES, PROVNEWS_DATABASE_URL.
 Stats: ``provnews/archive/records``, ``provnews/archive/bytes``, ``provnews/archive/recovered``.
 """
 

@@ -47,11 +47,13 @@ _WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
 
 def default_directory(database_url: str) -> Path:
-    """Beside the SQLite file; for a server database, in the working directory."""
+    """Beside the SQLite file; for a server database (or an in-memory one), in the
+    user's data directory (``$XDG_DATA_HOME/provnews/archive``)."""
     prefix = "sqlite:///"
     if database_url.startswith(prefix) and ":memory:" not in database_url:
         return Path(database_url[len(prefix):].split("?", 1)[0]).resolve().parent / DEFAULT_DIR_NAME
-    return Path.cwd() / DEFAULT_DIR_NAME
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "provnews" / "archive"
 
 
 @dataclass

@@ -126,7 +126,8 @@ def test_recover_cuts_a_killed_writers_file_and_leaves_a_live_one(tmp_path: Path
 
 @pytest.mark.parametrize(("url", "expected"), [
     ("sqlite:////data/news/provnews.db", Path("/data/news/provnews-archive")),
-    ("postgresql+psycopg://u@h/db", Path.cwd() / "provnews-archive"),
+    ("postgresql+psycopg://u@h/db", Path("/srv/data/provnews/archive")),
 ])
-def test_the_archive_sits_beside_the_sqlite_file(url: str, expected: Path) -> None:
+def test_the_archive_sits_beside_the_sqlite_file(url: str, expected: Path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("XDG_DATA_HOME", "/srv/data")
     assert default_directory(url) == expected
