@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crawler.core.archive import ArchiveRef
@@ -149,3 +149,47 @@ def archive_size(session: Session) -> tuple[int, int, int]:
                                            func.coalesce(func.sum(ArchiveRecord.length), 0))).one()
     articles = session.scalar(select(func.count(Article.id)).where(Article.archive_id.is_not(None)))
     return int(records), int(size), int(articles or 0)
+
+
+def prunable(session: Session, *, older_than: datetime | None = None, keep_versions: int | None = None) -> set[int]:
+    """Records a retention policy lets go: never the page an article's fields come from;
+    of the others, those fetched before ``older_than``, or not the page of one of the
+    article's ``keep_versions`` newest versions, and every record nothing points to."""
+    current = set(session.scalars(select(Article.archive_id).where(Article.archive_id.is_not(None))))
+    kept_by_version: set[int] = set()
+    if keep_versions is not None:
+        rows = session.execute(select(ArticleVersion.article_id, ArticleVersion.archive_id)
+                               .where(ArticleVersion.archive_id.is_not(None))
+                               .order_by(ArticleVersion.article_id, ArticleVersion.version.desc()))
+        seen: dict[int, int] = {}
+        for article_id, archive_id in rows:
+            seen[article_id] = seen.get(article_id, 0) + 1
+            if seen[article_id] <= keep_versions:
+                kept_by_version.add(archive_id)
+    else:
+        kept_by_version = set(session.scalars(select(ArticleVersion.archive_id)
+                                              .where(ArticleVersion.archive_id.is_not(None))))
+    drop = set()
+    for record_id, fetched_at in session.execute(select(ArchiveRecord.id, ArchiveRecord.fetched_at)):
+        if record_id in current:
+            continue
+        if record_id not in kept_by_version or (older_than is not None and fetched_at < older_than):
+            drop.add(record_id)
+    return drop
+
+
+def records_in_files(session: Session, files: Sequence[str]) -> list[ArchiveRecord]:
+    """Every record of these files, in file and offset order."""
+    return list(session.scalars(select(ArchiveRecord).where(ArchiveRecord.file.in_(list(files)))
+                                .order_by(ArchiveRecord.file, ArchiveRecord.offset)))
+
+
+def move_record(session: Session, record_id: int, file: str, offset: int) -> None:
+    session.execute(update(ArchiveRecord).where(ArchiveRecord.id == record_id).values(file=file, offset=offset))
+
+
+def drop_records(session: Session, record_ids: Sequence[int]) -> None:
+    """Forget records: versions that pointed to them point nowhere."""
+    ids = list(record_ids)
+    session.execute(update(ArticleVersion).where(ArticleVersion.archive_id.in_(ids)).values(archive_id=None))
+    session.execute(delete(ArchiveRecord).where(ArchiveRecord.id.in_(ids)))

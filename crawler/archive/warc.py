@@ -115,6 +115,14 @@ class ArchiveWriter:
             self.close()
         return ref
 
+    def append_raw(self, member: bytes) -> tuple[str, int]:
+        """Append one record's gzip member as it is (for compaction); (file, offset)."""
+        handle = self._current()
+        offset = handle.tell()
+        handle.write(member)
+        self._dirty = True
+        return self._name, offset
+
     def sync(self) -> None:
         """Everything written so far is on disk."""
         if self._file is not None and self._dirty:

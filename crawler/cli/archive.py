@@ -250,3 +250,32 @@ def import_warc_command(
                       ", ".join(f"{k}: {v}" for k, v in sorted(report.skipped.items())) or "-"]])
     if not report.stored:
         raise typer.Exit(ExitCode.FAILURE)
+
+
+@archive_app.command()
+def prune(
+    keep: Annotated[str, typer.Option(
+        "--keep", help="Retention: 90d keeps pages fetched in the last 90 days, 3v the pages of each "
+                       "article's 3 newest versions; an article's current page is always kept.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would go; change nothing.")] = False,
+    archive: ArchiveDirOption = None,
+    db: DbOption = None,
+) -> None:
+    """Drop archived pages the retention policy lets go, rewriting the files that held them (JSON report).
+
+    Example: [bold]provnews archive prune --keep 3v --dry-run[/]
+    """
+    try:
+        policy = service.Keep.parse(keep)
+    except ValueError as exc:
+        fail(str(exc), ExitCode.USAGE)
+    url = database_url(db)
+    database = _open(db)
+    try:
+        report = service.prune(database, archive_dir(archive, url), policy, dry_run=dry_run)
+    except StorageError as exc:
+        fail(str(exc), ExitCode.DATABASE)
+    finally:
+        database.close()
+    print_json({"dry_run": dry_run, "dropped": report.dropped, "files_rewritten": report.files_rewritten,
+                "bytes_before": report.bytes_before, "bytes_after": report.bytes_after})

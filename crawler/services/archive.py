@@ -3,16 +3,30 @@ records out as a WARC file, and measure what the archive costs on disk."""
 
 from __future__ import annotations
 
+import re
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.archive.warc import SUFFIX, ArchivedPage, raw_record, read_page
-from storage.archive import archive_size, article_record, records_for, references
+from crawler.archive.warc import MARKER, SUFFIX, ArchivedPage, ArchiveWriter, raw_record, read_page, recover
+from storage.archive import (
+    archive_size,
+    article_record,
+    drop_records,
+    move_record,
+    prunable,
+    records_for,
+    records_in_files,
+    references,
+)
+from storage.engine import Database
 from storage.models import ArchiveRecord
 from storage.queries import get_article
 
@@ -96,3 +110,85 @@ def size(session: Session, archive_dir: Path) -> ArchiveSize:
     return ArchiveSize(records, record_bytes, articles, len(files), sum(f.stat().st_size for f in files))
 
 
+@dataclass(frozen=True)
+class Keep:
+    """A retention policy: ``90d`` keeps pages fetched in the last 90 days, ``3v`` the
+    pages of each article's 3 newest versions; the page an article's fields were read
+    from is always kept, so every article can be re-extracted."""
+
+    days: int | None = None
+    versions: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Keep:
+        match = re.fullmatch(r"(\d+)\s*(d|days?|v|versions?)", text.strip().lower())
+        if not match or int(match[1]) < 1:
+            raise ValueError(f"--keep {text!r}: give days (90d) or versions (3v), at least 1")
+        number = int(match[1])
+        return cls(days=number) if match[2].startswith("d") else cls(versions=number)
+
+
+@dataclass
+class PruneReport:
+    dropped: int = 0
+    files_rewritten: int = 0
+    bytes_before: int = 0
+    bytes_after: int = 0
+
+
+# A file written to this recently may hold records whose pointers a crawl is about to
+# commit (a rotated file has no marker): it is left for a later prune.
+QUIET_SECONDS = 600
+
+
+def prune(database: Database, archive_dir: Path, keep: Keep, *, dry_run: bool = False,
+          quiet_seconds: float = QUIET_SECONDS) -> PruneReport:
+    """Drop the records ``keep`` lets go by rewriting each file that holds one.
+
+    Per file: the kept records are copied into a new file and synced, then one
+    transaction moves their pointers and forgets the dropped ones, then the old file
+    goes. Killed anywhere, every committed pointer still names whole bytes (at worst a
+    file nothing points to is left behind)."""
+    recover(archive_dir)
+    with database.read_session() as session:
+        older = datetime.now(UTC) - timedelta(days=keep.days) if keep.days else None
+        drop = prunable(session, older_than=older, keep_versions=keep.versions)
+        files = {file for record_id, file in session.execute(select(ArchiveRecord.id, ArchiveRecord.file))
+                 if record_id in drop}
+        rows = records_in_files(session, sorted(files))
+    report = PruneReport()
+    by_file: dict[str, list] = {}
+    for row in rows:
+        by_file.setdefault(row.file, []).append(row)
+    for file, records in by_file.items():
+        path = archive_dir / file
+        if (archive_dir / (file + MARKER)).exists() or time.time() - path.stat().st_mtime < quiet_seconds:
+            continue
+        gone = [r.id for r in records if r.id in drop]
+        report.dropped += len(gone)
+        report.files_rewritten += 1
+        report.bytes_before += path.stat().st_size
+        if dry_run:
+            report.bytes_after += sum(r.length for r in records if r.id not in drop)
+            continue
+        report.bytes_after += _rewrite(database, archive_dir, records, set(gone))
+        path.unlink()
+    return report
+
+
+def _rewrite(database: Database, archive_dir: Path, records: list[ArchiveRecord], gone: set[int]) -> int:
+    """Copy the kept records to a new file, then commit their new places; its size."""
+    writer = ArchiveWriter(archive_dir, max_bytes=1 << 62)
+    moves = {r.id: writer.append_raw(raw_record(archive_dir, r.file, r.offset, r.length))
+             for r in records if r.id not in gone}
+    written = sum(r.length for r in records if r.id not in gone)
+    writer.close()
+
+    def commit() -> None:
+        with database.session() as session, session.begin():
+            for record_id, (file, offset) in moves.items():
+                move_record(session, record_id, file, offset)
+            drop_records(session, sorted(gone))
+
+    database.retry_locked(commit)
+    return written
