@@ -3,7 +3,6 @@ through the crawl's pipelines, as a fetched page would."""
 
 from __future__ import annotations
 
-import io
 import json
 import sqlite3
 from datetime import UTC, datetime
