@@ -6,7 +6,9 @@
 2. Bytes per article: the archive's files on disk over the articles pointing into it,
    beside the raw bytes of the pages served (the mirror's files).
 3. Re-extraction of every archived article (``reextract --all``) with 1 and with 2
-   workers, in this process, timed from the first read to the last commit: pages/s.
+   workers, in this process, timed from the first read to the last commit: pages/s,
+   and the CPU seconds this process and its workers spent (on a loaded machine two
+   workers can only beat one if a core is free; the CPU figure tells which).
    The mirror is stopped first, so no request can be made.
 
 Run: ``python -m bench.archive`` or ``python -m bench.archive --synthetic 500``.
@@ -15,6 +17,7 @@ Run: ``python -m bench.archive`` or ``python -m bench.archive --synthetic 500``.
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import sys
 import tempfile
@@ -38,6 +41,12 @@ def crawl(sites: Path, db_path: Path, sources: Path | None) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _cpu_seconds() -> float:
+    """User + system time of this process and of its finished children (the workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def served_bytes(sites: Path) -> int:
@@ -71,12 +80,13 @@ def main() -> None:
               f"{cost.file_bytes} bytes on disk = {cost.bytes_per_article:.0f} bytes/article "
               f"(HTML served by the mirror: {served_bytes(sites)} bytes in all)")
         for workers in args.workers:
-            started = time.perf_counter()
+            cpu, started = _cpu_seconds(), time.perf_counter()
             report = reextract(database, archive, Selection(everything=True), workers=workers,
                                sources=str(sources) if sources else None)
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
             print(f"reextract --all --workers {workers}: {report.read} pages in {elapsed:.2f} s = "
-                  f"{report.read / elapsed:.1f} pages/s (changed {report.changed}, kept {dict(report.kept)})")
+                  f"{report.read / elapsed:.1f} pages/s, {cpu:.2f} CPU s "
+                  f"(changed {report.changed}, kept {dict(report.kept)})")
         database.close()
 
 

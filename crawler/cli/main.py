@@ -8,8 +8,8 @@ from __future__ import annotations
 import typer
 
 from crawler.cli import crawl, export, history, query, serve, sources
-from crawler.cli.archive import archive_app, import_warc_command, reextract_command
 from crawler.cli import eval as evaluate
+from crawler.cli.archive import archive_app, import_warc_command, reextract_command
 from crawler.cli.db import db_app
 from crawler.cli.mirror import mirror_app
 from crawler.cli.schedule import schedule_app
