@@ -69,6 +69,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.fetching.outcome.FetchOutcomeMiddleware": 40,       # outermost: records unhandled failures
     "crawler.fetching.egress.EgressGuardMiddleware": 55,             # before robots.txt is fetched
     "crawler.fetching.limits.RequestLimitsMiddleware": 60,
+    "crawler.archive.middleware.ArchiveMiddleware": 65,                # after the article checks: what extraction reads
     "crawler.fetching.article_types.ArticleResponseMiddleware": 70,    # sees responses last: decompressed, final
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.fetching.robots.RobotsPolicyMiddleware": 100,
@@ -118,6 +119,12 @@ PROVNEWS_CONDITIONAL = True
 # entry point not fetched in full for this long is fetched unconditionally and its
 # body hash compared, so such a host loses conditional requests within a day.
 PROVNEWS_VALIDATOR_AUDIT_HOURS = 24
+# The raw archive (crawler.archive): every article response as a WARC record, which
+# articles and versions point to; `provnews reextract` reads it instead of the network.
+PROVNEWS_ARCHIVE = True
+PROVNEWS_ARCHIVE_DIR = None        # None → provnews-archive/ beside the SQLite file (else ~/.local/share/provnews/archive)
+PROVNEWS_ARCHIVE_MAX_BYTES = 100 * 1024 * 1024   # a new WARC file past this size
+PROVNEWS_REEXTRACT_CHUNK = 20      # articles per re-extraction transaction: what a killed run reads again
 
 EXTENSIONS = {
     "crawler.ledger.LedgerExtension": 500,

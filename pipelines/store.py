@@ -10,8 +10,12 @@ text is (re)assigned to its story. The frontier row of the fetched URL turns
 fetch and commit leaves the URL leased, and the next run fetches it again (the
 crawl's ``Frontier`` writes that row, and lends its database).
 
+Each article and new version points to the WARC record of its page, stamped with the
+extractor version: the archive writer is synced before the batch commits, so a
+committed pointer always names a record on disk.
+
 Settings read: PROVNEWS_STORE_BATCH_SIZE, PROVNEWS_SOURCES,
-PROVNEWS_STORY_THRESHOLD.
+PROVNEWS_STORY_THRESHOLD, PROVNEWS_ARCHIVE (crawler.archive.middleware).
 Stats: ``provnews/store/<inserted|updated|unchanged|duplicate>``.
 """
 
@@ -23,10 +27,14 @@ import time
 from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session
 
+from crawler.archive.extractor import extractor_version
+from crawler.archive.middleware import archive_writer
+from crawler.archive.warc import ArchiveWriter
 from crawler.core.record import ArticleRecord
 from crawler.core.registry import load_registry
 from crawler.core.urls import url_key
 from crawler.frontier import Frontier
+from storage.archive import add_record, point
 from storage.history import add_version
 from storage.queries import (
     add_url,
@@ -43,8 +51,12 @@ MAX_BATCH_AGE_S = 0.25
 
 class StorePipeline:
     def __init__(self, frontier: Frontier, batch_size: int, provinces: dict[str, str],
-                 story_threshold: float, stats=None):  # noqa: ANN001
+                 story_threshold: float, stats=None, archive: ArchiveWriter | None = None,  # noqa: ANN001
+                 origin: str = "fetch"):
         self.frontier = frontier
+        self.archive = archive
+        self.origin = origin  # what made the versions: "fetch", or "import" (crawler.services.import_warc)
+        self.extractor_version = extractor_version()
         self.database = frontier.database
         self.batch_size = batch_size
         self.provinces = provinces
@@ -60,7 +72,7 @@ class StorePipeline:
         return cls(Frontier.from_crawler(crawler),
                    settings.getint("PROVNEWS_STORE_BATCH_SIZE"),
                    {key: outlet.province for key, outlet in registry.items()},
-                   settings.getfloat("PROVNEWS_STORY_THRESHOLD"), crawler.stats)
+                   settings.getfloat("PROVNEWS_STORY_THRESHOLD"), crawler.stats, archive_writer(crawler))
 
     def process_item(self, item: ArticleRecord) -> ArticleRecord:
         if not self.batch:
@@ -80,6 +92,8 @@ class StorePipeline:
         """Write the batch in one transaction: all of it is stored, or none of it."""
         if not self.batch:
             return
+        if self.archive is not None:
+            self.archive.sync()  # the pointers below may name only records on disk
 
         def write() -> list[str]:
             with self.database.session() as session, session.begin():
@@ -102,8 +116,11 @@ class StorePipeline:
         seen = [url for url in (record.request_url,) if url]
         result = upsert_article(session, record, key, seen, province=self.provinces.get(record.outlet or ""))
         record.id = result.id
+        archive_id = add_record(session, record.archive) if record.archive is not None else None
+        version = record.extractor_version or self.extractor_version
+        point(session, result.id, archive_id, version)
         if result.status != "unchanged":
             add_version(session, result.id, record.title, record.text, record.content_hash or "",
-                        record.fetched_at)
+                        record.fetched_at, origin=self.origin, archive_id=archive_id, extractor_version=version)
             assign_story(session, result.id, record.text, self.story_threshold)
         return result.status

@@ -133,6 +133,10 @@ class Article(Base):
     # Set when the outlet stopped serving the article (404/410, or a redirect to its
     # home page); the stored content is kept (migration 0005).
     gone_at: Mapped[datetime | None]
+    # The raw page these fields were read from (migration 0008; no foreign key, see
+    # there) and the extractor that read it (crawler.archive.extractor).
+    archive_id: Mapped[int | None] = mapped_column(index=True)
+    extractor_version: Mapped[str | None] = mapped_column(String(40))
 
     urls: Mapped[list[ArticleUrl]] = relationship(back_populates="article", cascade="all, delete-orphan")
 
@@ -165,6 +169,28 @@ class ArticleVersion(Base):
     fetched_at: Mapped[datetime | None]
     # Word-level unified diff against the previous version ("" for version 1).
     diff: Mapped[str] = mapped_column(Text, default="")
+    archive_id: Mapped[int | None] = mapped_column(index=True)
+    extractor_version: Mapped[str | None] = mapped_column(String(40))
+    # "fetch": the outlet's page changed; "reextract": a new extractor read the same
+    # page differently; "import": from another crawler's WARC. None: before 0008.
+    origin: Mapped[str | None] = mapped_column(String(20))
+
+
+class ArchiveRecord(Base):
+    """One WARC record of the raw archive: where it is and what it holds (migration 0008)."""
+
+    __tablename__ = "archive_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A file name inside the archive directory (PROVNEWS_ARCHIVE_DIR), so the directory can move.
+    file: Mapped[str] = mapped_column(Text, index=True)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    length: Mapped[int] = mapped_column(BigInteger)
+    record_id: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(80))  # WARC-Payload-Digest, "sha1:<base32>"
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int]
+    fetched_at: Mapped[datetime]
 
 
 class Signature(Base):

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_or_exit
+from crawler.cli.options import ArchiveOption, DbOption, MirrorOption, SourcesOption, registry_or_exit
 from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
 from crawler.core.registry import Outlet
 from crawler.fetching.egress import Allowlist, check_user_url
@@ -98,6 +98,7 @@ def crawl(
     sources: SourcesOption = None,
     db: DbOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Scrapy's log.")] = False,
+    archive: ArchiveOption = True,
 ) -> None:
     """Crawl outlets: their feeds, sitemaps and listing pages, into the database.
 
@@ -121,7 +122,8 @@ def crawl(
     url = database_url(db)
     _check_database(url)
     options = CrawlOptions(url, mirror=mirror, sources=str(sources) if sources else None,
-                           since=since, log_level="INFO" if verbose else "WARNING", recheck_days=recheck_days)
+                           since=since, log_level="INFO" if verbose else "WARNING", recheck_days=recheck_days,
+                           archive=archive)
     _print_reports(_crawl_outlets(keys, options, routes=route))
 
 

@@ -10,12 +10,15 @@ fault, full disk, Ctrl-C) never leaves a half-written export behind.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
+from sqlalchemy.orm import Session
 from rich.text import Text
 
+from crawler.cli.archive import ArchiveDirOption, archive_dir
 from crawler.cli.options import DbOption
 from crawler.cli.output import (
     ExitCode,
@@ -26,6 +29,8 @@ from crawler.cli.output import (
     print_table,
     stderr,
 )
+from crawler.core.record import ArticleRecord
+from crawler.services.archive import write_warc
 from crawler.services.export import (
     WRITERS,
     ExportFormat,
@@ -41,7 +46,8 @@ SPARK = "▁▂▃▄▅▆▇█"
 
 def export(
     query: Annotated[str | None, typer.Argument(help="Only articles matching these words or \"a phrase\".")] = None,
-    format_: Annotated[ExportFormat, typer.Option("--format", help="jsonl, csv or parquet.")] = ExportFormat.jsonl,
+    format_: Annotated[ExportFormat, typer.Option(
+        "--format", help="jsonl, csv, parquet, or warc (the archived pages as fetched).")] = ExportFormat.jsonl,
     out: Annotated[str, typer.Option("--out", "-o", help="Output file; '-' for stdout (jsonl and csv).")] = "-",
     outlet: Annotated[str | None, typer.Option(help="Only this outlet key.")] = None,
     since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD.")] = None,
@@ -51,6 +57,7 @@ def export(
     author: Annotated[str | None, typer.Option(help="Only authors whose name contains this.")] = None,
     include_flagged: Annotated[bool, typer.Option(
         "--include-flagged", help="Also articles whose text is mojibake or in a legacy font (TCVN3, VNI).")] = False,
+    archive: ArchiveDirOption = None,
     db: DbOption = None,
 ) -> None:
     """Export stored articles, streaming, in id order; the file appears only when complete.
@@ -66,11 +73,11 @@ def export(
     target = None if out == "-" else Path(out)
     if target is not None and not target.parent.is_dir():
         fail(f"cannot write {out}: directory {str(target.parent)!r} does not exist", ExitCode.FAILURE)
-    writer = WRITERS[format_]
     try:
         database = open_database(database_url(db))
         try:
             with database.read_session() as session:
+                writer = WRITERS.get(format_) or _warc_writer(session, archive_dir(archive, database_url(db)))
                 records = iter_articles(session, query=query, outlet=outlet, since=since_day, until=until_day,
                                         province=province, section=section, author=author,
                                         include_flagged=include_flagged)
@@ -87,6 +94,11 @@ def export(
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}", ExitCode.FAILURE)
     stderr.print(f"exported {count} article(s)" + (f" to {out}" if target else ""), highlight=False)
+
+
+def _warc_writer(session: Session, directory: Path) -> Callable[[IO[bytes], Iterable[ArticleRecord]], int]:
+    """``--format warc``: the archived page of each selected article."""
+    return lambda out, records: write_warc(out, session, directory, (r.id for r in records if r.id is not None))
 
 
 def sparkline(values: list[int]) -> str:

@@ -9,6 +9,7 @@ import typer
 
 from crawler.cli import crawl, export, history, query, serve, sources
 from crawler.cli import eval as evaluate
+from crawler.cli.archive import archive_app, import_warc_command, reextract_command
 from crawler.cli.db import db_app
 from crawler.cli.mirror import mirror_app
 from crawler.cli.schedule import schedule_app
@@ -37,6 +38,9 @@ app.add_typer(schedule_app, name="schedule")
 app.command()(export.stats)
 app.command()(export.export)
 app.add_typer(db_app, name="db")
+app.command(name="reextract")(reextract_command)
+app.add_typer(archive_app, name="archive")
+app.command(name="import-warc")(import_warc_command)
 
 
 def main() -> None:

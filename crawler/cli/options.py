@@ -19,6 +19,10 @@ SourcesOption = Annotated[Path | None, typer.Option(
 MirrorOption = Annotated[str | None, typer.Option(
     "--mirror", help="Fetch from a local mirror at this origin (e.g. http://127.0.0.1:8000).")]
 
+ArchiveOption = Annotated[bool, typer.Option(
+    "--archive/--no-archive",
+    help="Keep every article page as fetched in the WARC archive (PROVNEWS_ARCHIVE_DIR).")]
+
 
 def registry_or_exit(sources: Path | None) -> dict[str, Outlet]:
     try:

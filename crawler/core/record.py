@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from crawler.core.archive import ArchiveRef
 from crawler.core.urls import canonical_url
 
 # A blank line: paragraphs split back unambiguously, and plain-text readers show them apart.
@@ -74,6 +75,9 @@ class ArticleRecord:
     notes: list[str] = field(default_factory=list)
     # The URL the crawler asked for (before redirects): the frontier's key.
     request_url: str | None = None
+    # The raw page in the WARC archive, and the extractor that read it (not in the JSON contract).
+    archive: ArchiveRef | None = None
+    extractor_version: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -43,6 +43,7 @@ class CrawlOptions:
     recheck_days: float | None = None
     user_urls: bool = False        # URLs from a user (`scrape`): the egress guard applies
     allow_private: bool = False    # `scrape --allow-private`: lift the guard's address check
+    archive: bool = True           # `--no-archive`: keep no WARC record of the pages
 
 
 @dataclass
@@ -74,6 +75,8 @@ def build_settings(options: CrawlOptions) -> Settings:
         if value is not None:
             settings.set(name, value)
     settings.set("LOG_LEVEL", options.log_level)
+    if not options.archive:
+        settings.set("PROVNEWS_ARCHIVE", False)
     if options.mirror:
         settings.set("PROVNEWS_MIRROR_URL", options.mirror)
         settings.set("DOWNLOAD_HANDLERS", {"http": MIRROR_HANDLER, "https": MIRROR_HANDLER})

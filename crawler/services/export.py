@@ -25,6 +25,7 @@ class ExportFormat(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
     parquet = "parquet"
+    warc = "warc"     # the archived pages themselves (crawler.services.archive.write_warc)
 
 
 # ---- writers: each takes an open binary file and an iterable of records, returns the count

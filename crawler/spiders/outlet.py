@@ -35,6 +35,7 @@ from scrapy.http import Response
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
+from crawler.archive.middleware import META_KEY as ARCHIVE_META
 from crawler.core.registry import Outlet, load_registry
 from crawler.core.signals import fetch_failed as fetch_failed_signal
 from crawler.core.signals import page_rejected
@@ -100,6 +101,7 @@ class ArticleSpiderMixin:
                 self.logger.info("decoding of %s: %s (used %s)", response.url, note, record.encoding)
         record.fetched_at = datetime.now(timezone.utc)
         record.request_url = response.meta["article_url"]
+        record.archive = response.meta.get(ARCHIVE_META)
         yield record
 
     def fetch_failed(self, failure: Failure) -> None:
