@@ -71,7 +71,9 @@ SEARCH_CASES: list[tuple[str, dict[str, object], set[str]]] = [
     ("Đà Nẵng", {}, {"dulich", "hoian", "english"}),
     ("khanh hoa", {}, {"hoa_old", "hoa_new"}),
     ("Khánh Hoà", {}, {"hoa_old", "hoa_new"}),
-    ("mưa lũ", {}, {"saclo", "cuakhau"}),  # tokens: both words anywhere
+    ("mưa lũ", {}, {"cuakhau"}),  # held together somewhere: "saclo", with the words apart, is left out
+    ("lũ mưa", {}, {"cuakhau"}),  # near, in either order
+    ("Lạng Sơn mưa lớn", {}, {"saclo"}),  # "lạng sơn" and "mưa lớn": adjacent pairs
     ('"mưa lũ"', {}, {"cuakhau"}),  # phrase: adjacent, in order
     ('"lũ mưa"', {}, set()),
     ('"Hữu Nghị" thông quan', {}, {"cuakhau"}),
@@ -87,11 +89,15 @@ SEARCH_CASES: list[tuple[str, dict[str, object], set[str]]] = [
     ("Lạng NEAR Sơn", {}, set()),  # NEAR is a word, not an operator
     ('Lạng Sơn"', {}, {"saclo", "cuakhau"}),
     ("lạng*", {}, {"saclo", "cuakhau"}),  # no prefix syntax: "*" is punctuation
-    ("-mưa", {}, {"saclo", "cuakhau"}),  # no NOT syntax
+    ("-mưa", {}, set()),  # exclusions alone search nothing
+    ("lạng sơn -sạt", {}, {"cuakhau"}),
+    ('đà nẵng -"hội an"', {}, {"dulich", "english"}),
+    ("Mỹ Khê OR Cam Ranh", {}, {"dulich", "hoa_new"}),
     ("sạt-lở", {}, {"saclo"}),
     ("(Lạng: Sơn)", {}, {"saclo", "cuakhau"}),
     ("title:Lạng", {}, set()),  # no column filter syntax
-    ("Lạng OR Nẵng", {}, set()),
+    ("Lạng OR Nẵng", {}, {"saclo", "cuakhau", "dulich", "hoian", "english"}),
+    ("lạng or nẵng", {}, set()),  # lower-case "or" is a word
     ("***", {}, set()),
     ('""', {}, set()),
     ("!?;:-()", {}, set()),

@@ -1,0 +1,49 @@
+"""Folding: the lower-case, accent-free form that search indexes and queries share.
+
+``fold("Lạng Sơn") == "lang son"``; the search index, the filter keys and every
+query go through the same function, so diacritics are optional everywhere.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def _fold_slow(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text))
+    # đ/Đ are letters of their own, not d + a combining mark, so NFD keeps them.
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    stripped = stripped.replace("đ", "d").replace("Đ", "d")
+    return stripped.casefold()
+
+
+class _FoldTable(dict[int, str]):
+    """str.translate table filled on first sight of each character: its folded form.
+
+    Folding is per character after NFC (NFD, dropping combining marks and
+    casefolding all work character by character), so translating the NFC text
+    through this table equals the slow definition, at C speed.
+    """
+
+    def __missing__(self, ordinal: int) -> str:
+        char = chr(ordinal)
+        folded = " " if char.isspace() else _fold_slow(char)
+        self[ordinal] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, whitespace-collapsed form used for indexing and queries."""
+    return " ".join(unicodedata.normalize("NFC", text).translate(_FOLD).split())
+
+
+def search_text(*parts: str | None) -> str:
+    """The value stored in ``articles.search_text``."""
+    return fold("\n".join(p for p in parts if p))
+
+
+def has_diacritics(text: str) -> bool:
+    return fold(text) != " ".join(text.casefold().split())
