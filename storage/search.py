@@ -12,12 +12,16 @@ Ranking, the same on both backends (the SQL finds the matches of each tier, Pyth
 orders them with values read from the article row, so both backends order alike):
 
 1. the tier of an unquoted run of several syllables ("cửa khẩu"): held in sequence,
-   then near (every adjacent pair within NEAR_GAP words), then with one adjacent
-   pair; an article holding the syllables only scattered is listed only when no
-   article holds them closer (``SearchHits.apart`` says so);
-2. exact diacritics: the run as typed ("cửa khẩu", not "của khâu"), then its words;
-3. where the words are: the title counts twice, the lead (sapo) once;
-4. newest published, then newest stored.
+   then near (every adjacent pair within NEAR_GAP words), then with one adjacent pair;
+2. held as typed: with the diacritics the user typed (tone placement aside, see
+   ``_exactness``), so "cửa khẩu" ranks above "của khâu";
+3. how much is verbatim: runs in sequence as typed, then words with their diacritics;
+4. where the words are: the title counts twice, the lead (sapo) once;
+5. newest published, then newest stored.
+
+Only articles holding the query together and as typed are listed; when none does, every
+match is listed in that order, scattered syllables last, and ``SearchHits.loose`` says so
+("no article holds cửa khẩu; these hold its syllables apart or other words").
 
 Every key is a property of the article alone (no corpus statistics such as bm25's
 IDF), and only articles stored up to ``as_of`` are searched, so the order of a
@@ -35,12 +39,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     Row,
     Select,
+    and_,
     bindparam,
     case,
     column,
     false,
     func,
     literal_column,
+    or_,
     select,
     table,
 )
@@ -57,12 +63,16 @@ from storage.search_query import (
     PAIR,
     PHRASE,
     TOKEN,
+    SEQUENCE,
+    WORD,
+    WORDS,
+    Needle,
     ParsedQuery,
     fts5_match,
     parse_query,
     tsquery_text,
 )
-from storage.textfold import _FOLD, _fold_slow, fold, has_diacritics, search_text
+from storage.textfold import _FOLD, _fold_slow, fold, has_diacritics, search_text, tone_key, TONE_PLACEMENT
 
 __all__ = ["MAX_NEEDLES", "MAX_PHRASE_TOKENS", "MAX_TERMS", "ParsedQuery", "SearchHit", "SearchHits", "_fold_slow",
            "fold", "fts5_match", "has_diacritics", "parse_query", "search", "search_text"]
@@ -166,36 +176,61 @@ def filters(
     return conditions
 
 
-def exact_score(haystack: str | None, needles: str) -> int:
-    """SQLite function ``pn_exact``: U+001F-separated needles found verbatim (case-insensitively)
-    in haystack; a needle of several words (a run as typed) weighs NEEDLE_RUN, a word 1."""
-    folded = unicodedata.normalize("NFC", haystack or "").casefold()
-    return sum(_needle_weight(n) for n in needles.split("\x1f") if n and n in folded)
+def exact_flags(haystack: str | None, needles: str) -> str:
+    """SQLite function ``pn_exact``: "1" or "0" per needle, found verbatim in haystack or
+    not (lower case, tone placement aside). ``needles`` as ``_encode`` writes them:
+    U+001F between needles, U+001E between alternatives, U+001D between the strings
+    an alternative needs."""
+    text = tone_key(unicodedata.normalize("NFC", haystack or "").casefold())
+    return "".join("1" if any(all(part in text for part in alt.split("\x1d")) for alt in needle.split("\x1e"))
+                   else "0" for needle in needles.split("\x1f"))
 
 
-# More than MAX_NEEDLES words can ever add up to: the run as typed outranks its words.
-NEEDLE_RUN = 16
+def _encode(needles: list[Needle]) -> str:
+    return "\x1f".join("\x1e".join("\x1d".join(map(tone_key, alt)) for alt in n.alternatives) for n in needles)
 
 
-def _needle_weight(needle: str) -> int:
-    return NEEDLE_RUN if " " in needle else 1
-
-
-def _exact_column(dialect: str, needles: list[str]) -> ColumnElement[int]:
+def _exact_column(dialect: str, needles: list[Needle]) -> ColumnElement[str]:
     if not needles:
-        return literal_column("0")
+        return literal_column("''")
     haystack = (func.coalesce(Article.title, "") + "\n" + func.coalesce(Article.summary, "") + "\n"
                 + func.coalesce(Article.text, ""))
     if dialect == "sqlite":
         # SQLite's lower() is ASCII-only; the engine registers this Python function.
-        return func.pn_exact(haystack, "\x1f".join(needles))
+        return func.pn_exact(haystack, _encode(needles))
     # PostgreSQL's lower() is Unicode-aware in a UTF-8 database (C.UTF-8 or a real locale).
     folded = func.lower(haystack)
-    score: ColumnElement[int] = literal_column("0")
+    for old, new in TONE_PLACEMENT.items():
+        folded = func.replace(folded, old, new)
+    flags: list[ColumnElement[str]] = []
     for i, needle in enumerate(needles):
-        found = func.strpos(folded, bindparam(f"needle_{i}", needle)) > 0
-        score = score + case((found, _needle_weight(needle)), else_=0)
-    return score
+        found = or_(*(and_(*(func.strpos(folded, bindparam(f"needle_{i}_{j}_{k}", tone_key(part))) > 0
+                              for k, part in enumerate(alt)))
+                      for j, alt in enumerate(needle.alternatives)))
+        flags.append(case((found, "1"), else_="0"))
+    return func.concat(*flags)
+
+
+class _Exact(NamedTuple):
+    """What of the query an article holds verbatim."""
+
+    sequences: int  # units found in sequence as typed
+    words: int  # diacritic words found
+    as_typed: bool  # see _exactness
+
+
+def _exactness(query: ParsedQuery, flags: str, level: int) -> _Exact:
+    """Read ``pn_exact``'s flags. An article holds the query as typed when each unit typed
+    with diacritics is there: in sequence for a match in the PHRASE tier, with all its
+    words for a NEAR or PAIR match (an APART match never is). So "của khâu" does not
+    answer "cửa khẩu", nor "đã nâng" "Đà Nẵng", but "Da Nang" written without marks does.
+    An OR query is not held to its diacritics: the flags cannot say which clause matched."""
+    found = {(n.kind, n.unit) for n, flag in zip(query.needles, flags, strict=False) if flag == "1"}
+    units = {n.unit for n in query.needles if n.unit >= 0} if len(query.clauses) == 1 else set()
+    kind = SEQUENCE if level == PHRASE or not query.graded else WORDS
+    held = all((kind, u) in found for u in units)
+    return _Exact(sum(1 for k, _ in found if k == SEQUENCE), sum(1 for k, _ in found if k == WORD),
+                  level != APART and held if query.graded else held)
 
 
 def placement(title: str | None, summary: str | None, units: list[str]) -> int:
@@ -234,8 +269,9 @@ class SearchHits(list[SearchHit]):
     total_exact: bool = True
     # Only articles with ids up to this were searched; pass it back for the next page.
     as_of: int | None = None
-    # No article holds the query's runs together: these hold their syllables apart.
-    apart: bool = False
+    # No article holds the query as typed (see _as_typed): these hold its syllables
+    # apart, or words that fold onto it ("của khâu" for "cửa khẩu").
+    loose: bool = False
     # Set when a query of very common words searched only this many newest articles.
     newest_only: int | None = None
 
@@ -351,46 +387,45 @@ class _Candidate(NamedTuple):
     id: int
 
 
-def _candidates(session: Session, query: ParsedQuery, scope: _Scope) -> tuple[list[_Candidate], bool, bool]:
-    """Every tier's newest matches, each id in its best tier; whether some window was
-    full (the total is then a lower bound), and whether only scattered matches exist."""
+def _candidates(session: Session, query: ParsedQuery, scope: _Scope, levels: list[int]) -> tuple[list[_Candidate], bool]:
+    """Each tier's newest matches, each id in its best tier, and whether some tier's
+    window was full (the total is then a lower bound)."""
     dialect = session.get_bind().dialect.name
     found: list[_Candidate] = []
     full = False
     higher = None
-    for level in _tiers(query):
+    for level in levels:
         ids = _tier_ids(session, _tier_match(dialect, query, level, higher), scope)
         found += [_Candidate(level, i) for i in ids]
         full = full or len(ids) >= scope.window
         higher = level
-    if found or not query.graded:
-        return found, full, False
-    ids = _tier_ids(session, _tier_match(dialect, query, APART, None), scope)
-    return [_Candidate(APART, i) for i in ids], len(ids) >= scope.window, bool(ids)
+    return found, full
 
 
 class _Ranked(NamedTuple):
     id: int
     level: int
-    exact: int
+    exact: _Exact
 
 
 def _ranked(session: Session, query: ParsedQuery, found: list[_Candidate],
             include_flagged: bool) -> list[_Ranked]:
     """The candidates in ranking order; flagged rows dropped unless asked for."""
     level = {c.id: c.level for c in found}
-    exact = _exact_column(session.get_bind().dialect.name, query.needles).label("exact")
+    flags = _exact_column(session.get_bind().dialect.name, query.needles).label("flags")
     units = [" ".join(u.tokens) for u in query.units]
     keyed = []
     for chunk in _chunks(list(level), 2000):
         stmt = select(Article.id, Article.title, Article.summary, Article.published_at,
-                      Article.encoding_confidence, exact).where(Article.id.in_(chunk))
+                      Article.encoding_confidence, flags).where(Article.id.in_(chunk))
         for row in session.execute(stmt):
             if row.encoding_confidence is not None and not include_flagged:
                 continue
+            exact = _exactness(query, row.flags, level[row.id])
             published = row.published_at.timestamp() if row.published_at else float("-inf")
-            keyed.append(((level[row.id], row.exact, placement(row.title, row.summary, units), published,
-                           row.id), _Ranked(row.id, level[row.id], row.exact)))
+            keyed.append(((level[row.id], exact.as_typed, exact.sequences, exact.words,
+                           placement(row.title, row.summary, units), published, row.id),
+                          _Ranked(row.id, level[row.id], exact)))
     keyed.sort(reverse=True)
     return [ranked for _, ranked in keyed]
 
@@ -428,8 +463,14 @@ def search(
     by_row = filters(author=author)  # authors_key has no index: it is read from the row
     scope = _scope(session, parsed, indexed, by_row, as_of, since is not None or until is not None,
                    max(RANK_WINDOW, offset + limit))
-    found, full, hits.apart = _candidates(session, parsed, scope)
-    ranked = _ranked(session, parsed, found, include_flagged)
+    found, full = _candidates(session, parsed, scope, _tiers(parsed))
+    ranked = [r for r in _ranked(session, parsed, found, include_flagged) if r.exact.as_typed]
+    if not ranked:
+        # Nothing holds the query as typed: every match, best first, and say so.
+        if parsed.graded:
+            found, full = _candidates(session, parsed, scope, [*_tiers(parsed), APART])
+        ranked = _ranked(session, parsed, found, include_flagged)
+        hits.loose = bool(ranked)
     hits.total, hits.total_exact, hits.as_of = len(ranked), not full, scope.as_of
     if scope.floor is not None:
         hits.newest_only = SCAN_ROWS
@@ -437,7 +478,7 @@ def search(
     stmt = select(*_HIT_COLUMNS).where(Article.id.in_([r.id for r in page]))
     rows = {row.id: row for row in session.execute(stmt)}
     tier = _tier_names(parsed)
-    hits.extend(_hit(rows[r.id], parsed.terms, tier[r.level], r.exact) for r in page if r.id in rows)
+    hits.extend(_hit(rows[r.id], parsed.terms, tier[r.level], r.exact.sequences) for r in page if r.id in rows)
     return hits
 
 

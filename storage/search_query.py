@@ -9,9 +9,17 @@ letters and digits, so user input can never become FTS syntax or raise a syntax 
 Vietnamese words are one to four syllables, written apart ("cửa khẩu", "Đà Nẵng").
 Unquoted words typed together form a *run*; a run of several syllables ranks
 documents by how closely they hold it (``LEVELS``): in sequence, near each other,
-with at least one adjacent pair, or only scattered. A word segmenter (pyvi,
-underthesea) could split runs into words instead; ``bench/search.py``'s notes say
-why none is used.
+with at least one adjacent pair, or only scattered.
+
+Why no word segmenter: pyvi 0.1.1 (CRF, the model ships in the wheel, so it works
+offline) was measured on the 92 mirror articles: it installs 334 MB with its
+dependencies (scikit-learn, SciPy, NumPy; pyvi itself 29 MB), takes 1.9 s to import
+and segments 64,000 syllables/s, i.e. about 10 ms for an average article, more than
+the whole store pipeline spends on one; 1M articles would cost some 3 CPU hours. It
+also cannot segment what people type without diacritics ("cua khau" stays two words,
+"lang son" becomes one), so folded queries would miss compounds indexed with marks.
+The tiers give the ranking a segmenter would (a compound is adjacent syllables) at no
+indexing cost; the judged set (bench/search.py) measures it.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ _LEX = re.compile(r'(?P<neg>(?<!\S)-)?"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+)')
 # refuses expression trees deeper than 1000): extra terms are dropped.
 MAX_TERMS = 32
 MAX_PHRASE_TOKENS = 64
-MAX_NEEDLES = 8
+MAX_NEEDLES = 12
 MAX_CLAUSES = 8
 # "Near": every adjacent pair of a run at most this many tokens apart (FTS5
 # NEAR(a b, NEAR_GAP); PostgreSQL a <1..NEAR_GAP+1> b, both orders).
@@ -40,6 +48,18 @@ NEAR_GAP = 5
 # Ranking tiers of an unquoted run of several syllables, best first.
 PHRASE, NEAR, PAIR, APART = 3, 2, 1, 0
 LEVELS = (PHRASE, NEAR, PAIR, APART)
+
+
+SEQUENCE, WORDS, WORD = "sequence", "words", "word"
+
+
+@dataclass(frozen=True)
+class Needle:
+    """Found when, for some alternative, each of its strings occurs verbatim in the article."""
+
+    kind: str  # SEQUENCE: a unit as typed; WORDS: all its words; WORD: one word
+    unit: int  # which typed unit (-1 for a WORD)
+    alternatives: tuple[list[str], ...]
 
 
 @dataclass(frozen=True)
@@ -89,12 +109,18 @@ class ParsedQuery:
         return list(dict.fromkeys(u for c in self.clauses for u in c.units))
 
     @property
-    def needles(self) -> list[str]:
-        """Unfolded, casefolded strings whose verbatim presence ranks a match first:
-        each unit typed with diacritics, then each such word."""
-        units = [u.exact for u in self.units if u.exact]
-        words = [w for u in units for w in u.split() if has_diacritics(w)]
-        return list(dict.fromkeys(units + words))[:MAX_NEEDLES]
+    def needles(self) -> list[Needle]:
+        """What is looked for verbatim (lower case, NFC) in each match, for the units typed
+        with diacritics: the unit in sequence (or written with no marks at all, "Da Nang"
+        in an English text), all its words anywhere, and each word."""
+        typed = [u for u in self.units if u.exact]
+        needles: list[Needle] = []
+        for i, unit in enumerate(typed):
+            words = unit.exact.split()
+            bare = ([" ".join(unit.tokens)],) if len(words) > 1 else ()
+            needles += [Needle(SEQUENCE, i, ([unit.exact], *bare)), Needle(WORDS, i, (words, *bare))]
+        words = [w for u in typed if len(u.tokens) > 1 for w in u.exact.split() if has_diacritics(w)]
+        return (needles + [Needle(WORD, -1, ([w],)) for w in dict.fromkeys(words)])[:MAX_NEEDLES]
 
 
 class _Builder:

@@ -45,5 +45,25 @@ def search_text(*parts: str | None) -> str:
     return fold("\n".join(p for p in parts if p))
 
 
+def _pairs(text: str) -> list[str]:
+    return [text[i:i + 2] for i in range(0, len(text), 2)]
+
+
+def tone_key(text: str) -> str:
+    """Lower-case NFC text with the tone mark in one place: "khánh hoà" -> "khánh hòa"."""
+    for new, old in TONE_PLACEMENT.items():
+        text = text.replace(new, old)
+    return text
+
+
 def has_diacritics(text: str) -> bool:
     return fold(text) != " ".join(text.casefold().split())
+
+
+# The new ("hoà", "thuỷ") and old ("hòa", "thủy") places of the tone mark spell the
+# same word; outlets use both. Exact-diacritics ranking compares this key.
+TONE_PLACEMENT = {
+    new: old
+    for marks_new, marks_old in (("oàoáoảoãoạ", "òaóaỏaõaọa"), ("oèoéoẻoẽoẹ", "òeóeỏeõeọe"), ("uỳuýuỷuỹuỵ", "ùyúyủyũyụy"))
+    for new, old in zip(_pairs(marks_new), _pairs(marks_old), strict=True)
+}

@@ -10,7 +10,7 @@ from storage.search import (
     fts5_match,
     parse_query,
 )
-from storage.search_query import APART, NEAR, PAIR, PHRASE, tsquery_text
+from storage.search_query import APART, NEAR, PAIR, PHRASE, SEQUENCE, WORD, WORDS, Needle, tsquery_text
 
 FOLD_CASES = [
     ("Lạng Sơn", "lang son"),
@@ -78,8 +78,10 @@ def test_only_exclusions_is_flagged() -> None:
 
 
 def test_needles_only_for_words_with_diacritics() -> None:
-    assert parse_query("Khánh hoa").needles == ["khánh hoa", "khánh"]
-    assert parse_query('"Đà Nẵng" da').needles == ["đà nẵng", "đà", "nẵng"]
+    assert parse_query("Khánh hoa").needles == [
+        Needle(SEQUENCE, 0, (["khánh hoa"], ["khanh hoa"])), Needle(WORDS, 0, (["khánh", "hoa"], ["khanh hoa"])),
+        Needle(WORD, -1, (["khánh"],))]
+    assert parse_query("lũ").needles == [Needle(SEQUENCE, 0, (["lũ"],)), Needle(WORDS, 0, (["lũ"],))]
     assert parse_query("da nang").needles == []
 
 
