@@ -16,11 +16,10 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from crawler.cli.options import DbOption
+from crawler.cli.options import DbOption, SourcesOption, registry_or_exit
 from crawler.cli.output import (
     ExitCode,
     Format,
-    day_or_exit,
     fail,
     print_json,
     print_table,
@@ -31,7 +30,9 @@ from crawler.services.export import (
     ExportFormat,
     atomic_output,
     parquet_available,
+    with_stories,
 )
+from crawler.services.search import FilterError, check_filters, parse_range
 from storage.database import open_database
 from storage.engine import StorageError, database_url
 from storage.queries import OutletStats, iter_articles, outlet_stats
@@ -52,12 +53,17 @@ def export(
     include_flagged: Annotated[bool, typer.Option(
         "--include-flagged", help="Also articles whose text is mojibake or in a legacy font (TCVN3, VNI).")] = False,
     db: DbOption = None,
+    sources: SourcesOption = None,
 ) -> None:
     """Export stored articles, streaming, in id order; the file appears only when complete.
 
     Example: [bold]provnews export --format parquet --out baolangson.parquet --outlet baolangson --since 2025-01-01[/]
     """
-    since_day, until_day = day_or_exit(since, "--since"), day_or_exit(until, "--until")
+    try:
+        since_day, until_day = parse_range(since, until, ("--since", "--until"))
+    except ValueError as exc:
+        fail(str(exc), ExitCode.USAGE)
+    registry = registry_or_exit(sources)
     if format_ is ExportFormat.parquet:
         if out == "-":
             fail("--format parquet needs --out FILE (it cannot stream to stdout)", ExitCode.USAGE)
@@ -71,9 +77,10 @@ def export(
         database = open_database(database_url(db))
         try:
             with database.read_session() as session:
-                records = iter_articles(session, query=query, outlet=outlet, since=since_day, until=until_day,
-                                        province=province, section=section, author=author,
-                                        include_flagged=include_flagged)
+                check_filters(session, registry, outlet=outlet, province=province, section=section)
+                records = with_stories(session, iter_articles(
+                    session, query=query, outlet=outlet, since=since_day, until=until_day, province=province,
+                    section=section, author=author, include_flagged=include_flagged))
                 if target is None:
                     count = writer(sys.stdout.buffer, records)
                     sys.stdout.buffer.flush()
@@ -82,6 +89,8 @@ def export(
                         count = writer(handle, records)
         finally:
             database.close()
+    except FilterError as exc:
+        fail(str(exc), ExitCode.USAGE)
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
     except OSError as exc:

@@ -105,8 +105,7 @@ def test_f7_scrape_stores_and_the_article_can_be_read_and_searched(tmp_path, evi
         found = c.get("/search", params={"q": "bai viet api one"}).json()      # no diacritics
         assert [r["id"] for r in found["results"]] == [article_id]
         assert "Bài viết" in found["results"][0]["snippet"]
-        assert c.get("/search", params={"q": "khong co bai nay"}).json() == {"count": 0, "results": [],
-                                                                              "searched_newest": None}
+        assert_empty(c.get("/search", params={"q": "khong co bai nay"}).json())
     assert evil.count("127.0.0.1", "/art/api-one.html") == 1
 
 
@@ -177,8 +176,14 @@ def test_bad_scrape_bodies_are_422_json(client, no_fetch, payload):
 
 
 def test_search_without_query_lists_the_newest(client):
-    assert client.get("/search", params={"since": "2025-01-01", "province": "lang son"}).json() == \
-        {"count": 0, "results": [], "searched_newest": None}
+    assert_empty(client.get("/search", params={"since": "2025-01-01", "province": "lang son"}).json())
+
+
+def assert_empty(body: dict) -> None:
+    """An answer with nothing found: an exact total of 0 and no page."""
+    assert {k: body[k] for k in ("total", "total_exact", "offset", "count", "results", "loose", "searched_newest")} \
+        == {"total": 0, "total_exact": True, "offset": 0, "count": 0, "results": [], "loose": False,
+            "searched_newest": None}
 
 
 # --- the command -------------------------------------------------------------------
@@ -205,7 +210,7 @@ def test_serve_command_answers_on_loopback(tmp_path):
                     pytest.fail(f"serve exited with {proc.returncode}: {proc.stderr.read()}")
                 assert time.monotonic() < deadline, "serve did not answer within 60 s"
                 time.sleep(0.2)
-        assert r.json() == {"count": 0, "results": [], "searched_newest": None}
+        assert_empty(r.json())
         refused = httpx.post(f"http://127.0.0.1:{port}/scrape", json={"url": "http://10.0.0.1/"}, timeout=5)
         assert (refused.status_code, refused.json()["reason"]) == (403, "blocked_address")
     finally:
