@@ -77,8 +77,8 @@ def _unknown(kind: str, value: str, valid: set[str], *, fold_names: bool) -> Non
     names = sorted(valid)
     key = fold if fold_names else str.lower
     by_key = {key(n): n for n in names}
-    close = [by_key[k] for k in difflib.get_close_matches(key(value), list(by_key), n=3, cutoff=0.6)]
-    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    close = difflib.get_close_matches(key(value), list(by_key), n=1, cutoff=0.6)
+    hint = f"did you mean {by_key[close[0]]}? " if close else ""
     shown = ", ".join(names[:40]) + (", …" if len(names) > 40 else "")
     raise FilterError(f"unknown {kind} {value!r}: {hint}known: {shown or 'none stored yet'}")
 
