@@ -478,7 +478,7 @@ def search(
     stmt = select(*_HIT_COLUMNS).where(Article.id.in_([r.id for r in page]))
     rows = {row.id: row for row in session.execute(stmt)}
     tier = _tier_names(parsed)
-    hits.extend(_hit(rows[r.id], parsed.terms, tier[r.level], r.exact.sequences) for r in page if r.id in rows)
+    hits.extend(_hit(rows[r.id], parsed, tier[r.level], r.exact.sequences) for r in page if r.id in rows)
     return hits
 
 
@@ -504,8 +504,8 @@ _HIT_COLUMNS = [Article.id, Article.outlet, Article.url, Article.title, Article.
                 Article.published_offset_minutes]
 
 
-def _hit(row: Row[Any], terms: list[str], match: str, exact: int) -> SearchHit:
-    snippet, spans = make_snippet(row.text or row.title or "", terms)
+def _hit(row: Row[Any], query: ParsedQuery, match: str, exact: int) -> SearchHit:
+    snippet, spans = make_snippet(row.text or row.title or "", query.terms, runs=[u.tokens for u in query.units])
     return SearchHit(
         id=row.id, outlet=row.outlet, url=row.url, title=row.title,
         published_at=local_datetime(row.published_at, row.published_offset_minutes),
@@ -531,8 +531,10 @@ def _folded_with_map(text: str) -> tuple[str, list[int] | None]:
     return "".join(out), index
 
 
-def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
-    """A window of ``text`` around the first matched term, with spans of the terms inside it."""
+def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS,
+                 runs: list[tuple[str, ...]] | None = None) -> tuple[str, list[tuple[int, int]]]:
+    """A window of ``text`` around the first of the ``runs`` (folded token sequences)
+    held together, else the first matched term, with spans of the terms inside it."""
     text = unicodedata.normalize("NFC", text)
     folded, mapping = _folded_with_map(text)
     index = mapping if mapping is not None else range(len(text))
@@ -541,7 +543,11 @@ def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tup
         for term in set(terms)
         for m in re.finditer(rf"(?<![^\W_]){re.escape(term)}(?![^\W_])", folded)
     )
-    start = max(0, found[0][0] - width // 3) if found else 0
+    together = [m.start() for run in runs or [] if len(run) > 1
+                for m in [re.search(r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, run)) + r"(?![^\W_])", folded)]
+                if m]
+    anchor = index[min(together)] if together else found[0][0] if found else None
+    start = max(0, anchor - width // 3) if anchor is not None else 0
     end = min(len(text), start + width)
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text) else ""
