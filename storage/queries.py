@@ -32,9 +32,29 @@ from storage.search import (
 )
 
 __all__ = [
-    "ArticleWrite", "OutletStats", "count_latest", "has_value", "known_values", "newest_id", "OutletSummary", "SearchHit", "UpsertResult", "add_url", "count_articles", "find_by_content_hash",
-    "get_article", "iter_articles", "latest_articles", "local_datetime", "make_url_key", "outlet_summary",
-    "outlet_stats", "search", "to_record", "upsert_article", "upsert_articles",
+    "ArticleWrite",
+    "OutletStats",
+    "OutletSummary",
+    "SearchHit",
+    "UpsertResult",
+    "add_url",
+    "count_articles",
+    "count_latest",
+    "find_by_content_hash",
+    "get_article",
+    "has_value",
+    "iter_articles",
+    "known_values",
+    "latest_articles",
+    "local_datetime",
+    "make_url_key",
+    "newest_id",
+    "outlet_stats",
+    "outlet_summary",
+    "search",
+    "to_record",
+    "upsert_article",
+    "upsert_articles",
 ]
 
 UpsertStatus = Literal["inserted", "updated", "unchanged"]

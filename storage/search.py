@@ -62,8 +62,8 @@ from storage.search_query import (
     NEAR,
     PAIR,
     PHRASE,
-    TOKEN,
     SEQUENCE,
+    TOKEN,
     WORD,
     WORDS,
     Needle,
@@ -72,7 +72,15 @@ from storage.search_query import (
     parse_query,
     tsquery_text,
 )
-from storage.textfold import _FOLD, _fold_slow, fold, has_diacritics, search_text, tone_key, TONE_PLACEMENT
+from storage.textfold import (
+    _FOLD,
+    TONE_PLACEMENT,
+    _fold_slow,
+    fold,
+    has_diacritics,
+    search_text,
+    tone_key,
+)
 
 __all__ = ["MAX_NEEDLES", "MAX_PHRASE_TOKENS", "MAX_TERMS", "ParsedQuery", "SearchHit", "SearchHits", "_fold_slow",
            "fold", "fts5_match", "has_diacritics", "parse_query", "search", "search_text"]

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from crawler.core.record import ArticleRecord
 from crawler.core.registry import Outlet
-from storage.queries import count_latest, get_article, has_value, known_values, latest_articles, newest_id
+from storage.queries import (
+    count_latest,
+    get_article,
+    has_value,
+    known_values,
+    latest_articles,
+    newest_id,
+)
 from storage.queries import search as search_articles
 from storage.search import RANK_WINDOW, SearchHit, fold
 from storage.stories import Story, stories_with_sizes
