@@ -395,13 +395,13 @@ class _Candidate(NamedTuple):
     id: int
 
 
-def _candidates(session: Session, query: ParsedQuery, scope: _Scope, levels: list[int]) -> tuple[list[_Candidate], bool]:
-    """Each tier's newest matches, each id in its best tier, and whether some tier's
-    window was full (the total is then a lower bound)."""
+def _candidates(session: Session, query: ParsedQuery, scope: _Scope, levels: list[int],
+                higher: int | None = None) -> tuple[list[_Candidate], bool]:
+    """Each tier's newest matches (below the tier ``higher``), each id in its best tier,
+    and whether some tier's window was full (the total is then a lower bound)."""
     dialect = session.get_bind().dialect.name
     found: list[_Candidate] = []
     full = False
-    higher = None
     for level in levels:
         ids = _tier_ids(session, _tier_match(dialect, query, level, higher), scope)
         found += [_Candidate(level, i) for i in ids]
@@ -416,9 +416,11 @@ class _Ranked(NamedTuple):
     exact: _Exact
 
 
-def _ranked(session: Session, query: ParsedQuery, found: list[_Candidate],
-            include_flagged: bool) -> list[_Ranked]:
-    """The candidates in ranking order; flagged rows dropped unless asked for."""
+_Keyed = tuple[tuple[Any, ...], _Ranked]
+
+
+def _ranked(session: Session, query: ParsedQuery, found: list[_Candidate], include_flagged: bool) -> list[_Keyed]:
+    """The candidates with their sort keys, best first; flagged rows dropped unless asked for."""
     level = {c.id: c.level for c in found}
     flags = _exact_column(session.get_bind().dialect.name, query.needles).label("flags")
     units = [" ".join(u.tokens) for u in query.units]
@@ -435,7 +437,7 @@ def _ranked(session: Session, query: ParsedQuery, found: list[_Candidate],
                            placement(row.title, row.summary, units), published, row.id),
                           _Ranked(row.id, level[row.id], exact)))
     keyed.sort(reverse=True)
-    return [ranked for _, ranked in keyed]
+    return keyed
 
 
 def _chunks(values: list[int], size: int) -> list[list[int]]:
@@ -472,12 +474,15 @@ def search(
     scope = _scope(session, parsed, indexed, by_row, as_of, since is not None or until is not None,
                    max(RANK_WINDOW, offset + limit))
     found, full = _candidates(session, parsed, scope, _tiers(parsed))
-    ranked = [r for r in _ranked(session, parsed, found, include_flagged) if r.exact.as_typed]
+    keyed = _ranked(session, parsed, found, include_flagged)
+    ranked = [r for _, r in keyed if r.exact.as_typed]
     if not ranked:
         # Nothing holds the query as typed: every match, best first, and say so.
         if parsed.graded:
-            found, full = _candidates(session, parsed, scope, [*_tiers(parsed), APART])
-        ranked = _ranked(session, parsed, found, include_flagged)
+            scattered, apart_full = _candidates(session, parsed, scope, [APART], higher=_tiers(parsed)[-1])
+            keyed = sorted(keyed + _ranked(session, parsed, scattered, include_flagged), reverse=True)
+            full = full or apart_full
+        ranked = [r for _, r in keyed]
         hits.loose = bool(ranked)
     hits.total, hits.total_exact, hits.as_of = len(ranked), not full, scope.as_of
     if scope.floor is not None:

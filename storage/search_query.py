@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 
 from storage.textfold import fold, has_diacritics
 
@@ -108,7 +109,7 @@ class ParsedQuery:
     def units(self) -> list[Unit]:
         return list(dict.fromkeys(u for c in self.clauses for u in c.units))
 
-    @property
+    @cached_property  # read once per candidate row while ranking
     def needles(self) -> list[Needle]:
         """What is looked for verbatim (lower case, NFC) in each match, for the units typed
         with diacritics: the unit in sequence (or written with no marks at all, "Da Nang"

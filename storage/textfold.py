@@ -6,6 +6,7 @@ query go through the same function, so diacritics are optional everywhere.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -51,9 +52,7 @@ def _pairs(text: str) -> list[str]:
 
 def tone_key(text: str) -> str:
     """Lower-case NFC text with the tone mark in one place: "khánh hoà" -> "khánh hòa"."""
-    for new, old in TONE_PLACEMENT.items():
-        text = text.replace(new, old)
-    return text
+    return _TONE_PAIRS.sub(lambda m: TONE_PLACEMENT[m.group()], text)
 
 
 def has_diacritics(text: str) -> bool:
@@ -67,3 +66,4 @@ TONE_PLACEMENT = {
     for marks_new, marks_old in (("oàoáoảoãoạ", "òaóaỏaõaọa"), ("oèoéoẻoẽoẹ", "òeóeỏeõeọe"), ("uỳuýuỷuỹuỵ", "ùyúyủyũyụy"))
     for new, old in zip(_pairs(marks_new), _pairs(marks_old), strict=True)
 }
+_TONE_PAIRS = re.compile("|".join(TONE_PLACEMENT))
