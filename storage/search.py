@@ -104,7 +104,7 @@ class SearchHit:
     # How the article holds the query: "phrase", "near", "pair", "apart" (see
     # storage.search_query.LEVELS), or "match" for a query with no run of several syllables.
     match: str
-    # Weight of the query's diacritic words and runs found verbatim (0: only folded matches).
+    # How many of the query's units typed with diacritics the article holds verbatim, in sequence.
     exact: int
     snippet: str
     # (start, end) character spans of matched terms inside ``snippet``.
@@ -277,7 +277,7 @@ class SearchHits(list[SearchHit]):
     total_exact: bool = True
     # Only articles with ids up to this were searched; pass it back for the next page.
     as_of: int | None = None
-    # No article holds the query as typed (see _as_typed): these hold its syllables
+    # No article holds the query as typed (see _exactness): these hold its syllables
     # apart, or words that fold onto it ("của khâu" for "cửa khẩu").
     loose: bool = False
     # Set when a query of very common words searched only this many newest articles.
