@@ -74,12 +74,11 @@ from storage.search_query import (
 )
 from storage.textfold import (
     _FOLD,
-    TONE_PLACEMENT,
     _fold_slow,
     fold,
     has_diacritics,
     search_text,
-    tone_key,
+    tone_spellings,
 )
 
 __all__ = ["MAX_NEEDLES", "MAX_PHRASE_TOKENS", "MAX_TERMS", "ParsedQuery", "SearchHit", "SearchHits", "_fold_slow",
@@ -186,16 +185,18 @@ def filters(
 
 def exact_flags(haystack: str | None, needles: str) -> str:
     """SQLite function ``pn_exact``: "1" or "0" per needle, found verbatim in haystack or
-    not (lower case, tone placement aside). ``needles`` as ``_encode`` writes them:
+    not (lower case, either tone placement). ``needles`` as ``_encode`` writes them:
     U+001F between needles, U+001E between alternatives, U+001D between the strings
-    an alternative needs."""
-    text = tone_key(unicodedata.normalize("NFC", haystack or "").casefold())
-    return "".join("1" if any(all(part in text for part in alt.split("\x1d")) for alt in needle.split("\x1e"))
+    an alternative needs, U+001C between the spellings of one string."""
+    text = unicodedata.normalize("NFC", haystack or "").casefold()
+    return "".join("1" if any(all(any(s in text for s in part.split("\x1c")) for part in alt.split("\x1d"))
+                               for alt in needle.split("\x1e"))
                    else "0" for needle in needles.split("\x1f"))
 
 
 def _encode(needles: list[Needle]) -> str:
-    return "\x1f".join("\x1e".join("\x1d".join(map(tone_key, alt)) for alt in n.alternatives) for n in needles)
+    return "\x1f".join("\x1e".join("\x1d".join("\x1c".join(tone_spellings(part)) for part in alt)
+                                   for alt in n.alternatives) for n in needles)
 
 
 def _exact_column(dialect: str, needles: list[Needle]) -> ColumnElement[str]:
@@ -208,12 +209,11 @@ def _exact_column(dialect: str, needles: list[Needle]) -> ColumnElement[str]:
         return func.pn_exact(haystack, _encode(needles))
     # PostgreSQL's lower() is Unicode-aware in a UTF-8 database (C.UTF-8 or a real locale).
     folded = func.lower(haystack)
-    for old, new in TONE_PLACEMENT.items():
-        folded = func.replace(folded, old, new)
     flags: list[ColumnElement[str]] = []
     for i, needle in enumerate(needles):
-        found = or_(*(and_(*(func.strpos(folded, bindparam(f"needle_{i}_{j}_{k}", tone_key(part))) > 0
-                              for k, part in enumerate(alt)))
+        found = or_(*(and_(*(or_(*(func.strpos(folded, bindparam(f"needle_{i}_{j}_{k}_{n}", spelling)) > 0
+                                   for n, spelling in enumerate(tone_spellings(part))))
+                             for k, part in enumerate(alt)))
                       for j, alt in enumerate(needle.alternatives)))
         flags.append(case((found, "1"), else_="0"))
     return func.concat(*flags)

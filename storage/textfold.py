@@ -50,9 +50,19 @@ def _pairs(text: str) -> list[str]:
     return [text[i:i + 2] for i in range(0, len(text), 2)]
 
 
-def tone_key(text: str) -> str:
-    """Lower-case NFC text with the tone mark in one place: "khánh hoà" -> "khánh hòa"."""
-    return _TONE_PAIRS.sub(lambda m: TONE_PLACEMENT[m.group()], text)
+def tone_spellings(text: str) -> list[str]:
+    """``text`` in every placement of its tone marks: "hòa bình" -> ["hòa bình", "hoà bình"].
+
+    Searching for each spelling of the needle spares rewriting every article's text.
+    Only the first MAX_TONE_VARIANTS marks vary (2**4 spellings at most)."""
+    spellings = [""]
+    last = 0
+    for _, match in zip(range(MAX_TONE_VARIANTS), _TONE_PAIRS.finditer(text), strict=False):
+        pair = match.group()
+        both = [pair, _SWAP[pair]]
+        spellings = [s + text[last:match.start()] + p for s in spellings for p in both]
+        last = match.end()
+    return [s + text[last:] for s in spellings]
 
 
 def has_diacritics(text: str) -> bool:
@@ -60,10 +70,12 @@ def has_diacritics(text: str) -> bool:
 
 
 # The new ("hoà", "thuỷ") and old ("hòa", "thủy") places of the tone mark spell the
-# same word; outlets use both. Exact-diacritics ranking compares this key.
+# same word; outlets use both. Exact-diacritics ranking looks for both spellings.
 TONE_PLACEMENT = {
     new: old
     for marks_new, marks_old in (("oàoáoảoãoạ", "òaóaỏaõaọa"), ("oèoéoẻoẽoẹ", "òeóeỏeõeọe"), ("uỳuýuỷuỹuỵ", "ùyúyủyũyụy"))
     for new, old in zip(_pairs(marks_new), _pairs(marks_old), strict=True)
 }
-_TONE_PAIRS = re.compile("|".join(TONE_PLACEMENT))
+MAX_TONE_VARIANTS = 4
+_SWAP = {**TONE_PLACEMENT, **{old: new for new, old in TONE_PLACEMENT.items()}}
+_TONE_PAIRS = re.compile("|".join(_SWAP))

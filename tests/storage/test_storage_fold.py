@@ -10,7 +10,18 @@ from storage.search import (
     fts5_match,
     parse_query,
 )
-from storage.search_query import APART, NEAR, PAIR, PHRASE, SEQUENCE, WORD, WORDS, Needle, tsquery_text
+from storage.search_query import (
+    APART,
+    NEAR,
+    PAIR,
+    PHRASE,
+    SEQUENCE,
+    WORD,
+    WORDS,
+    Needle,
+    tsquery_text,
+)
+from storage.textfold import tone_spellings
 
 FOLD_CASES = [
     ("Lạng Sơn", "lang son"),
@@ -90,3 +101,10 @@ def test_huge_queries_are_capped() -> None:
     assert len(parsed.terms) <= MAX_TERMS
     assert len(parsed.needles) <= MAX_NEEDLES
     assert all(len(u.tokens) <= MAX_PHRASE_TOKENS for u in parse_query('"' + "a b " * 500 + '"').units)
+
+
+def test_tone_spellings_cover_both_places_of_the_mark() -> None:
+    assert tone_spellings("khánh hòa") == ["khánh hòa", "khánh hoà"]
+    assert sorted(tone_spellings("thuỷ hoà")) == sorted(["thuỷ hoà", "thuỷ hòa", "thủy hoà", "thủy hòa"])
+    assert tone_spellings("lạng sơn") == ["lạng sơn"]
+    assert len(tone_spellings("hoà " * 9)) == 2 ** 4  # capped
