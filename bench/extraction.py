@@ -32,11 +32,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from crawler.services.evaluate import (
-    FIELDS, GoldPage, Prediction, Report, evaluate, fixed_subset, load_pages,
-    predict_ours, predict_trafilatura, predict_trafilatura_text,
-)
 from crawler.core.registry import Outlet, load_registry
+from crawler.services.evaluate import (
+    FIELDS,
+    GoldPage,
+    Prediction,
+    Report,
+    evaluate,
+    fixed_subset,
+    load_pages,
+    predict_ours,
+    predict_trafilatura,
+    predict_trafilatura_text,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "extraction" / "gold"

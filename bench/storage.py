@@ -12,7 +12,8 @@ in the same run on the same machine:
   the same rows, prepared outside the timer, into an identical empty schema
   (same indexes and FTS triggers), into a second database;
 - search: 20 fixed queries (common and rare words, phrases, with and without
-  diacritics, with filters), 1 warm-up + ``--reps`` timed runs each: p50/p95;
+  diacritics, with filters), 1 warm-up + ``--reps`` timed runs each: p50/p95, for
+  page 1 and page 50 (offset 980) of 20 results;
 - export: ``provnews export`` in a subprocess (jsonl, and parquet when pyarrow
   is installed): rows/s and the child's peak RSS.
 
@@ -171,24 +172,35 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
 
 
+# Page 50 of 20: the ranking must cost what page 1 costs (crawler.services.search pages).
+DEEP_OFFSET = 49 * 20
+
+
 def search_latency(db: Database, reps: int) -> dict[str, object]:
-    timings: list[float] = []
+    """p50/p95 of the fixed queries, page 1 and page 50 (offset 980) of 20 results."""
+    timings: dict[int, list[float]] = {0: [], DEEP_OFFSET: []}
     per_query: list[dict[str, object]] = []
     with db.read_session() as session:
         for query, filters in QUERIES:
-            search(session, query, limit=20, **filters)  # warm-up
-            runs = []
-            for _ in range(reps):
-                t0 = time.perf_counter()
-                hits = search(session, query, limit=20, **filters)
-                runs.append((time.perf_counter() - t0) * 1000)
-            timings += runs
-            label = query + (" " + json.dumps(filters, ensure_ascii=False) if filters else "")
-            per_query.append({"query": label, "p50_ms": round(statistics.median(runs), 1),
-                              "p95_ms": round(percentile(runs, 0.95), 1), "hits": len(hits)})
+            row: dict[str, object] = {"query": query + (" " + json.dumps(filters, ensure_ascii=False) if filters else "")}
+            for offset, runs in timings.items():
+                search(session, query, limit=20, offset=offset, **filters)  # warm-up
+                mine = []
+                for _ in range(reps):
+                    t0 = time.perf_counter()
+                    hits = search(session, query, limit=20, offset=offset, **filters)
+                    mine.append((time.perf_counter() - t0) * 1000)
+                runs += mine
+                key = "page1" if offset == 0 else "page50"
+                row.update({f"{key}_p50_ms": round(statistics.median(mine), 1), f"{key}_hits": len(hits),
+                            f"{key}_total": hits.total})
+            per_query.append(row)
+    first, deep = timings[0], timings[DEEP_OFFSET]
     return {
-        "p50_ms": round(percentile(timings, 0.50), 2), "p95_ms": round(percentile(timings, 0.95), 2),
-        "max_ms": round(max(timings), 2), "per_query": per_query,
+        "p50_ms": round(percentile(first, 0.50), 2), "p95_ms": round(percentile(first, 0.95), 2),
+        "max_ms": round(max(first), 2),
+        "page50_p50_ms": round(percentile(deep, 0.50), 2), "page50_p95_ms": round(percentile(deep, 0.95), 2),
+        "per_query": per_query,
     }
 
 

@@ -32,15 +32,22 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from crawler.core.record import ArticleRecord
+from crawler.core.registry import Outlet, load_registry
 from crawler.fetching.egress import Allowlist, check_user_url
 from crawler.services.exit_codes import ExitCode
-from crawler.services.search import SEARCH_LIMIT_MAX, find_articles, parse_day
+from crawler.services.search import (
+    SEARCH_DEPTH_MAX,
+    SEARCH_LIMIT_MAX,
+    FilterError,
+    check_filters,
+    find_articles,
+    parse_range,
+    show_article,
+)
 from crawler.settings import as_environment
 from storage.database import open_database
 from storage.engine import Database, StorageError
-from storage.queries import get_article
-from storage.search import SearchHit
+from storage.search import parse_query
 
 # The most telling first: a refused redirect hop also refuses its robots.txt request.
 REFUSAL_REASONS = ("blocked_redirect", "blocked_address", "blocked_port", "bad_scheme", "bad_url")
@@ -67,6 +74,8 @@ class ApiConfig:
     # Comma-separated ``ip`` / ``ip:port`` entries exempt from the address check, in
     # PROVNEWS_EGRESS_ALLOW's form: the scrape subprocess gets it as that variable.
     egress_allow: tuple[str, ...] = ()   # "ip" or "ip:port" entries (PROVNEWS_EGRESS_ALLOW)
+    # An extra registry file (PROVNEWS_SOURCES): its outlets are valid ``outlet`` filters too.
+    sources: str | None = None
     scrape_timeout: float = 120.0
     # Each scrape is a Scrapy process; more at once would starve the readers.
     max_scrapes: int = 2
@@ -85,8 +94,10 @@ class ScrapeRequest(BaseModel):
 def create_app(config: ApiConfig) -> FastAPI:
     """The app over ``config.db_url``, opened (and migrated) now so a bad URL fails at start.
 
-    Raises StorageError for a database that cannot be opened, ValueError for a bad allowlist."""
+    Raises StorageError for a database that cannot be opened, ValueError for a bad allowlist,
+    RegistryError for an invalid registry file."""
     allow = Allowlist.parse(config.egress_allow)
+    registry = load_registry(config.sources)
     database = open_database(config.db_url)
 
     @asynccontextmanager
@@ -96,7 +107,7 @@ def create_app(config: ApiConfig) -> FastAPI:
 
     app = FastAPI(title="provnews", summary="Vietnamese provincial news: search, read, scrape.", lifespan=lifespan)
     _add_error_handlers(app)
-    _add_read_routes(app, database)
+    _add_read_routes(app, database, registry)
     _add_scrape_route(app, config, allow)
     return app
 
@@ -127,7 +138,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": code, "detail": exc.detail}, status_code=exc.status_code)
 
 
-def _add_read_routes(app: FastAPI, database: Database) -> None:
+def _add_read_routes(app: FastAPI, database: Database, registry: dict[str, Outlet]) -> None:
     @app.get("/search")
     def search(
         q: str | None = None, outlet: str | None = None, province: str | None = None,
@@ -135,35 +146,42 @@ def _add_read_routes(app: FastAPI, database: Database) -> None:
         since: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
         until: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
         limit: Annotated[int, Query(ge=1, le=SEARCH_LIMIT_MAX)] = 20,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        as_of: Annotated[int | None, Query(ge=0, le=MAX_ARTICLE_ID,
+                                           description="the as_of of the first page")] = None,
         collapse: bool = False,
         include_flagged: bool = False,
     ) -> dict[str, Any]:
-        """Ranked hits for ``q`` (diacritics optional), or the newest articles without it."""
+        """Ranked hits for ``q`` (diacritics optional), or the newest articles without it; one page."""
         try:
-            since_day, until_day = parse_day(since, "since"), parse_day(until, "until")
+            since_day, until_day = parse_range(since, until, ("since", "until"))
         except ValueError as exc:
             raise ApiError(422, "invalid_request", str(exc)) from None
+        if offset + limit > SEARCH_DEPTH_MAX:
+            raise ApiError(422, "invalid_request", f"offset + limit may not pass {SEARCH_DEPTH_MAX}")
+        if q is not None and parse_query(q).only_excluded:
+            raise ApiError(422, "invalid_request", "the query only excludes (-word): add a word to search for")
         with database.read_session() as session:
-            records, snippets, newest_only = find_articles(
-                session, q, limit=limit, collapse=collapse, include_flagged=include_flagged, outlet=outlet,
-                since=since_day, until=until_day, province=province, section=section, author=author)
-        return {"count": len(records), "results": [_with_snippet(r, snippets) for r in records],
+            try:
+                check_filters(session, registry, outlet=outlet, province=province, section=section)
+            except FilterError as exc:
+                raise ApiError(422, "invalid_request", str(exc)) from None
+            page = find_articles(
+                session, q, limit=limit, offset=offset, as_of=as_of, collapse=collapse,
+                include_flagged=include_flagged, outlet=outlet, since=since_day, until=until_day,
+                province=province, section=section, author=author)
+        return {"total": page.total, "total_exact": page.total_exact, "offset": page.offset, "limit": page.limit,
+                "count": len(page.records), "as_of": page.as_of, "loose": page.loose,
                 # Set when only the newest N articles were searched (a query of very common words).
-                "searched_newest": newest_only}
+                "searched_newest": page.newest_only, "results": page.records}
 
     @app.get("/articles/{article_id}")
     def article(article_id: Annotated[int, Path(ge=1, le=MAX_ARTICLE_ID)]) -> dict[str, Any]:
         with database.read_session() as session:
-            record = get_article(session, article_id)
+            record = show_article(session, str(article_id))
         if record is None:
             raise ApiError(404, "not_found", f"no article {article_id}")
-        return record.as_json()
-
-
-def _with_snippet(record: ArticleRecord, snippets: dict[int, SearchHit]) -> dict[str, Any]:
-    """The record plus ``snippet``: the matched passage, or None when listing the newest."""
-    hit = snippets.get(record.id) if record.id is not None else None
-    return {**record.as_json(), "snippet": hit.snippet if hit else None}
+        return record
 
 
 def _add_scrape_route(app: FastAPI, config: ApiConfig, allow: Allowlist) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from crawler.core.archive import ArchiveRef
 from crawler.core.record import ArticleRecord
 from storage.history import add_version
-from storage.models import Article, ArchiveRecord, ArticleVersion
+from storage.models import ArchiveRecord, Article, ArticleVersion
 from storage.queries import _row
 from storage.search import filters
 from storage.signatures import assign_story

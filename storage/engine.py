@@ -39,7 +39,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import StorageError, classify, first_line
-from storage.search import count_needles, title_hits
+from storage.search import exact_flags
 
 DEFAULT_DATABASE_URL = "sqlite:///provnews.db"
 DATABASE_URL_ENV = "PROVNEWS_DATABASE_URL"
@@ -105,8 +105,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any, busy_ms: int = SQLIT
     finally:
         cursor.close()
     # search.py ranks exact-diacritic matches; SQLite's lower() is ASCII-only.
-    dbapi_connection.create_function("pn_exact", 2, count_needles, deterministic=True)
-    dbapi_connection.create_function("pn_title_hits", 2, title_hits, deterministic=True)
+    dbapi_connection.create_function("pn_exact", 2, exact_flags, deterministic=True)
 
 
 def read_only(engine: Engine) -> Engine:

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crawler.core.record import ArticleRecord, Image, content_hash, encoding_confidence
-from crawler.core.urls import make_url_key
+from crawler.core.urls import make_url_key, url_key
 from storage.models import Article, ArticleUrl, local_datetime
 from storage.search import (
     VIETNAM,
@@ -32,9 +32,29 @@ from storage.search import (
 )
 
 __all__ = [
-    "ArticleWrite", "OutletStats", "OutletSummary", "SearchHit", "UpsertResult", "add_url", "count_articles", "find_by_content_hash",
-    "get_article", "iter_articles", "latest_articles", "local_datetime", "make_url_key", "outlet_summary",
-    "outlet_stats", "search", "to_record", "upsert_article", "upsert_articles",
+    "ArticleWrite",
+    "OutletStats",
+    "OutletSummary",
+    "SearchHit",
+    "UpsertResult",
+    "add_url",
+    "count_articles",
+    "count_latest",
+    "find_by_content_hash",
+    "get_article",
+    "has_value",
+    "iter_articles",
+    "known_values",
+    "latest_articles",
+    "local_datetime",
+    "make_url_key",
+    "newest_id",
+    "outlet_stats",
+    "outlet_summary",
+    "search",
+    "to_record",
+    "upsert_article",
+    "upsert_articles",
 ]
 
 UpsertStatus = Literal["inserted", "updated", "unchanged"]
@@ -282,14 +302,20 @@ def to_record(article: Any) -> ArticleRecord:
 
 
 def get_article(session: Session, id_or_url: int | str) -> ArticleRecord | None:
-    """By numeric id, by any URL the article was seen at, or by its url_key."""
+    """By numeric id, by its url_key, or by an URL: any URL the article was seen at, or
+    one the crawl would take for it (tracking parameters, fragment, http/https, www.,
+    m./amp. hosts and AMP paths make no difference: the store keys articles by
+    ``url_key``'s identity form)."""
     if isinstance(id_or_url, int) or id_or_url.isdigit():
         article = session.get(Article, int(id_or_url))
     else:
-        key = make_url_key(id_or_url)
-        seen = select(ArticleUrl.article_id).where(ArticleUrl.url_key == key).scalar_subquery()
+        raw = make_url_key(id_or_url)
+        seen = select(ArticleUrl.article_id).where(ArticleUrl.url_key == raw).scalar_subquery()
+        keys = [raw, id_or_url]
+        if id_or_url.lower().startswith(("http://", "https://")):
+            keys.append(url_key(id_or_url))
         article = session.scalars(
-            select(Article).where((Article.id == seen) | (Article.url_key.in_([key, id_or_url]))).limit(1)
+            select(Article).where((Article.id == seen) | (Article.url_key.in_(keys))).limit(1)
         ).first()
     return to_record(article) if article else None
 
@@ -324,17 +350,56 @@ def latest_articles(
     section: str | None = None,
     author: str | None = None,
     limit: int = 20,
+    offset: int = 0,
+    as_of: int | None = None,
     include_flagged: bool = False,
 ) -> list[int]:
-    """Ids of the newest articles (undated last), for listings without a query; rows
-    of low encoding confidence only with ``include_flagged``."""
-    stmt = select(Article.id).order_by(Article.published_at.desc().nulls_last(), Article.id.desc()).limit(limit)
+    """Ids of the newest articles (undated last, then newest stored), for listings
+    without a query; rows of low encoding confidence only with ``include_flagged``.
+    ``as_of`` (an article id) leaves out articles stored after it, so the pages of one
+    listing stay put while a crawl inserts."""
+    stmt = (select(Article.id).where(*_listing_conditions(outlet, since, until, province, section, author,
+                                                          as_of, include_flagged))
+            .order_by(Article.published_at.desc().nulls_last(), Article.id.desc()).offset(offset).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def count_latest(session: Session, cap: int, **kwargs: Any) -> int:
+    """How many articles ``latest_articles`` lists with these filters, counted up to ``cap``."""
+    conditions = _listing_conditions(kwargs.get("outlet"), kwargs.get("since"), kwargs.get("until"),
+                                     kwargs.get("province"), kwargs.get("section"), kwargs.get("author"),
+                                     kwargs.get("as_of"), kwargs.get("include_flagged", False))
+    capped = select(Article.id).where(*conditions).limit(cap).subquery()
+    return session.scalar(select(func.count()).select_from(capped)) or 0
+
+
+def _listing_conditions(outlet: str | None, since: date | datetime | None, until: date | datetime | None,
+                        province: str | None, section: str | None, author: str | None, as_of: int | None,
+                        include_flagged: bool) -> list[Any]:
     conditions = filters(outlet=outlet, since=since, until=until, province=province, section=section, author=author)
     if not include_flagged:
         conditions.append(Article.encoding_confidence.is_(None))
-    if conditions:
-        stmt = stmt.where(*conditions)
-    return list(session.scalars(stmt))
+    if as_of is not None:
+        conditions.append(Article.id <= as_of)
+    return conditions
+
+
+def newest_id(session: Session) -> int:
+    return session.scalar(select(func.max(Article.id))) or 0
+
+
+def known_values(session: Session, column: str) -> list[str]:
+    """The distinct stored values of ``outlet``, ``province`` or ``section`` (for
+    naming the valid ones when a filter matches nothing known)."""
+    field = getattr(Article, column)
+    return sorted(v for v in session.scalars(select(field).where(field.is_not(None)).distinct()) if v)
+
+
+def has_value(session: Session, column: str, value: str) -> bool:
+    """Whether some stored article has this outlet (exact), or province/section (folded)."""
+    condition = {"outlet": Article.outlet == value, "province": Article.province_key == filter_key(value, 100),
+                 "section": Article.section_key == filter_key(value, 200)}[column]
+    return session.scalar(select(Article.id).where(condition).limit(1)) is not None
 
 
 def _vn(value: datetime | None) -> datetime | None:

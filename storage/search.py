@@ -1,36 +1,52 @@
-"""Diacritic-insensitive full-text search over stored articles.
+"""Diacritic-insensitive full-text search over stored articles, ranked in tiers.
 
 Both backends index the same column, ``articles.search_text`` = ``fold(title,
 summary, text)``, and both receive the user's query folded by the same Python
 ``fold``, so "lang son", "Lạng Sơn" and "LẠNG SƠN" find the same articles on
 SQLite (FTS5 external-content table ``articles_fts``) and PostgreSQL (GIN index
 on the stored ``articles.search_vector`` = ``to_tsvector('simple', search_text)``,
-migration 0006).
+migration 0006). The query language and its FTS5/tsquery text are in
+``storage.search_query``: user input never reaches the FTS grammar.
 
-User input never reaches the FTS grammar: the query is parsed here into quoted
-phrases and literal tokens, each re-quoted, so ``"``, ``*``, ``NEAR``, ``-``,
-``:`` and ``(`` are searched for as text (or dropped as punctuation) and can
-never raise a syntax error.
+Ranking, the same on both backends (the SQL finds the matches of each tier, Python
+orders them with values read from the article row, so both backends order alike):
+
+1. the tier of an unquoted run of several syllables ("cửa khẩu"): held in sequence,
+   then near (every adjacent pair within NEAR_GAP words), then with one adjacent pair;
+2. held as typed: with the diacritics the user typed (tone placement aside, see
+   ``_exactness``), so "cửa khẩu" ranks above "của khâu";
+3. how much is verbatim: runs in sequence as typed, then words with their diacritics;
+4. where the words are: the title counts twice, the lead (sapo) once;
+5. newest published, then newest stored.
+
+Only articles holding the query together and as typed are listed; when none does, every
+match is listed in that order, scattered syllables last, and ``SearchHits.loose`` says so
+("no article holds cửa khẩu; these hold its syllables apart or other words").
+
+Every key is a property of the article alone (no corpus statistics such as bm25's
+IDF), and only articles stored up to ``as_of`` are searched, so the order of a
+query never changes while a crawl inserts: pages neither repeat nor skip.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Row,
     Select,
+    and_,
     bindparam,
     case,
     column,
     false,
     func,
     literal_column,
+    or_,
     select,
     table,
 )
@@ -38,118 +54,43 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Article, local_datetime
+from storage.search_query import (
+    APART,
+    MAX_NEEDLES,
+    MAX_PHRASE_TOKENS,
+    MAX_TERMS,
+    NEAR,
+    PAIR,
+    PHRASE,
+    SEQUENCE,
+    TOKEN,
+    WORD,
+    WORDS,
+    Needle,
+    ParsedQuery,
+    fts5_match,
+    parse_query,
+    tsquery_text,
+)
+from storage.textfold import (
+    _FOLD,
+    _fold_slow,
+    fold,
+    has_diacritics,
+    search_text,
+    tone_spellings,
+)
+
+__all__ = ["MAX_NEEDLES", "MAX_PHRASE_TOKENS", "MAX_TERMS", "ParsedQuery", "SearchHit", "SearchHits", "_fold_slow",
+           "fold", "fts5_match", "has_diacritics", "parse_query", "search", "search_text"]
 
 VIETNAM = timezone(timedelta(hours=7))
-# unicode61 treats letters and digits as token characters and everything else
-# (including "_") as a separator; this regex mirrors it on the folded text.
-_TOKEN = re.compile(r"[^\W_]+")
-_PHRASE = re.compile(r'"([^"]*)"')
 SNIPPET_CHARS = 160
-# A pasted page as a query must not build a huge SQL or FTS expression (SQLite
-# refuses expression trees deeper than 1000): extra terms are dropped.
-MAX_TERMS = 32
-MAX_PHRASE_TOKENS = 64
-MAX_NEEDLES = 8
 # The FTS5 virtual table has no model: it is created by the migration.
 _FTS = table("articles_fts", column("rowid"))
-_SIMPLE = literal_column("'simple'::regconfig")
 # PostgreSQL only (migration 0006), so no model column: a generated tsvector that
-# phrase rechecks and ts_rank read instead of re-parsing search_text per row.
+# phrase rechecks read instead of re-parsing search_text per row.
 _VECTOR = literal_column("articles.search_vector")
-
-
-def _fold_slow(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text))
-    # đ/Đ are letters of their own, not d + a combining mark, so NFD keeps them.
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    stripped = stripped.replace("đ", "d").replace("Đ", "d")
-    return stripped.casefold()
-
-
-class _FoldTable(dict[int, str]):
-    """str.translate table filled on first sight of each character: its folded form.
-
-    Folding is per character after NFC (NFD, dropping combining marks and
-    casefolding all work character by character), so translating the NFC text
-    through this table equals the slow definition, at C speed.
-    """
-
-    def __missing__(self, ordinal: int) -> str:
-        char = chr(ordinal)
-        folded = " " if char.isspace() else _fold_slow(char)
-        self[ordinal] = folded
-        return folded
-
-
-_FOLD = _FoldTable()
-
-
-def fold(text: str) -> str:
-    """Lower-case, accent-free, whitespace-collapsed form used for indexing and queries."""
-    return " ".join(unicodedata.normalize("NFC", text).translate(_FOLD).split())
-
-
-def search_text(*parts: str | None) -> str:
-    """The value stored in ``articles.search_text``."""
-    return fold("\n".join(p for p in parts if p))
-
-
-def has_diacritics(text: str) -> bool:
-    return fold(text) != " ".join(text.casefold().split())
-
-
-@dataclass(frozen=True)
-class ParsedQuery:
-    """A user query split into folded phrases (lists of tokens) and folded tokens."""
-
-    phrases: list[list[str]] = field(default_factory=list)
-    tokens: list[str] = field(default_factory=list)
-    # Folded free text outside the quotes, for PostgreSQL's own parser.
-    loose_text: str = ""
-    # Unfolded, casefolded needles for the exact-diacritics boost.
-    needles: list[str] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not self.phrases and not self.tokens
-
-    @property
-    def terms(self) -> list[str]:
-        """Every folded token, phrases first, for snippet highlighting."""
-        return [t for p in self.phrases for t in p] + self.tokens
-
-
-def _unique(items: list[str], limit: int) -> list[str]:
-    """First ``limit`` distinct items in order; repeating a word adds nothing to an AND query."""
-    return list(dict.fromkeys(items))[:limit]
-
-
-def parse_query(raw: str) -> ParsedQuery:
-    """Split on balanced double quotes; a stray quote is plain punctuation."""
-    phrases: list[list[str]] = []
-    needles: list[str] = []
-    loose_parts: list[str] = []
-    for match in _PHRASE.finditer(raw):
-        words = _TOKEN.findall(fold(match.group(1)))[:MAX_PHRASE_TOKENS]
-        if len(words) == 1:
-            loose_parts.append(match.group(1))  # a one-word "phrase" is just a token
-        elif words:
-            phrases.append(words)
-            if has_diacritics(match.group(1)):
-                needles.append(" ".join(match.group(1).casefold().split()))
-    loose = " ".join([_PHRASE.sub(" ", raw), *loose_parts])
-    tokens = _unique(_TOKEN.findall(fold(loose)), MAX_TERMS)
-    phrases = [list(p) for p in dict.fromkeys(tuple(p) for p in phrases)][: max(0, MAX_TERMS - len(tokens))]
-    words = _TOKEN.findall(unicodedata.normalize("NFC", loose).casefold())
-    needles = _unique(needles + [w for w in words if has_diacritics(w)], MAX_NEEDLES)
-    return ParsedQuery(phrases=phrases, tokens=tokens, loose_text=" ".join(tokens), needles=needles)
-
-
-def fts5_match(query: ParsedQuery) -> str:
-    """FTS5 MATCH string: every phrase and token a double-quoted literal, ANDed."""
-    parts = ['"' + " ".join(p) + '"' for p in query.phrases] + [f'"{t}"' for t in query.tokens]
-    # Tokens hold only letters and digits, so they cannot contain a quote to escape.
-    return " ".join(parts)
 
 
 @dataclass
@@ -159,7 +100,10 @@ class SearchHit:
     url: str
     title: str | None
     published_at: datetime | None
-    score: float
+    # How the article holds the query: "phrase", "near", "pair", "apart" (see
+    # storage.search_query.LEVELS), or "match" for a query with no run of several syllables.
+    match: str
+    # How many of the query's units typed with diacritics the article holds verbatim, in sequence.
     exact: int
     snippet: str
     # (start, end) character spans of matched terms inside ``snippet``.
@@ -239,122 +183,191 @@ def filters(
     return conditions
 
 
-def count_needles(haystack: str | None, needles: str) -> int:
-    """SQLite function ``pn_exact``: how many of the U+001F-separated needles occur in haystack."""
-    folded = unicodedata.normalize("NFC", haystack or "").casefold()
-    return sum(1 for needle in needles.split("\x1f") if needle and needle in folded)
+def exact_flags(haystack: str | None, needles: str) -> str:
+    """SQLite function ``pn_exact``: "1" or "0" per needle, found verbatim in haystack or
+    not (lower case, either tone placement). ``needles`` as ``_encode`` writes them:
+    U+001F between needles, U+001E between alternatives, U+001D between the strings
+    an alternative needs, U+001C between the spellings of one string."""
+    text = unicodedata.normalize("NFC", haystack or "").casefold()
+    return "".join("1" if any(all(any(s in text for s in part.split("\x1c")) for part in alt.split("\x1d"))
+                               for alt in needle.split("\x1e"))
+                   else "0" for needle in needles.split("\x1f"))
 
 
-def _exact_score(dialect: str, needles: list[str]) -> ColumnElement[int]:
-    """How many diacritic needles occur verbatim (case-insensitively) in title or text."""
+def _encode(needles: list[Needle]) -> str:
+    return "\x1f".join("\x1e".join("\x1d".join("\x1c".join(tone_spellings(part)) for part in alt)
+                                   for alt in n.alternatives) for n in needles)
+
+
+def _exact_column(dialect: str, needles: list[Needle]) -> ColumnElement[str]:
     if not needles:
-        return literal_column("0")
-    haystack = func.coalesce(Article.title, "") + " " + func.coalesce(Article.text, "")
+        return literal_column("''")
+    haystack = (func.coalesce(Article.title, "") + "\n" + func.coalesce(Article.summary, "") + "\n"
+                + func.coalesce(Article.text, ""))
     if dialect == "sqlite":
         # SQLite's lower() is ASCII-only; the engine registers this Python function.
-        return func.pn_exact(haystack, "\x1f".join(needles))
+        return func.pn_exact(haystack, _encode(needles))
     # PostgreSQL's lower() is Unicode-aware in a UTF-8 database (C.UTF-8 or a real locale).
     folded = func.lower(haystack)
-    score: ColumnElement[int] = literal_column("0")
+    flags: list[ColumnElement[str]] = []
     for i, needle in enumerate(needles):
-        score = score + case((func.strpos(folded, bindparam(f"needle_{i}", needle)) > 0, 1), else_=0)
-    return score
+        found = or_(*(and_(*(or_(*(func.strpos(folded, bindparam(f"needle_{i}_{j}_{k}_{n}", spelling)) > 0
+                                   for n, spelling in enumerate(tone_spellings(part))))
+                             for k, part in enumerate(alt)))
+                      for j, alt in enumerate(needle.alternatives)))
+        flags.append(case((found, "1"), else_="0"))
+    return func.concat(*flags)
 
 
-# Ranking every match of a common word is what made search slow at 1M rows
-# (bench/storage.py). Two costs, both measured there:
-# - bm25() first reads the whole doclist of every query term to weigh it (IDF):
-#   ~60 ms for "lạng sơn" at 1M rows even with LIMIT 10;
-# - then it scores each match.
-# So on SQLite, a query with a common term (in more than COMMON_DF documents)
-# is ranked without bm25: by how many of its words and phrases are in the
-# title, among its newest BROAD_WINDOW matches. Other queries get bm25 over
-# their newest WINDOW matches (all of them, unless the query is broad). The
-# exact-diacritics boost and the recency tie-break then reorder the best CANDIDATES.
-WINDOW = 5000
-BROAD_WINDOW = 300
+class _Exact(NamedTuple):
+    """What of the query an article holds verbatim."""
+
+    sequences: int  # units found in sequence as typed
+    words: int  # diacritic words found
+    as_typed: bool  # see _exactness
+
+
+def _exactness(query: ParsedQuery, flags: str, level: int) -> _Exact:
+    """Read ``pn_exact``'s flags. An article holds the query as typed when each unit typed
+    with diacritics is there: in sequence for a match in the PHRASE tier, with all its
+    words for a NEAR or PAIR match (an APART match never is). So "của khâu" does not
+    answer "cửa khẩu", nor "đã nâng" "Đà Nẵng", but "Da Nang" written without marks does.
+    An OR query is not held to its diacritics: the flags cannot say which clause matched."""
+    found = {(n.kind, n.unit) for n, flag in zip(query.needles, flags, strict=False) if flag == "1"}
+    units = {n.unit for n in query.needles if n.unit >= 0} if len(query.clauses) == 1 else set()
+    kind = SEQUENCE if level == PHRASE or not query.graded else WORDS
+    held = all((kind, u) in found for u in units)
+    return _Exact(sum(1 for k, _ in found if k == SEQUENCE), sum(1 for k, _ in found if k == WORD),
+                  level != APART and held if query.graded else held)
+
+
+def placement(title: str | None, summary: str | None, units: list[str]) -> int:
+    """Where the folded units are: each one in the title counts 2, in the lead 1."""
+    def padded(text: str | None) -> str:
+        return " " + " ".join(TOKEN.findall(fold(text or ""))) + " "
+
+    head, lead = padded(title), padded(summary)
+    return sum(2 * (f" {u} " in head) + (f" {u} " in lead) for u in units)
+
+
+# Each tier's newest RANK_WINDOW matches are ranked (more when a deeper page is
+# asked for), so page 50 of 20 costs what page 1 does. The same number caps the
+# total: "at least 1,000" beyond it.
+RANK_WINDOW = 1000
+# At 1M rows a query whose every term is common (in more than COMMON_DF documents)
+# has no short doclist to bound the work: a phrase of common words with no match
+# read every position list (150 ms for "ban thường vụ", bench/storage.py). Such a
+# query searches the newest SCAN_ROWS articles, unless a date range is given.
 COMMON_DF = 50_000
-CANDIDATES = 100
 # The probe counts a term's matches among the newest DF_SAMPLE articles and
 # scales that to the whole table: counting up to COMMON_DF postings took
 # 15-30 ms a term at 1M rows, the sample 0.5 ms. An estimate near the threshold
-# may fall either side; that picks the ranking, never which articles match.
+# may fall either side; that bounds which ids are searched, never how they rank.
 DF_SAMPLE = 5000
-# When every term is common, no short doclist bounds the work: a phrase of
-# common words with no match read every position list (150 ms for
-# "ban thường vụ" at 1M rows). Such a query searches the newest SCAN_ROWS articles.
 SCAN_ROWS = 100_000
 # ... in id slices from the top, the first FIRST_SLICE ids wide (see _next_width).
 FIRST_SLICE = 2000
-# PostgreSQL ranks the newest PG_WINDOW matches (see _postgres_candidates).
-PG_WINDOW = 1000
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """How SQLite runs one query: bm25 or title ranking, and whether only the newest ids are searched."""
-
-    broad: bool
-    newest: int = 0
-    # Only ids above this are searched; None searches every article.
-    floor: int | None = None
 
 
 class SearchHits(list[SearchHit]):
-    """The hits of one search; ``newest_only`` is the number of newest articles searched
-    when a query of very common words was bounded (SCAN_ROWS), else None."""
+    """One page of hits, and what the whole result is like."""
 
+    # Matches of the listed tiers, exact when ``total_exact``, else a lower bound.
+    total: int = 0
+    total_exact: bool = True
+    # Only articles with ids up to this were searched; pass it back for the next page.
+    as_of: int | None = None
+    # No article holds the query as typed (see _exactness): these hold its syllables
+    # apart, or words that fold onto it ("của khâu" for "cửa khẩu").
+    loose: bool = False
+    # Set when a query of very common words searched only this many newest articles.
     newest_only: int | None = None
 
 
-def _plan(session: Session, query: ParsedQuery, dated: bool) -> _Plan:
+class _Scope(NamedTuple):
+    """What every tier's SQL shares: the filters, the newest id searched and the lowest."""
+
+    indexed: list[ColumnElement[bool]]
+    by_row: list[ColumnElement[bool]]
+    as_of: int
+    # Only ids above this are searched (a query of only common words); None: all.
+    floor: int | None
+    window: int
+
+
+def _scope(session: Session, query: ParsedQuery, indexed: list[ColumnElement[bool]],
+           by_row: list[ColumnElement[bool]], as_of: int | None, dated: bool, window: int) -> _Scope:
     """``dated``: a --since/--until range is asked for. Ids follow insertion, not
     publication, so the newest-ids bound could hide every article of an older range:
     a dated query is never bounded."""
-    terms = list(dict.fromkeys(query.terms))
-    # One statement: the newest id, then each term's matches above newest - DF_SAMPLE.
-    newest_id = select(func.max(Article.id)).scalar_subquery()
-    samples = [
-        select(func.count()).select_from(_FTS).where(
-            literal_column("articles_fts").op("MATCH")(f'"{term}"'), _FTS.c.rowid > newest_id - DF_SAMPLE
-        ).scalar_subquery()
-        for term in terms
-    ]
-    newest, *counts = session.execute(select(newest_id, *samples)).one()
-    newest = newest or 0
-    scale = max(1.0, newest / DF_SAMPLE)
-    common = [count * scale >= COMMON_DF for count in counts]
-    floor = max(0, newest - SCAN_ROWS) if all(common) and not dated else None
-    return _Plan(broad=any(common), newest=newest, floor=floor)
+    newest = as_of if as_of is not None else session.scalar(select(func.max(Article.id))) or 0
+    floor = None
+    if session.get_bind().dialect.name == "sqlite" and not dated and newest > SCAN_ROWS:
+        samples = [
+            select(func.count()).select_from(_FTS).where(
+                literal_column("articles_fts").op("MATCH")(f'"{term}"'), _FTS.c.rowid > newest - DF_SAMPLE,
+                _FTS.c.rowid <= newest).scalar_subquery()
+            for term in query.terms
+        ]
+        counts = session.execute(select(*samples)).one()
+        scale = max(1.0, newest / DF_SAMPLE)
+        if all(count * scale >= COMMON_DF for count in counts):
+            floor = newest - SCAN_ROWS
+    return _Scope(indexed, by_row, newest, floor, window)
 
 
-def _newest_ids(session: Session, match: ColumnElement[bool], indexed: list[ColumnElement[bool]],
-                by_row: list[ColumnElement[bool]], newest: int, floor: int) -> list[int]:
-    """The newest BROAD_WINDOW matching ids in (floor, newest], read slice by slice from the top.
+def _tier_match(dialect: str, query: ParsedQuery, level: int, higher: int | None) -> ColumnElement[bool]:
+    """Documents holding ``query`` at ``level`` but not at the tier above it."""
+    if dialect == "sqlite":
+        text = f"({fts5_match(query, level)})"
+        if higher is not None:
+            text += f" NOT ({fts5_match(query, higher)})"
+        return literal_column("articles_fts").op("MATCH")(text)
+    text = f"({tsquery_text(query, level)})"
+    if higher is not None:
+        text += f" & !({tsquery_text(query, higher)})"
+    return _VECTOR.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), text))
+
+
+def _tier_ids(session: Session, match: ColumnElement[bool], scope: _Scope) -> list[int]:
+    """The ids of the newest ``scope.window`` matches up to ``scope.as_of``."""
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = select(Article.id).where(match, Article.id <= scope.as_of, *scope.indexed, *scope.by_row)
+        return list(session.scalars(stmt.order_by(Article.id.desc()).limit(scope.window)))
+    if scope.floor is not None:
+        return _newest_ids(session, match, scope)
+    stmt = select(_FTS.c.rowid).where(match, _FTS.c.rowid <= scope.as_of)
+    if scope.indexed or scope.by_row:
+        stmt = stmt.join(Article, Article.id == _FTS.c.rowid).where(*scope.indexed, *scope.by_row)
+    return list(session.scalars(stmt.order_by(_FTS.c.rowid.desc()).limit(scope.window)))
+
+
+def _newest_ids(session: Session, match: ColumnElement[bool], scope: _Scope) -> list[int]:
+    """The newest matching ids in (floor, as_of], read slice by slice from the top.
 
     Each slice is read in ascending order: FTS5 scanning downwards ignores a lower
     rowid bound until it meets a match (a phrase with no match read the whole
     index), while upwards it starts at the bound and reads on to the newest id.
     """
     found: list[int] = []
-    top, width = newest, FIRST_SLICE
-    while top > floor and len(found) < BROAD_WINDOW:
+    top, width, floor = scope.as_of, FIRST_SLICE, scope.floor or 0
+    while top > floor and len(found) < scope.window:
         bottom = max(floor, top - width)
         # Materialized so the filters are checked on the slice's matches: left to
         # itself, SQLite walked a filter's index and re-ran MATCH per row (2 s a query).
         hits = (select(_FTS.c.rowid.label("id")).where(match, _FTS.c.rowid > bottom, _FTS.c.rowid <= top)
                 .cte("slice").prefix_with("MATERIALIZED"))
         stmt = select(hits.c.id)
-        if indexed:
+        if scope.indexed:
             # Answered from the filter columns' indexes over the slice's id range:
             # fetching the article row of every match took 29 ms for 20k ids, this 6 ms.
-            in_range = select(Article.id).where(*indexed, Article.id > bottom, Article.id <= top)
+            in_range = select(Article.id).where(*scope.indexed, Article.id > bottom, Article.id <= top)
             stmt = stmt.where(hits.c.id.in_(in_range))
-        if by_row:
-            stmt = stmt.join(Article, Article.id == hits.c.id).where(*by_row)
-        got = list(session.scalars(stmt.order_by(hits.c.id.desc()).limit(BROAD_WINDOW - len(found))))
+        if scope.by_row:
+            stmt = stmt.join(Article, Article.id == hits.c.id).where(*scope.by_row)
+        got = list(session.scalars(stmt.order_by(hits.c.id.desc()).limit(scope.window - len(found))))
         found += got
-        top, width = bottom, _next_width(top - bottom, len(got), BROAD_WINDOW - len(found))
+        top, width = bottom, _next_width(top - bottom, len(got), scope.window - len(found))
     return found
 
 
@@ -369,72 +382,66 @@ def _next_width(width: int, got: int, missing: int) -> int:
     return max(1, min(width * 4, (missing * width * 5) // (got * 4)))
 
 
-def _broad_window(session: Session, match: ColumnElement[bool], indexed: list[ColumnElement[bool]],
-                  by_row: list[ColumnElement[bool]], plan: _Plan) -> Select:
-    """The ids of the newest BROAD_WINDOW matches."""
-    if plan.floor is not None:
-        ids = _newest_ids(session, match, indexed, by_row, plan.newest, plan.floor)
-        return select(Article.id.label("id")).where(Article.id.in_(ids))
-    window = select(_FTS.c.rowid.label("id")).where(match)
-    if indexed or by_row:
-        window = window.join(Article, Article.id == _FTS.c.rowid).where(*indexed, *by_row)
-    return window.order_by(_FTS.c.rowid.desc()).limit(BROAD_WINDOW)
+def _tiers(query: ParsedQuery) -> list[int]:
+    """The tiers a query is ranked in, best first (APART, the fallback, excluded)."""
+    if not query.graded:
+        return [APART]  # no run of several syllables: one tier, every match
+    pairs = any(u.graded and len(u.tokens) > 2 for c in query.clauses for u in c.units)
+    return [PHRASE, NEAR, PAIR] if pairs else [PHRASE, NEAR]
 
 
-def title_hits(title: str | None, units: str) -> int:
-    """SQLite function ``pn_title_hits``: how many U+001F-separated folded words/phrases are in the title."""
-    padded = " " + " ".join(_TOKEN.findall(fold(title or ""))) + " "
-    return sum(1 for unit in units.split("\x1f") if unit and f" {unit} " in padded)
+class _Candidate(NamedTuple):
+    level: int
+    id: int
 
 
-def _sqlite_candidates(
-    session: Session, query: ParsedQuery, indexed: list[ColumnElement[bool]], by_row: list[ColumnElement[bool]],
-    k: int, plan: _Plan,
-) -> Select:
-    match = literal_column("articles_fts").op("MATCH")(fts5_match(query))
-    conditions = indexed + by_row
-    if plan.broad:
-        window = _broad_window(session, match, indexed, by_row, plan).subquery()
-        units = "\x1f".join([" ".join(p) for p in query.phrases] + query.tokens)
-        score = func.pn_title_hits(Article.title, units).label("score")
-        return (select(window.c.id, score).join(Article, Article.id == window.c.id)
-                .order_by(score.desc(), window.c.id.desc()).limit(k))
-    # bm25() is lower-is-better; negate it so both backends sort "score desc".
-    score = (-func.bm25(literal_column("articles_fts"))).label("score")
-    window = select(_FTS.c.rowid.label("id"), score).where(match)
-    if conditions:
-        window = window.join(Article, Article.id == _FTS.c.rowid).where(*conditions)
-    window = window.order_by(_FTS.c.rowid.desc()).limit(WINDOW).subquery()
-    return select(window.c.id, window.c.score).order_by(window.c.score.desc()).limit(k)
+def _candidates(session: Session, query: ParsedQuery, scope: _Scope, levels: list[int],
+                higher: int | None = None) -> tuple[list[_Candidate], bool]:
+    """Each tier's newest matches (below the tier ``higher``), each id in its best tier,
+    and whether some tier's window was full (the total is then a lower bound)."""
+    dialect = session.get_bind().dialect.name
+    found: list[_Candidate] = []
+    full = False
+    for level in levels:
+        ids = _tier_ids(session, _tier_match(dialect, query, level, higher), scope)
+        found += [_Candidate(level, i) for i in ids]
+        full = full or len(ids) >= scope.window
+        higher = level
+    return found, full
 
 
-def _tsquery(query: ParsedQuery) -> ColumnElement[object]:
-    """Loose words and each phrase, ANDed; ``query`` must not be empty."""
-    parts = [func.plainto_tsquery(_SIMPLE, query.loose_text)] if query.loose_text else []
-    parts += [func.phraseto_tsquery(_SIMPLE, " ".join(phrase)) for phrase in query.phrases]
-    return functools.reduce(lambda left, right: left.op("&&")(right), parts)
+class _Ranked(NamedTuple):
+    id: int
+    level: int
+    exact: _Exact
 
 
-def _postgres_candidates(query: ParsedQuery, conditions: list[ColumnElement[bool]], k: int) -> Select:
-    tsquery = _tsquery(query)
-    # ts_rank detoasts a vector per row it scores, so it runs on the window only,
-    # never inside the query that finds the matches (ranking every match of a
-    # common word is what made broad queries slow, bench/storage.py).
-    window = select(Article.id.label("id")).where(_VECTOR.op("@@")(tsquery), *conditions).order_by(
-        Article.id.desc()).limit(PG_WINDOW).subquery()
-    score = func.ts_rank(_VECTOR, tsquery).label("score")
-    return (select(window.c.id, score).join(Article, Article.id == window.c.id)
-            .order_by(score.desc(), window.c.id.desc()).limit(k))
+_Keyed = tuple[tuple[Any, ...], _Ranked]
 
 
-def matching_ids(session: Session, query: str) -> Select | None:
-    """A SELECT of the ids of every article matching ``query`` (no ranking), or None for an empty query."""
-    parsed = parse_query(query)
-    if parsed.empty:
-        return None
-    if session.get_bind().dialect.name == "sqlite":
-        return select(_FTS.c.rowid.label("id")).where(literal_column("articles_fts").op("MATCH")(fts5_match(parsed)))
-    return select(Article.id.label("id")).where(_VECTOR.op("@@")(_tsquery(parsed)))
+def _ranked(session: Session, query: ParsedQuery, found: list[_Candidate], include_flagged: bool) -> list[_Keyed]:
+    """The candidates with their sort keys, best first; flagged rows dropped unless asked for."""
+    level = {c.id: c.level for c in found}
+    flags = _exact_column(session.get_bind().dialect.name, query.needles).label("flags")
+    units = [" ".join(u.tokens) for u in query.units]
+    keyed = []
+    for chunk in _chunks(list(level), 2000):
+        stmt = select(Article.id, Article.title, Article.summary, Article.published_at,
+                      Article.encoding_confidence, flags).where(Article.id.in_(chunk))
+        for row in session.execute(stmt):
+            if row.encoding_confidence is not None and not include_flagged:
+                continue
+            exact = _exactness(query, row.flags, level[row.id])
+            published = row.published_at.timestamp() if row.published_at else float("-inf")
+            keyed.append(((level[row.id], exact.as_typed, exact.sequences, exact.words,
+                           placement(row.title, row.summary, units), published, row.id),
+                          _Ranked(row.id, level[row.id], exact)))
+    keyed.sort(reverse=True)
+    return keyed
+
+
+def _chunks(values: list[int], size: int) -> list[list[int]]:
+    return [values[i:i + size] for i in range(0, len(values), size)]
 
 
 def search(
@@ -448,60 +455,74 @@ def search(
     section: str | None = None,
     author: str | None = None,
     limit: int = 20,
+    offset: int = 0,
+    as_of: int | None = None,
     include_flagged: bool = False,
 ) -> SearchHits:
-    """Ranked hits: exact-diacritics matches first, then relevance, then newest.
+    """One page of ranked hits (see the module docstring for the order).
 
     Articles whose ``encoding_confidence`` is low (mojibake, a legacy font) are left
-    out unless ``include_flagged``: they are dropped from the ranked candidates
-    rather than inside the tuned candidate search, since they are rare.
-
-    Relevance is bm25 / ts_rank over the newest ``WINDOW`` matches; on SQLite a
-    query with a very common word is ranked by title matches among its newest
-    ``BROAD_WINDOW`` matches instead (see COMMON_DF), and a query made only of
-    very common words searches the newest ``SCAN_ROWS`` articles, unless a date range
-    is given (the hits' ``newest_only`` says when it did). The boost and
-    the recency tie-break reorder the ``max(CANDIDATES, 5 x limit)`` best.
+    out unless ``include_flagged``. ``as_of`` (the ``as_of`` of the first page's
+    hits) keeps later pages on the same articles while a crawl inserts.
     """
     parsed = parse_query(query)
     hits = SearchHits()
     if parsed.empty or limit <= 0:
         return hits
-    dialect = session.get_bind().dialect.name
     indexed = filters(outlet=outlet, since=since, until=until, province=province, section=section)
     by_row = filters(author=author)  # authors_key has no index: it is read from the row
-    k = max(CANDIDATES, limit * 5)
-    if dialect == "sqlite":
-        plan = _plan(session, parsed, dated=since is not None or until is not None)
-        ranked = _sqlite_candidates(session, parsed, indexed, by_row, k, plan).subquery()
-        if plan.floor:
-            hits.newest_only = SCAN_ROWS
-    else:
-        ranked = _postgres_candidates(parsed, indexed + by_row, k).subquery()
-    exact = _exact_score(dialect, parsed.needles).label("exact")
-    stmt = (
-        # The hit's columns only: whole rows carry JSON and the folded copy, decoded for nothing.
-        select(*_HIT_COLUMNS, ranked.c.score, exact)
-        .join(ranked, ranked.c.id == Article.id)
-        .order_by(exact.desc(), ranked.c.score.desc(), Article.published_at.desc().nulls_last(), Article.id)
-        .limit(limit)
-    )
-    if not include_flagged:
-        stmt = stmt.where(Article.encoding_confidence.is_(None))
-    hits.extend(_hit(row, parsed.terms) for row in session.execute(stmt))
+    scope = _scope(session, parsed, indexed, by_row, as_of, since is not None or until is not None,
+                   max(RANK_WINDOW, offset + limit))
+    found, full = _candidates(session, parsed, scope, _tiers(parsed))
+    keyed = _ranked(session, parsed, found, include_flagged)
+    ranked = [r for _, r in keyed if r.exact.as_typed]
+    if not ranked:
+        # Nothing holds the query as typed: every match, best first, and say so.
+        if parsed.graded:
+            scattered, apart_full = _candidates(session, parsed, scope, [APART], higher=_tiers(parsed)[-1])
+            keyed = sorted(keyed + _ranked(session, parsed, scattered, include_flagged), reverse=True)
+            full = full or apart_full
+        ranked = [r for _, r in keyed]
+        hits.loose = bool(ranked)
+    hits.total, hits.total_exact, hits.as_of = len(ranked), not full, scope.as_of
+    if scope.floor is not None:
+        hits.newest_only = SCAN_ROWS
+    page = ranked[offset:offset + limit]
+    stmt = select(*_HIT_COLUMNS).where(Article.id.in_([r.id for r in page]))
+    rows = {row.id: row for row in session.execute(stmt)}
+    tier = _tier_names(parsed)
+    hits.extend(_hit(rows[r.id], parsed, tier[r.level], r.exact.sequences) for r in page if r.id in rows)
     return hits
+
+
+def _tier_names(query: ParsedQuery) -> dict[int, str]:
+    if not query.graded:
+        return {APART: "match"}
+    return {PHRASE: "phrase", NEAR: "near", PAIR: "pair", APART: "apart"}
+
+
+def matching_ids(session: Session, query: str) -> Select | None:
+    """A SELECT of the ids of every article matching ``query`` (no ranking), or None for an empty query."""
+    parsed = parse_query(query)
+    if parsed.empty:
+        return None
+    dialect = session.get_bind().dialect.name
+    match = _tier_match(dialect, parsed, APART, None)
+    if dialect == "sqlite":
+        return select(_FTS.c.rowid.label("id")).where(match)
+    return select(Article.id.label("id")).where(match)
 
 
 _HIT_COLUMNS = [Article.id, Article.outlet, Article.url, Article.title, Article.text, Article.published_at,
                 Article.published_offset_minutes]
 
 
-def _hit(row: Row[Any], terms: list[str]) -> SearchHit:
-    snippet, spans = make_snippet(row.text or row.title or "", terms)
+def _hit(row: Row[Any], query: ParsedQuery, match: str, exact: int) -> SearchHit:
+    snippet, spans = make_snippet(row.text or row.title or "", query.terms, runs=[u.tokens for u in query.units])
     return SearchHit(
         id=row.id, outlet=row.outlet, url=row.url, title=row.title,
         published_at=local_datetime(row.published_at, row.published_offset_minutes),
-        score=float(row.score), exact=int(row.exact), snippet=snippet, highlights=spans,
+        match=match, exact=exact, snippet=snippet, highlights=spans,
     )
 
 
@@ -523,8 +544,10 @@ def _folded_with_map(text: str) -> tuple[str, list[int] | None]:
     return "".join(out), index
 
 
-def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
-    """A window of ``text`` around the first matched term, with spans of the terms inside it."""
+def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS,
+                 runs: list[tuple[str, ...]] | None = None) -> tuple[str, list[tuple[int, int]]]:
+    """A window of ``text`` around the first of the ``runs`` (folded token sequences)
+    held together, else the first matched term, with spans of the terms inside it."""
     text = unicodedata.normalize("NFC", text)
     folded, mapping = _folded_with_map(text)
     index = mapping if mapping is not None else range(len(text))
@@ -533,7 +556,11 @@ def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tup
         for term in set(terms)
         for m in re.finditer(rf"(?<![^\W_]){re.escape(term)}(?![^\W_])", folded)
     )
-    start = max(0, found[0][0] - width // 3) if found else 0
+    together = [m.start() for run in runs or [] if len(run) > 1
+                for m in [re.search(r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, run)) + r"(?![^\W_])", folded)]
+                if m]
+    anchor = index[min(together)] if together else found[0][0] if found else None
+    start = max(0, anchor - width // 3) if anchor is not None else 0
     end = min(len(text), start + width)
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text) else ""

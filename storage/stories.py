@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler.core.similarity import estimate_similarity, unpack
@@ -43,3 +43,23 @@ def story_copies(session: Session, story_id: int) -> list[StoryCopy]:
     founder = next((unpack(m) for a, m in rows if a.id == story_id), unpack(rows[0][1]))
     return [StoryCopy(a.id, a.outlet, a.title, a.url, local_datetime(a.published_at, a.published_offset_minutes),
                       estimate_similarity(founder, unpack(m))) for a, m in rows]
+
+
+class Story(NamedTuple):
+    id: int
+    size: int
+
+
+def stories_with_sizes(session: Session, article_ids: Iterable[int]) -> dict[int, Story]:
+    """Each article's story and how many articles it holds. An article with no signature
+    yet stands alone: its story is its own id (as the founder of one would be), size 1."""
+    ids = list(dict.fromkeys(article_ids))
+    story = stories_of(session, ids)
+    sizes: dict[int, int] = {}
+    wanted = list(set(story.values()))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        rows = session.execute(select(Signature.story_id, func.count()).where(Signature.story_id.in_(chunk))
+                               .group_by(Signature.story_id))
+        sizes.update(dict(rows.all()))
+    return {i: Story(story[i], sizes.get(story[i], 1)) if i in story else Story(i, 1) for i in ids}

@@ -7,11 +7,25 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from crawler.archive.warc import ArchivedPage, default_directory
 from crawler.cli.options import DbOption, SourcesOption, registry_or_exit
-from crawler.cli.output import ExitCode, Format, day_or_exit, fail, print_json, print_table, stderr
+from crawler.cli.output import (
+    ExitCode,
+    Format,
+    day_or_exit,
+    fail,
+    print_json,
+    print_table,
+    stderr,
+)
 from crawler.services import archive as service
 from crawler.services.import_warc import import_warcs
 from crawler.services.reextract import ReextractReport, Selection, reextract

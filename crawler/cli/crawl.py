@@ -10,7 +10,13 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from crawler.cli.options import ArchiveOption, DbOption, MirrorOption, SourcesOption, registry_or_exit
+from crawler.cli.options import (
+    ArchiveOption,
+    DbOption,
+    MirrorOption,
+    SourcesOption,
+    registry_or_exit,
+)
 from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
 from crawler.core.registry import Outlet
 from crawler.fetching.egress import Allowlist, check_user_url

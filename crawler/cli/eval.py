@@ -10,8 +10,17 @@ import typer
 from crawler.cli.options import SourcesOption, registry_or_exit
 from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
 from crawler.services.evaluate import (
-    FIELDS, INFO_FIELDS, EvaluationError, Report, evaluate as run, fixed_subset, is_aeb, is_trafilatura_eval,
+    FIELDS,
+    INFO_FIELDS,
+    EvaluationError,
+    Report,
+    fixed_subset,
+    is_aeb,
+    is_trafilatura_eval,
     load_pages,
+)
+from crawler.services.evaluate import (
+    evaluate as run,
 )
 
 # The repository's gold set (the package is installed editable from the repo).

@@ -15,28 +15,28 @@ from pathlib import Path
 from typing import IO, Annotated
 
 import typer
-from sqlalchemy.orm import Session
 from rich.text import Text
+from sqlalchemy.orm import Session
 
 from crawler.cli.archive import ArchiveDirOption, archive_dir
-from crawler.cli.options import DbOption
+from crawler.cli.options import DbOption, SourcesOption, registry_or_exit
 from crawler.cli.output import (
     ExitCode,
     Format,
-    day_or_exit,
     fail,
     print_json,
     print_table,
     stderr,
 )
-from crawler.core.record import ArticleRecord
 from crawler.services.archive import write_warc
 from crawler.services.export import (
     WRITERS,
     ExportFormat,
     atomic_output,
     parquet_available,
+    with_stories,
 )
+from crawler.services.search import FilterError, check_filters, parse_range
 from storage.database import open_database
 from storage.engine import StorageError, database_url
 from storage.queries import OutletStats, iter_articles, outlet_stats
@@ -59,12 +59,17 @@ def export(
         "--include-flagged", help="Also articles whose text is mojibake or in a legacy font (TCVN3, VNI).")] = False,
     archive: ArchiveDirOption = None,
     db: DbOption = None,
+    sources: SourcesOption = None,
 ) -> None:
     """Export stored articles, streaming, in id order; the file appears only when complete.
 
     Example: [bold]provnews export --format parquet --out baolangson.parquet --outlet baolangson --since 2025-01-01[/]
     """
-    since_day, until_day = day_or_exit(since, "--since"), day_or_exit(until, "--until")
+    try:
+        since_day, until_day = parse_range(since, until, ("--since", "--until"))
+    except ValueError as exc:
+        fail(str(exc), ExitCode.USAGE)
+    registry = registry_or_exit(sources)
     if format_ is ExportFormat.parquet:
         if out == "-":
             fail("--format parquet needs --out FILE (it cannot stream to stdout)", ExitCode.USAGE)
@@ -78,9 +83,10 @@ def export(
         try:
             with database.read_session() as session:
                 writer = WRITERS.get(format_) or _warc_writer(session, archive_dir(archive, database_url(db)))
-                records = iter_articles(session, query=query, outlet=outlet, since=since_day, until=until_day,
-                                        province=province, section=section, author=author,
-                                        include_flagged=include_flagged)
+                check_filters(session, registry, outlet=outlet, province=province, section=section)
+                records = with_stories(session, iter_articles(
+                    session, query=query, outlet=outlet, since=since_day, until=until_day, province=province,
+                    section=section, author=author, include_flagged=include_flagged))
                 if target is None:
                     count = writer(sys.stdout.buffer, records)
                     sys.stdout.buffer.flush()
@@ -89,6 +95,8 @@ def export(
                         count = writer(handle, records)
         finally:
             database.close()
+    except FilterError as exc:
+        fail(str(exc), ExitCode.USAGE)
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
     except OSError as exc:
@@ -96,9 +104,9 @@ def export(
     stderr.print(f"exported {count} article(s)" + (f" to {out}" if target else ""), highlight=False)
 
 
-def _warc_writer(session: Session, directory: Path) -> Callable[[IO[bytes], Iterable[ArticleRecord]], int]:
-    """``--format warc``: the archived page of each selected article."""
-    return lambda out, records: write_warc(out, session, directory, (r.id for r in records if r.id is not None))
+def _warc_writer(session: Session, directory: Path) -> Callable[[IO[bytes], Iterable[Row]], int]:
+    """``--format warc``: the archived page of each selected article (its story is not needed)."""
+    return lambda out, rows: write_warc(out, session, directory, (r.id for r, _ in rows if r.id is not None))
 
 
 def sparkline(values: list[int]) -> str:

@@ -8,6 +8,7 @@ import typer
 
 from crawler.cli.options import DbOption
 from crawler.cli.output import ExitCode, fail, stderr
+from crawler.core.registry import RegistryError
 from crawler.settings import from_environment
 from storage.engine import StorageError, database_url, safe_url
 
@@ -34,8 +35,12 @@ def serve(
         fail(f"the API needs its extra ({exc.name} is missing): pip install 'provnews[api]'", ExitCode.USAGE)
     url = database_url(db)
     try:
-        allow = tuple(from_environment().get("PROVNEWS_EGRESS_ALLOW", ()))
-        app = create_app(ApiConfig(url, allow_private=allow_private, egress_allow=allow))
+        environment = from_environment()
+        allow = tuple(environment.get("PROVNEWS_EGRESS_ALLOW", ()))
+        app = create_app(ApiConfig(url, allow_private=allow_private, egress_allow=allow,
+                                   sources=environment.get("PROVNEWS_SOURCES")))
+    except RegistryError as exc:
+        fail(str(exc), ExitCode.SOURCES)
     except ValueError as exc:
         fail(f"environment: {exc}", ExitCode.USAGE)
     except StorageError as exc:

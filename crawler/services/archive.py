@@ -15,7 +15,15 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.archive.warc import MARKER, SUFFIX, ArchivedPage, ArchiveWriter, raw_record, read_page, recover
+from crawler.archive.warc import (
+    MARKER,
+    SUFFIX,
+    ArchivedPage,
+    ArchiveWriter,
+    raw_record,
+    read_page,
+    recover,
+)
 from storage.archive import (
     archive_size,
     article_record,

@@ -1,8 +1,10 @@
 """Export, the use case: write articles to a binary file as JSON lines, CSV or Parquet.
 
-Each writer takes an open binary file and an iterable of records and returns how many
-it wrote, so a stream from ``storage.iter_articles`` goes out with flat memory;
-``atomic_output`` makes the file appear only when complete.
+Each writer takes an open binary file and an iterable of (record, story) pairs and
+returns how many it wrote, so a stream from ``storage.iter_articles`` (through
+``with_stories``) goes out with flat memory; ``atomic_output`` makes the file appear
+only when complete. Every row has the record's fields plus ``story_id`` and
+``story_size``, as ``search`` and ``show`` give them (crawler.services.search.record_json).
 """
 
 from __future__ import annotations
@@ -18,9 +20,18 @@ from enum import Enum
 from pathlib import Path
 from typing import IO, Any
 
+from sqlalchemy.orm import Session
+
 from crawler.core.record import RECORD_FIELDS, ArticleRecord
+from crawler.services.search import STORY_FIELDS, record_json
+from storage.stories import Story, stories_with_sizes
 
 PARQUET_BATCH = 5000
+# Records whose stories are looked up in one query.
+STORY_BATCH = 1000
+Row = tuple[ArticleRecord, Story]
+
+
 class ExportFormat(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
@@ -31,21 +42,38 @@ class ExportFormat(str, Enum):
 # ---- writers: each takes an open binary file and an iterable of records, returns the count
 
 
-def write_jsonl(out: IO[bytes], records: Iterable[ArticleRecord]) -> int:
-    count = 0
+def with_stories(session: Session, records: Iterable[ArticleRecord]) -> Iterator[Row]:
+    """Each record with its story, looked up STORY_BATCH records at a time."""
+    batch: list[ArticleRecord] = []
     for record in records:
-        out.write(json.dumps(record.as_json(), ensure_ascii=False).encode("utf-8") + b"\n")
+        batch.append(record)
+        if len(batch) >= STORY_BATCH:
+            yield from _paired(session, batch)
+            batch = []
+    yield from _paired(session, batch)
+
+
+def _paired(session: Session, batch: list[ArticleRecord]) -> Iterator[Row]:
+    stories = stories_with_sizes(session, [r.id for r in batch if r.id is not None])
+    for record in batch:
+        yield record, stories.get(record.id or 0, Story(record.id or 0, 1))
+
+
+def write_jsonl(out: IO[bytes], rows: Iterable[Row]) -> int:
+    count = 0
+    for record, story in rows:
+        out.write(json.dumps(record_json(record, story), ensure_ascii=False).encode("utf-8") + b"\n")
         count += 1
     return count
 
 
-def write_csv(out: IO[bytes], records: Iterable[ArticleRecord]) -> int:
+def write_csv(out: IO[bytes], rows: Iterable[Row]) -> int:
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    writer = csv.DictWriter(text, fieldnames=list(RECORD_FIELDS))
+    writer = csv.DictWriter(text, fieldnames=[*RECORD_FIELDS, *STORY_FIELDS])
     writer.writeheader()
     count = 0
-    for record in records:
-        writer.writerow({k: csv_cell(v) for k, v in record.as_json().items()})
+    for record, story in rows:
+        writer.writerow({k: csv_cell(v) for k, v in record_json(record, story).items()})
         count += 1
     text.flush()
     text.detach()  # leave ``out`` open for the caller
@@ -65,17 +93,18 @@ def parquet_schema():  # type: ignore[no-untyped-def]
         ("images", pa.list_(pa.struct([("url", pa.string()), ("caption", pa.string())]))),
         ("language", pa.string()), ("word_count", pa.int64()), ("content_hash", pa.string()),
         ("fetched_at", pa.timestamp("us", tz="UTC")), ("province", pa.string()),
-        ("gone_at", pa.timestamp("us", tz="UTC")),
+        ("gone_at", pa.timestamp("us", tz="UTC")), ("story_id", pa.int64()), ("story_size", pa.int64()),
     ])
 
 
-def _parquet_row(record: ArticleRecord) -> dict[str, Any]:
+def _parquet_row(record: ArticleRecord, story: Story) -> dict[str, Any]:
     row = {name: getattr(record, name) for name in RECORD_FIELDS}
     row["images"] = [{"url": image.url, "caption": image.caption} for image in record.images]
+    row["story_id"], row["story_size"] = story.id, story.size
     return row
 
 
-def write_parquet(out: IO[bytes], records: Iterable[ArticleRecord]) -> int:
+def write_parquet(out: IO[bytes], rows: Iterable[Row]) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -83,8 +112,8 @@ def write_parquet(out: IO[bytes], records: Iterable[ArticleRecord]) -> int:
     count = 0
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
         batch: list[dict[str, Any]] = []
-        for record in records:
-            batch.append(_parquet_row(record))
+        for record, story in rows:
+            batch.append(_parquet_row(record, story))
             if len(batch) >= PARQUET_BATCH:
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))
                 count += len(batch)

@@ -27,7 +27,11 @@ from crawler.archive.warc import read_page
 from crawler.core.record import ArticleRecord, normalise
 from crawler.core.registry import Outlet, load_registry
 from crawler.extraction import ExtractionError, extract_bytes
-from crawler.settings import PROVNEWS_MIN_WORDS, PROVNEWS_REEXTRACT_CHUNK, PROVNEWS_STORY_THRESHOLD
+from crawler.settings import (
+    PROVNEWS_MIN_WORDS,
+    PROVNEWS_REEXTRACT_CHUNK,
+    PROVNEWS_STORY_THRESHOLD,
+)
 from pipelines.validate import ValidatePipeline
 from storage.archive import Pointer, apply_reextraction, archived_article_ids, pointers
 from storage.engine import Database

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extraction.vitext import clean_authors, is_caps_byline, parse_byline, strip_dateline
+from crawler.extraction.vitext import (
+    clean_authors,
+    is_caps_byline,
+    parse_byline,
+    strip_dateline,
+)
 
 
 @pytest.mark.parametrize(("byline", "names", "agencies"), [

@@ -10,9 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from bench.extraction import CI_EVERY, DEFAULT_AEB, DEFAULT_TRAFILATURA_EVAL, FLOORS, figures, unpacked
-from crawler.services.evaluate import evaluate, fixed_subset, load_pages
+from bench.extraction import (
+    CI_EVERY,
+    DEFAULT_AEB,
+    DEFAULT_TRAFILATURA_EVAL,
+    FLOORS,
+    figures,
+    unpacked,
+)
 from crawler.core.registry import load_registry
+from crawler.services.evaluate import evaluate, fixed_subset, load_pages
 
 GOLD = Path(__file__).parent / "gold"
 AEB = Path(os.environ.get("PROVNEWS_AEB") or DEFAULT_AEB)

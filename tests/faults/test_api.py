@@ -105,8 +105,7 @@ def test_f7_scrape_stores_and_the_article_can_be_read_and_searched(tmp_path, evi
         found = c.get("/search", params={"q": "bai viet api one"}).json()      # no diacritics
         assert [r["id"] for r in found["results"]] == [article_id]
         assert "Bài viết" in found["results"][0]["snippet"]
-        assert c.get("/search", params={"q": "khong co bai nay"}).json() == {"count": 0, "results": [],
-                                                                              "searched_newest": None}
+        assert_empty(c.get("/search", params={"q": "khong co bai nay"}).json())
     assert evil.count("127.0.0.1", "/art/api-one.html") == 1
 
 
@@ -177,8 +176,14 @@ def test_bad_scrape_bodies_are_422_json(client, no_fetch, payload):
 
 
 def test_search_without_query_lists_the_newest(client):
-    assert client.get("/search", params={"since": "2025-01-01", "province": "lang son"}).json() == \
-        {"count": 0, "results": [], "searched_newest": None}
+    assert_empty(client.get("/search", params={"since": "2025-01-01", "province": "lang son"}).json())
+
+
+def assert_empty(body: dict) -> None:
+    """An answer with nothing found: an exact total of 0 and no page."""
+    assert {k: body[k] for k in ("total", "total_exact", "offset", "count", "results", "loose", "searched_newest")} \
+        == {"total": 0, "total_exact": True, "offset": 0, "count": 0, "results": [], "loose": False,
+            "searched_newest": None}
 
 
 # --- the command -------------------------------------------------------------------
@@ -205,7 +210,7 @@ def test_serve_command_answers_on_loopback(tmp_path):
                     pytest.fail(f"serve exited with {proc.returncode}: {proc.stderr.read()}")
                 assert time.monotonic() < deadline, "serve did not answer within 60 s"
                 time.sleep(0.2)
-        assert r.json() == {"count": 0, "results": [], "searched_newest": None}
+        assert_empty(r.json())
         refused = httpx.post(f"http://127.0.0.1:{port}/scrape", json={"url": "http://10.0.0.1/"}, timeout=5)
         assert (refused.status_code, refused.json()["reason"]) == (403, "blocked_address")
     finally:
@@ -218,3 +223,62 @@ def test_serve_command_refuses_a_bad_database(tmp_path):
     r = subprocess.run([sys.executable, "-m", "crawler", "serve", "--db", f"sqlite:///{tmp_path / 'not-a-db'}"],
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 4, r.stderr
+
+
+# --- search: pages, totals, record shape, bad filters --------------------------------
+
+@pytest.fixture
+def filled(tmp_path: Path) -> Iterator[TestClient]:
+    from datetime import datetime, timedelta, timezone
+
+    from crawler.core.record import ArticleRecord, content_hash
+    from crawler.core.urls import url_key
+    from storage import ArticleWrite, open_database, upsert_articles
+
+    database = open_database(f"sqlite:///{tmp_path / 'provnews.db'}")
+    items = []
+    for n in range(1, 8):
+        body = f"Hàng hóa qua cửa khẩu Tân Thanh, bài {n}."
+        record = ArticleRecord(url=f"https://baolangson.vn/ck-{n}.html", outlet="baolangson", title=f"Tin {n}",
+                               text=body, published_at=datetime(2025, 7, n, 8, tzinfo=timezone(timedelta(hours=7))),
+                               content_hash=content_hash(body))
+        items.append(ArticleWrite(record, url_key(record.url), (), "Lạng Sơn"))
+    database.run_in_transaction(lambda s: upsert_articles(s, items))
+    database.close()
+    with _client(tmp_path) as c:
+        yield c
+
+
+def test_search_pages_with_offset_limit_and_as_of(filled):
+    first = filled.get("/search", params={"q": "cửa khẩu", "limit": 3}).json()
+    assert (first["total"], first["total_exact"], first["count"], first["as_of"]) == (7, True, 3, 7)
+    ids = [r["id"] for r in first["results"]]
+    for offset in (3, 6):
+        page = filled.get("/search", params={"q": "cửa khẩu", "limit": 3, "offset": offset,
+                                              "as_of": first["as_of"]}).json()
+        ids += [r["id"] for r in page["results"]]
+    assert sorted(ids) == list(range(1, 8))
+    listing = filled.get("/search", params={"limit": 5, "offset": 5}).json()
+    assert (listing["total"], listing["count"]) == (7, 2)
+
+
+def test_search_records_carry_story_and_snippet(filled):
+    result = filled.get("/search", params={"q": "cửa khẩu", "limit": 1}).json()["results"][0]
+    assert (result["story_id"], result["story_size"]) == (result["id"], 1)
+    assert "cửa khẩu" in result["snippet"]
+    article = filled.get(f"/articles/{result['id']}").json()
+    assert {k: v for k, v in result.items() if k != "snippet"} == article
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"outlet": "baolangsn"}, "did you mean baolangson?"),
+    ({"province": "lang sn"}, "did you mean Lạng Sơn?"),
+    ({"section": "thoi su"}, "unknown section"),
+    ({"since": "2025-07-05", "until": "2025-07-01"}, "since 2025-07-05 is after until 2025-07-01"),
+    ({"q": "-khẩu"}, "only excludes"),
+    ({"offset": 9995, "limit": 10}, "offset + limit"),
+])
+def test_bad_search_filters_are_422(filled, params, message):
+    r = filled.get("/search", params={"q": "cửa khẩu", **params} if "q" not in params else params)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "invalid_request" and message in r.json()["detail"]

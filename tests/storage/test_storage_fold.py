@@ -10,6 +10,18 @@ from storage.search import (
     fts5_match,
     parse_query,
 )
+from storage.search_query import (
+    APART,
+    NEAR,
+    PAIR,
+    PHRASE,
+    SEQUENCE,
+    WORD,
+    WORDS,
+    Needle,
+    tsquery_text,
+)
+from storage.textfold import tone_spellings
 
 FOLD_CASES = [
     ("Lạng Sơn", "lang son"),
@@ -41,14 +53,18 @@ def test_fold_is_idempotent() -> None:
 @pytest.mark.parametrize(
     ("raw", "match"),
     [
-        ("Lạng Sơn", '"lang" "son"'),
-        ('"Lạng Sơn" mưa', '"lang son" "mua"'),
-        ('"Lạng', '"lang"'),  # stray quote is punctuation
-        ("NEAR(a b)", '"near" "a" "b"'),
-        ('a" OR "b', '"a" "b" "or"'),  # the quoted " OR " is a one-word phrase, i.e. a token
-        ("mưa mưa MƯA", '"mua"'),  # repeats add nothing to an AND query
-        ("-mưa *", '"mua"'),
-        ("title:Huế", '"title" "hue"'),
+        ("Lạng Sơn", '(("lang" AND "son"))'),
+        ('"Lạng Sơn" mưa', '(("lang son") AND ("mua"))'),
+        ('"Lạng', '(("lang"))'),  # stray quote is punctuation
+        ("NEAR(a b)", '(("near" AND "a" AND "b"))'),  # NEAR is a word
+        ('a" OR "b', '(("a") AND ("or") AND ("b"))'),  # a quoted OR is a word
+        ("a OR b", '(("a")) OR (("b"))'),
+        ("a or b", '(("a" AND "or" AND "b"))'),  # only upper-case OR is the operator
+        ("-mưa *", ""),  # nothing to search for
+        ("Huế -mưa", '((("hue")) NOT ("mua"))'),
+        ('Huế -"mưa lũ"', '((("hue")) NOT ("mua lu"))'),
+        ("sạt-lở", '(("sat" AND "lo"))'),  # a hyphen inside a word excludes nothing
+        ("title:Huế", '(("title" AND "hue"))'),
         ("!!! ... ---", ""),
     ],
 )
@@ -56,13 +72,39 @@ def test_fts5_match_is_always_literal(raw: str, match: str) -> None:
     assert fts5_match(parse_query(raw)) == match
 
 
+def test_tiers_of_an_unquoted_run() -> None:
+    query = parse_query("cửa khẩu")
+    assert fts5_match(query, PHRASE) == '(("cua khau"))'
+    assert fts5_match(query, NEAR) == '((NEAR("cua" "khau", 5)))'
+    assert fts5_match(query, APART) == '(("cua" AND "khau"))'
+    three = parse_query("mưa lũ lớn")
+    assert fts5_match(three, PAIR) == '((("mua" AND "lu" AND "lon") AND ("mua lu" OR "lu lon")))'
+    assert tsquery_text(query, PHRASE) == "(('cua' <-> 'khau'))"
+
+
+def test_only_exclusions_is_flagged() -> None:
+    assert parse_query("-mưa").only_excluded
+    assert parse_query("-mưa").empty
+    assert not parse_query("mưa").only_excluded
+
+
 def test_needles_only_for_words_with_diacritics() -> None:
-    assert parse_query("Khánh hoa").needles == ["khánh"]
-    assert parse_query('"Đà Nẵng" da').needles == ["đà nẵng"]
+    assert parse_query("Khánh hoa").needles == [
+        Needle(SEQUENCE, 0, (["khánh hoa"], ["khanh hoa"])), Needle(WORDS, 0, (["khánh", "hoa"], ["khanh hoa"])),
+        Needle(WORD, -1, (["khánh"],))]
+    assert parse_query("lũ").needles == [Needle(SEQUENCE, 0, (["lũ"],)), Needle(WORDS, 0, (["lũ"],))]
+    assert parse_query("da nang").needles == []
 
 
 def test_huge_queries_are_capped() -> None:
     parsed = parse_query(" ".join(f"từ{i}" for i in range(2000)) + ' "' + "a b " * 500 + '"')
-    assert len(parsed.tokens) + len(parsed.phrases) <= MAX_TERMS
+    assert len(parsed.terms) <= MAX_TERMS
     assert len(parsed.needles) <= MAX_NEEDLES
-    assert all(len(p) <= MAX_PHRASE_TOKENS for p in parse_query('"' + "a b " * 500 + '"').phrases)
+    assert all(len(u.tokens) <= MAX_PHRASE_TOKENS for u in parse_query('"' + "a b " * 500 + '"').units)
+
+
+def test_tone_spellings_cover_both_places_of_the_mark() -> None:
+    assert tone_spellings("khánh hòa") == ["khánh hòa", "khánh hoà"]
+    assert sorted(tone_spellings("thuỷ hoà")) == sorted(["thuỷ hoà", "thuỷ hòa", "thủy hoà", "thủy hòa"])
+    assert tone_spellings("lạng sơn") == ["lạng sơn"]
+    assert len(tone_spellings("hoà " * 9)) == 2 ** 4  # capped

@@ -71,7 +71,9 @@ SEARCH_CASES: list[tuple[str, dict[str, object], set[str]]] = [
     ("Đà Nẵng", {}, {"dulich", "hoian", "english"}),
     ("khanh hoa", {}, {"hoa_old", "hoa_new"}),
     ("Khánh Hoà", {}, {"hoa_old", "hoa_new"}),
-    ("mưa lũ", {}, {"saclo", "cuakhau"}),  # tokens: both words anywhere
+    ("mưa lũ", {}, {"cuakhau"}),  # held together somewhere: "saclo", with the words apart, is left out
+    ("lũ mưa", {}, {"cuakhau"}),  # near, in either order
+    ("Lạng Sơn mưa lớn", {}, {"saclo"}),  # "lạng sơn" and "mưa lớn": adjacent pairs
     ('"mưa lũ"', {}, {"cuakhau"}),  # phrase: adjacent, in order
     ('"lũ mưa"', {}, set()),
     ('"Hữu Nghị" thông quan', {}, {"cuakhau"}),
@@ -87,11 +89,15 @@ SEARCH_CASES: list[tuple[str, dict[str, object], set[str]]] = [
     ("Lạng NEAR Sơn", {}, set()),  # NEAR is a word, not an operator
     ('Lạng Sơn"', {}, {"saclo", "cuakhau"}),
     ("lạng*", {}, {"saclo", "cuakhau"}),  # no prefix syntax: "*" is punctuation
-    ("-mưa", {}, {"saclo", "cuakhau"}),  # no NOT syntax
+    ("-mưa", {}, set()),  # exclusions alone search nothing
+    ("lạng sơn -sạt", {}, {"cuakhau"}),
+    ('đà nẵng -"hội an"', {}, {"dulich", "english"}),
+    ("Mỹ Khê OR Cam Ranh", {}, {"dulich", "hoa_new"}),
     ("sạt-lở", {}, {"saclo"}),
     ("(Lạng: Sơn)", {}, {"saclo", "cuakhau"}),
     ("title:Lạng", {}, set()),  # no column filter syntax
-    ("Lạng OR Nẵng", {}, set()),
+    ("Lạng OR Nẵng", {}, {"saclo", "cuakhau", "dulich", "hoian", "english"}),
+    ("lạng or nẵng", {}, set()),  # lower-case "or" is a word
     ("***", {}, set()),
     ('""', {}, set()),
     ("!?;:-()", {}, set()),
@@ -148,12 +154,23 @@ def test_hostile_long_queries_do_not_raise(corpus_db: Database, query: str) -> N
 
 def test_exact_diacritics_rank_first(corpus_db: Database) -> None:
     with corpus_db.read_session() as session:
-        # "english" repeats "Da Nang" three times, so relevance alone would favour it.
+        # "english" repeats "Da Nang" three times and is the newest; it holds the words
+        # without marks, so it is listed, after the two spelled "Đà Nẵng".
         assert keys(search(session, "Đà Nẵng"))[-1] == "english"
-        assert keys(search(session, "Khánh Hòa"))[0] == "hoa_old"
-        assert keys(search(session, "Khánh Hoà"))[0] == "hoa_new"
-        # Without diacritics there is no exact boost: plain relevance decides.
+        # The old and new tone places spell one word: both count as typed; newest first.
+        assert keys(search(session, "Khánh Hòa")) == keys(search(session, "Khánh Hoà")) == ["hoa_old", "hoa_new"]
+        # Without diacritics there is no exact boost: the title, then the newest.
         assert keys(search(session, "da nang"))[0] == "english"
+
+
+def test_words_that_only_fold_onto_the_query_are_a_fallback(corpus_db: Database) -> None:
+    with corpus_db.read_session() as session:
+        # "Mỹ Khê" as typed is in "dulich"; nothing else holds "my khe".
+        assert keys(search(session, "Mỹ Khê")) == ["dulich"]
+        # Typed with other marks, nothing holds it: the folded matches come, flagged.
+        loose = search(session, "Mý Khề")
+        assert keys(loose) == ["dulich"] and loose.loose
+        assert not search(session, "Mỹ Khê").loose
 
 
 def test_equal_relevance_newest_first(corpus_db: Database) -> None:

@@ -18,7 +18,7 @@ from storage.archive import add_record, point
 from storage.database import open_database
 from storage.engine import Database
 from storage.history import add_version
-from storage.models import Article, ArchiveRecord, ArticleVersion
+from storage.models import ArchiveRecord, Article, ArticleVersion
 from storage.queries import make_url_key, upsert_article
 
 NOW = datetime.now(UTC)

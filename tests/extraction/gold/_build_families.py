@@ -41,6 +41,7 @@ from datetime import datetime
 from pathlib import Path
 
 from _truth import page_fields
+
 from crawler.mirror.reconstruct import baocantho, baocaobang, baokhanhhoa, baolaocai
 from crawler.mirror.reconstruct._common import load
 from crawler.mirror.reconstruct.baolangson import CATEGORIES as LS_CATEGORIES

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from _truth import page_fields
+
 from crawler.mirror.reconstruct.baolangson import CATEGORIES, DATA, DATELINE, SITE
 
 HERE = Path(__file__).parent
