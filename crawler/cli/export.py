@@ -32,6 +32,7 @@ from crawler.services.archive import write_warc
 from crawler.services.export import (
     WRITERS,
     ExportFormat,
+    Row,
     atomic_output,
     parquet_available,
     with_stories,
