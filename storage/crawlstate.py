@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from crawler.core.outcome import RAN_TO_END
 from crawler.core.urls import make_url_key
 from storage.models import (
     Article,
@@ -86,6 +87,18 @@ def reap_dead_runs(session: Session, outlet: str, status: str = "killed") -> lis
     return dead
 
 
+def close_runs_of(session: Session, pid: int, since: datetime, status: str) -> None:
+    """Set ``status`` on the runs process ``pid`` of this host started since ``since``,
+    whether it closed them (as interrupted) or died with them running; free their leases."""
+    stmt = select(CrawlRun.id).where(CrawlRun.pid == pid, CrawlRun.host == HOST, CrawlRun.started_at >= since,
+                                     CrawlRun.status.in_(("running", "interrupted")))
+    ids = list(session.scalars(stmt))
+    if ids:
+        session.execute(update(CrawlRun).where(CrawlRun.id.in_(ids)).values(
+            status=status, finished_at=func.coalesce(CrawlRun.finished_at, now())))
+        release_leases(session, ids)
+
+
 def release_leases(session: Session, run_ids: list[int]) -> None:
     """Give the URLs still leased to these runs back to the frontier (``pending``):
     a run that stopped, killed or asked to, will not fetch them."""
@@ -109,15 +122,16 @@ def recent_runs(session: Session, outlet: str | None = None, limit: int = 20) ->
 
 
 def finished_runs(session: Session, outlet: str, limit: int) -> list[CrawlRun]:
-    """The outlet's latest runs that ended normally, newest first: route choice learns
-    from them (a killed run's counts are incomplete)."""
-    stmt = (select(CrawlRun).where(CrawlRun.outlet == outlet, CrawlRun.status == "ok")
+    """The outlet's latest runs that went to their end (ok, partial or failed), newest
+    first: route choice learns from them (a killed or interrupted run's counts are incomplete)."""
+    stmt = (select(CrawlRun).where(CrawlRun.outlet == outlet, CrawlRun.status.in_(RAN_TO_END))
             .order_by(CrawlRun.id.desc()).limit(limit))
     return list(session.scalars(stmt))
 
 
 def count_finished_runs(session: Session, outlet: str) -> int:
-    stmt = select(func.count()).select_from(CrawlRun).where(CrawlRun.outlet == outlet, CrawlRun.status == "ok")
+    stmt = select(func.count()).select_from(CrawlRun).where(CrawlRun.outlet == outlet,
+                                                              CrawlRun.status.in_(RAN_TO_END))
     return session.scalar(stmt) or 0
 
 

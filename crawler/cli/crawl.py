@@ -12,10 +12,12 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_or_exit
 from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
+from crawler.core.outcome import combine
 from crawler.core.registry import Outlet
 from crawler.fetching.egress import Allowlist, check_user_url
 from crawler.mirror.server import MirrorServer, mirrored_hosts
 from crawler.services.crawl import CrawlOptions, CrawlReport, run_spiders
+from crawler.services.exit_codes import outcome_exit
 from crawler.settings import from_environment
 from crawler.spiders.outlet import ROUTES, OutletSpider
 from crawler.spiders.urls import UrlSpider
@@ -75,14 +77,20 @@ def _crawl_outlets(keys: list[str], options: CrawlOptions,
 def _print_reports(reports: list[CrawlReport]) -> None:
     rows = []
     for r in reports:
+        counts = r.counts()
         errors = ", ".join(f"{k}: {v}" for k, v in sorted(r.errors().items())) or "-"
         dropped = ", ".join(sorted({reason for _, reason in r.dropped})) or "-"
-        rows.append([r.name, r.count("downloader/response_count"), len(r.stored),
-                     r.count("provnews/store/inserted"), r.count("provnews/store/updated"),
-                     r.count("provnews/store/unchanged") + r.count("provnews/store/duplicate"),
-                     f"{len(r.dropped)} ({dropped})" if r.dropped else "0", errors])
-    print_table("Crawl summary", ["outlet", "requests", "articles", "new", "updated",
-                                  "unchanged", "dropped", "errors"], rows)
+        rows.append([r.name, r.outcome(), counts["requests"], counts["new"], counts["updated"],
+                     counts["duplicates"], f"{len(r.dropped)} ({dropped})" if r.dropped else "0", errors])
+    print_table("Crawl summary", ["outlet", "outcome", "requests", "new", "updated", "unchanged",
+                                  "dropped", "errors"], rows)
+
+
+def _exit_with_outcome(reports: list[CrawlReport]) -> None:
+    """The command's exit code is its crawls' outcome (crawler.core.outcome)."""
+    code = outcome_exit(combine(r.outcome() for r in reports))
+    if code:
+        raise typer.Exit(code)
 
 
 def crawl(
@@ -122,7 +130,9 @@ def crawl(
     _check_database(url)
     options = CrawlOptions(url, mirror=mirror, sources=str(sources) if sources else None,
                            since=since, log_level="INFO" if verbose else "WARNING", recheck_days=recheck_days)
-    _print_reports(_crawl_outlets(keys, options, routes=route))
+    reports = _crawl_outlets(keys, options, routes=route)
+    _print_reports(reports)
+    _exit_with_outcome(reports)
 
 
 def scrape(

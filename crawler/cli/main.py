@@ -5,6 +5,9 @@ Commands are thin: they parse options, call crawler/storage functions and print.
 
 from __future__ import annotations
 
+import signal
+import sys
+
 import typer
 
 from crawler.cli import crawl, export, history, query, serve, sources
@@ -12,6 +15,7 @@ from crawler.cli import eval as evaluate
 from crawler.cli.db import db_app
 from crawler.cli.mirror import mirror_app
 from crawler.cli.schedule import schedule_app
+from crawler.services.exit_codes import ExitCode
 
 app = typer.Typer(
     name="provnews",
@@ -39,5 +43,21 @@ app.command()(export.export)
 app.add_typer(db_app, name="db")
 
 
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM outside a crawl (a crawl installs its own handlers). A
+    BaseException, so neither ``except Exception`` nor Click (which turns a
+    KeyboardInterrupt into "Aborted!" and exit 1) stops it on its way to ``main``."""
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
 def main() -> None:
-    app()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
+    try:
+        app()
+    except (Interrupted, KeyboardInterrupt):
+        sys.stderr.write("interrupted\n")
+        sys.exit(ExitCode.INTERRUPTED)

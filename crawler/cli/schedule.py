@@ -45,6 +45,7 @@ from crawler.scheduling import (
 )
 from crawler.scheduling.lock import current_holder
 from crawler.scheduling.runs import DEFAULT_TIME_LIMIT_S
+from crawler.services.exit_codes import outcome_exit
 from storage.database import open_database
 from storage.engine import StorageError, database_url, make_engine
 
@@ -202,7 +203,8 @@ def trigger(
     time_limit: TimeLimitOption = DEFAULT_TIME_LIMIT_S,
     format_: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
 ) -> None:
-    """Crawl one outlet now and print the outcome: ok, failed (exit code) or timed_out.
+    """Crawl one outlet now and print the outcome: ok, partial, failed, interrupted or
+    timed_out; the exit code is the outcome's (see the README's exit codes).
 
     The crawl runs as a scheduled run would (a subprocess with a time limit) and
     the command waits for it; the job's schedule is not changed.
@@ -224,4 +226,4 @@ def trigger(
         print_table("Triggered crawl", ["outlet", "outcome", "exit code", "seconds"],
                     [[result.outlet, result.outcome, result.exit_code, f"{result.elapsed_s:.1f}"]])
     if result.outcome != "ok":
-        raise typer.Exit(ExitCode.FAILURE)
+        raise typer.Exit(outcome_exit(result.outcome))

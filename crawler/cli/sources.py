@@ -151,7 +151,14 @@ def _health_row(key: str, outlet_runs: list, window: int) -> dict:
             "last_run": outlet_runs[0].started_at.isoformat() if outlet_runs else None,
             "new": new, "routes": routes, **_last_plan(outlet_runs), "fallback_runs": fallback_runs,
             "errors": sum(sum(run.errors.values()) for run in outlet_runs),
-            "status": "never crawled" if not outlet_runs else ("DRY" if dry else "ok")}
+            "status": _status(outlet_runs, dry)}
+
+
+def _status(outlet_runs: list, dry: bool) -> str:
+    """The latest run's outcome (crawler.core.outcome), or DRY over a window that found nothing."""
+    if not outlet_runs:
+        return "never crawled"
+    return "DRY" if dry and outlet_runs[0].status == "ok" else outlet_runs[0].status
 
 
 def _last_plan(outlet_runs: list) -> dict[str, list[str]]:

@@ -49,6 +49,7 @@ from apscheduler.util import obj_to_ref, undefined
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from crawler.core.outcome import RAN_TO_END
 from crawler.scheduling.cadence import adapt_job
 from crawler.scheduling.lock import HEARTBEAT_S, SchedulerLock
 from crawler.scheduling.plan import JobSpec
@@ -192,10 +193,9 @@ class SchedulerService:
 
     def _on_event(self, event: JobEvent) -> None:
         finished = event.code == EVENT_JOB_EXECUTED and isinstance(event.retval, dict)
-        if finished and event.retval.get("outcome") == "ok" and not self._stop.is_set():
+        # Every run that went to its end recorded the cadence it chose in the ledger.
+        if finished and event.retval.get("outcome") in RAN_TO_END and not self._stop.is_set():
             self._adapt(event.job_id)
-        elif finished and event.retval.get("outcome") == "timed_out":
-            self._record_timeout(event.job_id)
         if event.code == EVENT_JOB_EXECUTED and self.on_outcome and isinstance(event.retval, dict):
             self.on_outcome(event.retval)
         elif event.code == EVENT_JOB_ERROR:
@@ -214,16 +214,6 @@ class SchedulerService:
             adapt_job(self._scheduler, outlet_key, minutes)
         except Exception:  # noqa: BLE001 - a failed adaptation keeps the current cadence
             logger.exception("could not adapt the cadence of %s", outlet_key)
-
-    def _record_timeout(self, outlet_key: str) -> None:
-        """A crawl killed at its time limit cannot close its ledger row: close it here."""
-        if self._engine is None:
-            return
-        try:
-            with Session(self._engine) as session, session.begin():
-                crawlstate.reap_dead_runs(session, outlet_key, status="timed_out")
-        except Exception:  # noqa: BLE001 - the next run reaps it as "killed" instead
-            logger.exception("could not record the time-out of %s", outlet_key)
 
     def run(self) -> None:
         """Block until stopped. Raises LockHeld (another scheduler) or StorageError."""
