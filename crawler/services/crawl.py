@@ -158,6 +158,7 @@ class Shutdown:
         self.crawlers = crawlers
         self.announce = announce
         self.requested = False
+        self._reactor_ready = False
         self._asked: set[int] = set()
         self._previous: dict[int, Any] = {}
 
@@ -170,9 +171,16 @@ class Shutdown:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
 
-    def _first(self, signum: int, _frame: Any) -> None:
+    def reactor_ready(self) -> None:
+        """Called once Scrapy has installed its reactor: importing it earlier, from a
+        signal, would install Twisted's default one instead."""
         from twisted.internet import reactor
 
+        self._reactor_ready = True
+        if self.requested:
+            reactor.callWhenRunning(self._stop_started)
+
+    def _first(self, signum: int, _frame: Any) -> None:
         self.requested = True
         for each in self._previous:
             signal.signal(each, self._second)
@@ -180,7 +188,10 @@ class Shutdown:
         timer = threading.Timer(FORCE_AFTER_S, self._force)
         timer.daemon = True
         timer.start()
-        reactor.callFromThread(self._stop_started)
+        if self._reactor_ready:
+            from twisted.internet import reactor
+
+            reactor.callFromThread(self._stop_started)
 
     def _second(self, _signum: int, _frame: Any) -> None:
         self._force()
@@ -243,6 +254,7 @@ def run_spiders(
             crawlers.append(crawler)
             process.crawl(crawler, **kwargs)
             reports.append(report)
+        shutdown.reactor_ready()
         process.start(install_signal_handlers=False)
     for crawler, report in zip(crawlers, reports):
         report.stats = _stats_of(crawler)
