@@ -22,7 +22,7 @@ from crawler.settings import from_environment
 from crawler.spiders.outlet import ROUTES, OutletSpider
 from crawler.spiders.urls import UrlSpider
 from storage.database import open_database
-from storage.engine import StorageError, database_url
+from storage.engine import StorageError, database_url, safe_url
 from storage.queries import count_articles
 from storage.queries import search as search_articles
 
@@ -194,17 +194,27 @@ def _refuse_unsafe_urls(urls: list[str], allow_private: bool) -> None:
                  "and port checks)", ExitCode.REFUSED)
 
 
+DEMO_DATABASE_URL = "sqlite:///provnews-demo.db"
+
+
 def demo(
-    db: DbOption = None,
+    db: Annotated[str | None, typer.Option(
+        "--db", help=f"SQLAlchemy database URL (default: {DEMO_DATABASE_URL}; PROVNEWS_DATABASE_URL is "
+                     "not read, so the demo never writes into your own database).")] = None,
 ) -> None:
-    """Serve the bundled mirror, crawl every mirrored outlet into the database,
-    then show a summary and a sample search. Needs no network.
+    """Crawl the bundled mirror of five outlets into a database of its own, ./provnews-demo.db.
+
+    Serves the recordings on 127.0.0.1 (no network needed), crawls every mirrored
+    outlet, then shows a summary and a sample search. The mirror's pages are
+    recordings, some reconstructed, filed under the real outlets' URLs: keeping them
+    out of your database keeps a later live crawl from taking them for fetched.
 
     Example: [bold]provnews demo[/]
     """
     registry = registry_or_exit(None)
-    url = database_url(db)
+    url = db or DEMO_DATABASE_URL
     _check_database(url)
+    stderr.print(f"demo database: {safe_url(url)}", highlight=False)
     server = MirrorServer()
     server.start_background()
     keys = _all_keys(registry, server.url)
@@ -214,10 +224,16 @@ def demo(
     finally:
         server.shutdown()
     _print_reports(reports)
+    if not any(r.interrupted for r in reports):
+        _sample_search(url)
+    _exit_with_outcome(reports)
+
+
+def _sample_search(url: str) -> None:
     database = open_database(url)
     with database.session() as session:
         total = count_articles(session)
         hits = search_articles(session, "lang son", limit=5)
-    print_table(f'Sample search: provnews search "lang son" ({total} articles in {url})',
+    print_table(f'Sample search: provnews search "lang son" --db {safe_url(url)} ({total} articles)',
                 ["id", "outlet", "published_at", "title"],
                 [[h.id, h.outlet, h.published_at.isoformat() if h.published_at else "", h.title] for h in hits])

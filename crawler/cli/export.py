@@ -18,10 +18,12 @@ from rich.text import Text
 
 from crawler.cli.options import DbOption
 from crawler.cli.output import (
+    LOCAL_ZONE,
     ExitCode,
     Format,
     day_or_exit,
     fail,
+    local_minute,
     print_json,
     print_table,
     stderr,
@@ -68,7 +70,7 @@ def export(
         fail(f"cannot write {out}: directory {str(target.parent)!r} does not exist", ExitCode.FAILURE)
     writer = WRITERS[format_]
     try:
-        database = open_database(database_url(db))
+        database = open_database(database_url(db), create=False)
         try:
             with database.read_session() as session:
                 records = iter_articles(session, query=query, outlet=outlet, since=since_day, until=until_day,
@@ -111,7 +113,7 @@ def stats(
     Example: [bold]provnews stats --days 14[/]
     """
     try:
-        database = open_database(database_url(db))
+        database = open_database(database_url(db), create=False)
         try:
             with database.read_session() as session:
                 rows: list[OutletStats] = outlet_stats(session, days=days)
@@ -127,16 +129,14 @@ def stats(
         return
     if format_ is Format.csv:
         fail("stats prints a table or JSON", ExitCode.USAGE)
+    # Most telling first: at 80 columns the last ones are left out (json has them all).
     print_table(f"{sum(r.articles for r in rows)} article(s) in {len(rows)} outlet(s)",
-                ["outlet", "articles", "first published", "last published", "last crawl",
-                 f"last {days} days", "in window"],
-                [[r.outlet or "-", r.articles, _day(r.first_published), _day(r.last_published),
-                  _minute(r.last_fetched), Text(sparkline(r.daily), style="green"), sum(r.daily)] for r in rows])
+                ["outlet", "articles", f"last {days} days", "in window", "last published",
+                 f"last crawl ({LOCAL_ZONE})", "first published"],
+                [[r.outlet or "-", r.articles, Text(sparkline(r.daily), style="green"), sum(r.daily),
+                  _day(r.last_published), local_minute(r.last_fetched), _day(r.first_published)] for r in rows])
 
 
 def _day(value) -> str:  # type: ignore[no-untyped-def]
     return value.date().isoformat() if value else "-"
 
-
-def _minute(value) -> str:  # type: ignore[no-untyped-def]
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"

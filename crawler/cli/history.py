@@ -10,8 +10,10 @@ from crawler.cli.options import DbOption
 from crawler.cli.output import (
     ExitCode,
     Format,
+    LOCAL_ZONE,
     FormatOption,
     fail,
+    local_minute,
     print_json,
     print_table,
     stdout,
@@ -32,7 +34,7 @@ def history(ident: IdArgument, format_: FormatOption = Format.table,
     Example: [bold]provnews history 12[/]
     """
     try:
-        with open_database(database_url(db)).read_session() as session:
+        with open_database(database_url(db), create=False).read_session() as session:
             rows = [{"version": v.version, "fetched_at": v.fetched_at.isoformat() if v.fetched_at else None,
                      "title": v.title, "content_hash": v.content_hash, "diff": v.diff}
                     for v in versions(session, ident)]
@@ -55,7 +57,7 @@ def story(ident: IdArgument, format_: FormatOption = Format.table,
     Example: [bold]provnews story 12 --format json[/]
     """
     try:
-        with open_database(database_url(db)).read_session() as session:
+        with open_database(database_url(db), create=False).read_session() as session:
             story_id = stories_of(session, [ident]).get(ident)
             copies = story_copies(session, story_id) if story_id is not None else []
     except StorageError as exc:
@@ -79,20 +81,21 @@ def runs(outlet: Annotated[str | None, typer.Option(help="Only this outlet.")] =
     Example: [bold]provnews runs --outlet baolangson --format json[/]
     """
     try:
-        with open_database(database_url(db)).read_session() as session:
-            rows = [{"id": r.id, "outlet": r.outlet, "trigger": r.trigger, "status": r.status,
+        with open_database(database_url(db), create=False).read_session() as session:
+            runs_ = crawlstate.recent_runs(session, outlet, limit)
+    except StorageError as exc:
+        fail(str(exc), ExitCode.DATABASE)
+    if format_ is Format.json:
+        print_json([{"id": r.id, "outlet": r.outlet, "trigger": r.trigger, "status": r.status,
                      "started_at": r.started_at.isoformat(), "finished_at": r.finished_at.isoformat()
                      if r.finished_at else None, "requests": r.requests, "discovered": r.discovered,
                      "fetched": r.fetched, "new": r.new, "updated": r.updated, "duplicates": r.duplicates,
                      "dropped": r.dropped, "blocked": r.blocked, "errors": r.errors, "routes": r.routes,
-                     "interval_minutes": r.interval_minutes}
-                    for r in crawlstate.recent_runs(session, outlet, limit)]
-    except StorageError as exc:
-        fail(str(exc), ExitCode.DATABASE)
-    if format_ is Format.json:
-        print_json(rows)
+                     "interval_minutes": r.interval_minutes} for r in runs_])
         return
-    columns = ["id", "outlet", "trigger", "status", "started_at", "requests", "fetched", "new", "updated",
-               "dropped", "errors"]
-    print_table("Crawl runs", columns, [[r[c] if c != "errors" else ", ".join(f"{k}: {v}" for k, v in
-                                         r["errors"].items()) or "-" for c in columns] for r in rows])
+    # Most telling first: at 80 columns the last ones are left out (json has them all).
+    print_table("Crawl runs", ["outlet", "status", f"started ({LOCAL_ZONE})", "requests", "new", "errors",
+                               "updated", "fetched", "dropped", "trigger", "id"],
+                [[r.outlet, r.status, local_minute(r.started_at), r.requests, r.new,
+                  ", ".join(f"{k}: {v}" for k, v in r.errors.items()) or "-", r.updated, r.fetched, r.dropped,
+                  r.trigger, r.id] for r in runs_])

@@ -82,7 +82,7 @@ def search(
     except ValueError as exc:
         fail(str(exc), ExitCode.USAGE)
     try:
-        database = open_database(database_url(db))
+        database = open_database(database_url(db), create=False)
         with database.read_session() as session:
             records, snippets, newest_only = find_articles(
                 session, query, limit=limit, collapse=collapse, include_flagged=include_flagged, outlet=outlet,
@@ -123,7 +123,7 @@ def show(
     Example: [bold]provnews show 12[/]
     """
     try:
-        database = open_database(database_url(db))
+        database = open_database(database_url(db), create=False)
         with database.session() as session:
             record = get_article(session, int(ident) if ident.isdigit() else ident)
     except StorageError as exc:

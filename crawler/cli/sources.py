@@ -120,7 +120,7 @@ def health(
     """
     registry = registry_or_exit(sources)
     try:
-        with open_database(database_url(db)).read_session() as session:
+        with open_database(database_url(db), create=False).read_session() as session:
             recent = {key: crawlstate.recent_runs(session, key, runs) for key in registry}
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)

@@ -16,6 +16,7 @@ class ExitCode:
     DATABASE = 4       # the database cannot be opened, read or written
     NOT_FOUND = 5      # the article, outlet or file asked for does not exist
     REFUSED = 6        # a URL refused by policy (egress guard: scheme, port, private address)
+    PORT_IN_USE = 10   # `serve` or `mirror serve`: the port is taken by another process
     # A crawl's outcome (crawler.core.outcome): ok is 0.
     PARTIAL = EXIT_CODES["partial"]          # 7: some routes or fetches failed
     FAILED = EXIT_CODES["failed"]            # 8: nothing answered

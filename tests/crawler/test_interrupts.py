@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from crawler.core.outcome import EXIT_CODES
 from crawler.mirror.server import MirrorServer
 from tests.conftest import run_cli, stored_urls
@@ -65,6 +67,7 @@ def _interrupt(mirror: MirrorServer, db: Path, after_s: float, signum: int) -> t
     return process.returncode, time.monotonic() - sent, err
 
 
+@pytest.mark.timeout(1200)  # 20 interrupted crawls, each followed by one that completes it
 def test_a_signal_at_any_of_20_moments_stops_everything_and_the_next_run_completes(
         mirror: MirrorServer, tmp_path: Path):
     reference = tmp_path / "reference.db"
@@ -81,6 +84,7 @@ def test_a_signal_at_any_of_20_moments_stops_everything_and_the_next_run_complet
         db = tmp_path / f"run-{i}.db"
         code, stop_s, err = _interrupt(mirror, db, after_s, signum)
         where = f"{signal.Signals(signum).name} at {after_s:.2f} s"
+        print(where, "exit", code, f"stopped in {stop_s:.2f} s")  # shown with -s: the figures
         if code != EXIT_CODES["interrupted"] or stop_s > STOP_WITHIN_S or any(t in err for t in TRACES):
             problems.append(f"{where}: exit {code} after {stop_s:.1f} s\n{err}")
             continue
