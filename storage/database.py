@@ -5,7 +5,13 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
-from storage.engine import Database, database_url, make_engine, missing_sqlite_file, safe_url
+from storage.engine import (
+    Database,
+    database_url,
+    make_engine,
+    missing_sqlite_file,
+    safe_url,
+)
 from storage.errors import StorageError, first_line
 from storage.migrate import current_revision, head_revision, upgrade
 

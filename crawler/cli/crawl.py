@@ -11,7 +11,14 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_or_exit
-from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
+from crawler.cli.output import (
+    ExitCode,
+    RecordFormat,
+    fail,
+    print_json,
+    print_table,
+    stderr,
+)
 from crawler.core.outcome import combine
 from crawler.core.registry import Outlet
 from crawler.fetching.egress import Allowlist, check_user_url
@@ -137,7 +144,8 @@ def crawl(
 
 def scrape(
     urls: Annotated[list[str], typer.Argument(help="Article URLs to fetch, extract and store.")],
-    format_: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    format_: Annotated[RecordFormat, typer.Option(
+        "--format", help="table or json (a list, whatever the number of URLs).")] = RecordFormat.table,
     mirror: MirrorOption = None,
     sources: SourcesOption = None,
     db: DbOption = None,
@@ -167,8 +175,8 @@ def scrape(
         stderr.print(f"failed: {count} × {reason}", highlight=False)
     refused = sum(report.count(f"provnews/fetch/error/{r}") for r in _REFUSALS)
     records = [r.as_json() for r in report.stored]
-    if format_ is Format.json:
-        print_json(records[0] if len(urls) == 1 and len(records) == 1 else records)
+    if format_ is RecordFormat.json:
+        print_json(records)
     else:
         print_table("Scraped", ["id", "published_at", "title", "url"],
                     [[r["id"], r["published_at"], r["title"], r["url"]] for r in records])

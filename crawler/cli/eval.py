@@ -8,7 +8,15 @@ from typing import Annotated, Any
 import typer
 
 from crawler.cli.options import SourcesOption, registry_or_exit
-from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
+from crawler.cli.output import (
+    ExitCode,
+    RecordFormat,
+    RecordFormatOption,
+    fail,
+    print_json,
+    print_table,
+    stderr,
+)
 from crawler.services.evaluate import (
     FIELDS,
     INFO_FIELDS,
@@ -33,7 +41,7 @@ def evaluate(
     generic: Annotated[bool, typer.Option(
         "--generic", help="Ignore outlet rules: generic extraction on every page.")] = False,
     misses: Annotated[bool, typer.Option("--misses", help="List every wrong field and weak body (json).")] = False,
-    format_: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    format_: RecordFormatOption = RecordFormat.table,
     sources: SourcesOption = None,
 ) -> None:
     """Score our extractor and plain trafilatura on a gold set: per-field accuracy and body F1.
@@ -58,7 +66,7 @@ def evaluate(
             fail(str(exc), ExitCode.NOT_FOUND)
         label = "aeb" if (folder / "ground-truth.json").is_file() else name
         reports.append(run(pages, registry, name=f"{label} ({folder})", generic=generic))
-    if format_ is Format.json:
+    if format_ is RecordFormat.json:
         print_json({"sets": [r.as_json(misses=misses) for r in reports], "skipped": skipped})
         return
     for report in reports:

@@ -21,10 +21,11 @@ from crawler.cli.output import (
     LOCAL_ZONE,
     ExitCode,
     Format,
+    FormatOption,
     day_or_exit,
     fail,
     local_minute,
-    print_json,
+    print_rows,
     print_table,
     stderr,
 )
@@ -105,7 +106,7 @@ def _iso(value) -> str | None:  # type: ignore[no-untyped-def]
 
 def stats(
     days: Annotated[int, typer.Option(min=1, max=366, help="Days in the per-day histogram.")] = 30,
-    format_: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    format_: FormatOption = Format.table,
     db: DbOption = None,
 ) -> None:
     """Per outlet: articles, first and last publication, last crawl, articles per day.
@@ -121,14 +122,11 @@ def stats(
             database.close()
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
-    if format_ is Format.json:
-        print_json([{
+    if print_rows(format_, [{
             "outlet": r.outlet, "articles": r.articles, "first_published": _iso(r.first_published),
             "last_published": _iso(r.last_published), "last_crawl": _iso(r.last_fetched), "daily": r.daily,
-        } for r in rows])
+        } for r in rows]):
         return
-    if format_ is Format.csv:
-        fail("stats prints a table or JSON", ExitCode.USAGE)
     # Most telling first: at 80 columns the last ones are left out (json has them all).
     print_table(f"{sum(r.articles for r in rows)} article(s) in {len(rows)} outlet(s)",
                 ["outlet", "articles", f"last {days} days", "in window", "last published",

@@ -8,13 +8,16 @@ import typer
 
 from crawler.cli.options import DbOption
 from crawler.cli.output import (
+    LOCAL_ZONE,
     ExitCode,
     Format,
-    LOCAL_ZONE,
     FormatOption,
+    RecordFormat,
+    RecordFormatOption,
     fail,
     local_minute,
     print_json,
+    print_rows,
     print_table,
     stdout,
 )
@@ -27,7 +30,7 @@ from storage.stories import stories_of, story_copies
 IdArgument = Annotated[int, typer.Argument(metavar="ID", help="Article id (see `provnews search`).")]
 
 
-def history(ident: IdArgument, format_: FormatOption = Format.table,
+def history(ident: IdArgument, format_: RecordFormatOption = RecordFormat.table,
             db: DbOption = None) -> None:
     """Show every version of an article's text, with a word diff to the one before.
 
@@ -42,7 +45,7 @@ def history(ident: IdArgument, format_: FormatOption = Format.table,
         fail(str(exc), ExitCode.DATABASE)
     if not rows:
         fail(f"no article {ident} (or no stored text)", ExitCode.NOT_FOUND)
-    if format_ is Format.json:
+    if format_ is RecordFormat.json:
         print_json(rows)
         return
     for row in rows:
@@ -50,7 +53,7 @@ def history(ident: IdArgument, format_: FormatOption = Format.table,
         stdout.print(row["diff"] or "(first version)", markup=False, highlight=False)
 
 
-def story(ident: IdArgument, format_: FormatOption = Format.table,
+def story(ident: IdArgument, format_: RecordFormatOption = RecordFormat.table,
           db: DbOption = None) -> None:
     """List every copy of the article's story: outlet, date and similarity.
 
@@ -66,7 +69,7 @@ def story(ident: IdArgument, format_: FormatOption = Format.table,
         fail(f"article {ident} has no story (unknown id, or a text too short to compare)", ExitCode.NOT_FOUND)
     rows = [{"id": c.article_id, "outlet": c.outlet, "published_at": c.published_at.isoformat() if c.published_at
              else None, "similarity": round(c.similarity, 3), "title": c.title, "url": c.url} for c in copies]
-    if format_ is Format.json:
+    if format_ is RecordFormat.json:
         print_json({"story_id": story_id, "copies": rows})
     else:
         print_table(f"Story {story_id}: {len(rows)} cop{'y' if len(rows) == 1 else 'ies'}",
@@ -85,13 +88,12 @@ def runs(outlet: Annotated[str | None, typer.Option(help="Only this outlet.")] =
             runs_ = crawlstate.recent_runs(session, outlet, limit)
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
-    if format_ is Format.json:
-        print_json([{"id": r.id, "outlet": r.outlet, "trigger": r.trigger, "status": r.status,
+    if print_rows(format_, [{"id": r.id, "outlet": r.outlet, "trigger": r.trigger, "status": r.status,
                      "started_at": r.started_at.isoformat(), "finished_at": r.finished_at.isoformat()
                      if r.finished_at else None, "requests": r.requests, "discovered": r.discovered,
                      "fetched": r.fetched, "new": r.new, "updated": r.updated, "duplicates": r.duplicates,
                      "dropped": r.dropped, "blocked": r.blocked, "errors": r.errors, "routes": r.routes,
-                     "interval_minutes": r.interval_minutes} for r in runs_])
+                     "interval_minutes": r.interval_minutes} for r in runs_]):
         return
     # Most telling first: at 80 columns the last ones are left out (json has them all).
     print_table("Crawl runs", ["outlet", "status", f"started ({LOCAL_ZONE})", "requests", "new", "errors",

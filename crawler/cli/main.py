@@ -32,8 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "search": ("crawler.cli.query:search", "Search stored articles; without a query, list the newest."),
     "show": ("crawler.cli.query:show", "Show one stored article."),
     "serve": ("crawler.cli.serve:serve",
-              "Serve the HTTP API: GET /search, GET /articles/{id}, POST /scrape. Needs: pip install "
-              "'provnews[api]'."),
+              ("Serve the HTTP API: GET /search, GET /articles/{id}, POST /scrape. Needs: pip install "
+               "'provnews[api]'.")),
     "history": ("crawler.cli.history:history",
                 "Show every version of an article's text, with a word diff to the one before."),
     "story": ("crawler.cli.history:story", "List every copy of the article's story: outlet, date and similarity."),
@@ -44,8 +44,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mirror": ("crawler.cli.mirror:mirror_app", "Serve the bundled recordings of outlet sites."),
     "schedule": ("crawler.cli.schedule:schedule_app",
                  "Crawl outlets on their schedules (cron or interval, per outlet)."),
-    "stats": ("crawler.cli.export:stats", "Per outlet: articles, first and last publication, last crawl, articles "
-              "per day."),
+    "stats": ("crawler.cli.export:stats",
+              "Per outlet: articles, first and last publication, last crawl, articles per day."),
     "export": ("crawler.cli.export:export",
                "Export stored articles, streaming, in id order; the file appears only when complete."),
     "db": ("crawler.cli.db:db_app", "Inspect or upgrade the database schema."),

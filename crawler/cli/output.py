@@ -25,12 +25,23 @@ stderr = Console(stderr=True)
 
 
 class Format(str, Enum):
+    """What a listing command prints: rows for people, or for programs."""
+
     table = "table"
     json = "json"
+    jsonl = "jsonl"
     csv = "csv"
 
 
-FormatOption = Annotated[Format, typer.Option("--format", help="table (for people), json or csv.")]
+class RecordFormat(str, Enum):
+    """What a command that prints one record or report prints."""
+
+    table = "table"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", help="table (for people), json, jsonl or csv.")]
+RecordFormatOption = Annotated[RecordFormat, typer.Option("--format", help="table (for people) or json.")]
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -41,6 +52,17 @@ def fail(message: str, code: int) -> NoReturn:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def print_rows(format_: Format, rows: list[dict[str, Any]]) -> bool:
+    """Print a listing as json, jsonl or csv and say so; False leaves the table to the command."""
+    if format_ is Format.json:
+        print_json(rows)
+    elif format_ is Format.jsonl:
+        sys.stdout.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    elif format_ is Format.csv:
+        print_csv(rows)
+    return format_ is not Format.table
 
 
 def print_csv(rows: list[dict[str, Any]]) -> None:

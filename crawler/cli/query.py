@@ -13,9 +13,10 @@ from crawler.cli.output import (
     ExitCode,
     Format,
     FormatOption,
+    RecordFormat,
     fail,
-    print_csv,
     print_json,
+    print_rows,
     print_table,
     stderr,
 )
@@ -31,7 +32,8 @@ from storage.search import SearchHit
 def extract(
     files: Annotated[list[Path], typer.Argument(help="Saved HTML files (any encoding).", exists=True, dir_okay=False)],
     url: Annotated[str | None, typer.Option(help="The page's URL (selects the outlet's rules).")] = None,
-    format_: Annotated[Format, typer.Option("--format", help="json or table.")] = Format.json,
+    format_: Annotated[RecordFormat, typer.Option("--format", help="json (a list, whatever the number of "
+                                                  "files) or table.")] = RecordFormat.json,
     sources: SourcesOption = None,
 ) -> None:
     """Extract articles from saved HTML: no network, nothing stored.
@@ -49,11 +51,11 @@ def extract(
             failed += 1
             continue
         records.append(record.as_json())
-    if format_ is Format.table:
+    if format_ is RecordFormat.table:
         print_table("Extracted", ["title", "published_at", "authors", "words"],
                     [[r["title"], r["published_at"], ", ".join(r["authors"]), r["word_count"]] for r in records])
-    elif records:
-        print_json(records[0] if len(files) == 1 else records)
+    else:
+        print_json(records)
     if failed:
         raise typer.Exit(ExitCode.FAILURE)
 
@@ -94,11 +96,7 @@ def search(
                      "articles were searched; give --since/--until to search a date range", highlight=False,
                      soft_wrap=True)
     rows = [r.as_json() for r in records]
-    if format_ is Format.json:
-        print_json(rows)
-    elif format_ is Format.csv:
-        print_csv(rows)
-    else:
+    if not print_rows(format_, rows):
         print_table(f"{len(rows)} result(s)", ["id", "outlet", "published_at", "title", "snippet"], [
             [r["id"], r["outlet"], r["published_at"], r["title"],
              _snippet_markup(snippets[r["id"]]) if r["id"] in snippets else (r["summary"] or "")[:160]]
@@ -115,7 +113,7 @@ def _snippet_markup(hit: SearchHit) -> Text:
 
 def show(
     ident: Annotated[str, typer.Argument(metavar="ID|URL", help="Article id or any of its URLs.")],
-    format_: Annotated[Format, typer.Option("--format", help="json or table.")] = Format.json,
+    format_: Annotated[RecordFormat, typer.Option("--format", help="json or table.")] = RecordFormat.json,
     db: DbOption = None,
 ) -> None:
     """Show one stored article.
@@ -131,7 +129,7 @@ def show(
     if record is None:
         fail(f"no article {ident!r}", ExitCode.NOT_FOUND)
     data = record.as_json()
-    if format_ is Format.json:
+    if format_ is RecordFormat.json:
         print_json(data)
     else:
         print_table(data["title"], ["field", "value"], [[k, v] for k, v in data.items()])

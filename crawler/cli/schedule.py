@@ -27,9 +27,12 @@ from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_
 from crawler.cli.output import (
     ExitCode,
     Format,
+    FormatOption,
+    RecordFormat,
+    RecordFormatOption,
     fail,
-    print_csv,
     print_json,
+    print_rows,
     print_table,
     stderr,
 )
@@ -139,7 +142,7 @@ def run(
 @schedule_app.command("list")
 def list_(
     db: DbOption = None,
-    format_: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
+    format_: FormatOption = Format.table,
 ) -> None:
     """List the scheduled jobs: cadence, next run (in +07:00) and whether paused.
 
@@ -152,11 +155,7 @@ def list_(
         stderr.print(f"scheduler running: {holder.describe(time.time())}", highlight=False)
     else:
         stderr.print("no scheduler is running on this database", highlight=False)
-    if format_ is Format.json:
-        print_json(rows)
-    elif format_ is Format.csv:
-        print_csv(rows)
-    else:
+    if not print_rows(format_, rows):
         if not rows:
             stderr.print("no jobs yet: `provnews schedule run` creates them", highlight=False)
         print_table("Scheduled crawls", ["outlet", "cadence", "next run (+07:00)", "paused", "time limit"],
@@ -201,7 +200,7 @@ def trigger(
     sources: SourcesOption = None,
     mirror: MirrorOption = None,
     time_limit: TimeLimitOption = DEFAULT_TIME_LIMIT_S,
-    format_: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    format_: RecordFormatOption = RecordFormat.table,
 ) -> None:
     """Crawl one outlet now and print the outcome: ok, partial, failed, interrupted or
     timed_out; the exit code is the outcome's (see the README's exit codes).
@@ -220,7 +219,7 @@ def trigger(
                        time_limit_s=time_limit)
     if result.output_tail.strip():
         stderr.out(result.output_tail.rstrip(), highlight=False)
-    if format_ is Format.json:
+    if format_ is RecordFormat.json:
         print_json({k: v for k, v in result.as_json().items() if k != "output_tail"})
     else:
         print_table("Triggered crawl", ["outlet", "outcome", "exit code", "seconds"],

@@ -14,6 +14,7 @@ from crawler.cli.output import (
     FormatOption,
     fail,
     print_json,
+    print_rows,
     print_table,
     stderr,
 )
@@ -43,9 +44,7 @@ def list_(
              "listings": len(o.listings), "verified": o.verified}
             for o in registry.values()
             if wanted is None or wanted in (fold(o.province), fold(o.former_province or ""))]
-    if format_ is Format.json:
-        print_json(rows)
-    else:
+    if not print_rows(format_, rows):
         print_table("Outlets", list(rows[0]) if rows else [], [list(r.values()) for r in rows])
 
 
@@ -97,9 +96,7 @@ def check(
     options = CrawlOptions(database_url(None), mirror=mirror, sources=str(sources) if sources else None)
     probes = run_check(keys, options)
     rows = [asdict(p) | {"ok": p.ok} for p in probes]
-    if format_ is Format.json:
-        print_json(rows)
-    else:
+    if not print_rows(format_, rows):
         print_table("Outlet check", ["outlet", "kind", "url", "status", "articles", "problem", "ok"],
                     [[r["outlet"], r["kind"], r["url"], r["status"], r["articles"], r["problem"],
                       "yes" if r["ok"] else "NO"] for r in rows])
@@ -125,8 +122,7 @@ def health(
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
     rows = [_health_row(key, outlet_runs, runs) for key, outlet_runs in recent.items()]
-    if format_ is Format.json:
-        print_json(rows)
+    if print_rows(format_, rows):
         return
     print_table(f"Route health (last {runs} runs)", ["outlet", "runs", "last run", "new", "feed", "sitemap",
                                                      "listing", "route plan (last run)", "fallbacks", "errors",

@@ -28,7 +28,7 @@ def test_extract_windows_1258_page_gives_nfc(name: str):
     assert b"\xcc" in page.read_bytes()  # a windows-1258 combining tone mark, not UTF-8
     result = run_cli("extract", str(page), "--format", "json")
     assert result.returncode == 0, result.stderr
-    record = json.loads(result.stdout)
+    (record,) = json.loads(result.stdout)  # a list, whatever the number of files
     assert record["title"] == "Trang mã hóa windows-1258 của người dân"
     assert unicodedata.is_normalized("NFC", record["text"])
     assert "Đoàn kiểm tra đã thông qua dự thảo kết luận" in record["text"]
@@ -110,14 +110,14 @@ def test_scrape_one_url_from_the_mirror(mirror, tmp_path: Path):
     db = f"sqlite:///{tmp_path / 'db.sqlite'}"
     result = run_cli("scrape", SEED_URL, "--mirror", mirror.url, "--format", "json", "--db", db)
     assert result.returncode == 0, result.stderr
-    record = json.loads(result.stdout)
+    (record,) = json.loads(result.stdout)  # a list, whatever the number of URLs
     assert record["id"] == 1 and record["outlet"] == "baolangson"
     assert record["published_at"] == "2018-09-11T17:30:00+07:00"
     shown = json.loads(run_cli("show", SEED_URL, "--db", db).stdout)
     assert shown["id"] == 1
     # The saved page gives the very text and hash that the crawl stored: one text rule.
     page = SITES_DIR / "baolangson.vn" / SEED_URL.rsplit("/", 1)[1]
-    extracted = json.loads(run_cli("extract", str(page), "--url", SEED_URL).stdout)
+    (extracted,) = json.loads(run_cli("extract", str(page), "--url", SEED_URL).stdout)
     assert "\n\n" in extracted["text"]
     assert (extracted["text"], extracted["content_hash"]) == (shown["text"], shown["content_hash"])
     exported = json.loads(run_cli("export", "--format", "jsonl", "--db", db).stdout.splitlines()[0])

@@ -3,8 +3,6 @@ with "…" when wider than any column could be (the table at 250 columns is the 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from crawler.mirror.server import MirrorServer
