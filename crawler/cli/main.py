@@ -128,5 +128,7 @@ def main() -> None:
     try:
         app()
     except (Interrupted, KeyboardInterrupt):
+        for signum in (signal.SIGINT, signal.SIGTERM):  # already stopping: a second signal changes nothing
+            signal.signal(signum, signal.SIG_IGN)
         sys.stderr.write("interrupted\n")
         sys.exit(EXIT_CODES["interrupted"])

@@ -108,9 +108,9 @@ def test_a_second_signal_stops_at_once(mirror: MirrorServer, tmp_path: Path):
     process = subprocess.Popen([sys.executable, "-m", "crawler", *_crawl_args(mirror, tmp_path / "p.db")],
                                env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while not (tmp_path / "p.db").exists() and time.monotonic() < deadline:
+    while not (tmp_path / "p.db").exists() or not _statuses(tmp_path / "p.db"):  # the crawl has begun
+        assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
-    time.sleep(0.5)
     process.send_signal(signal.SIGINT)
     time.sleep(0.05)
     process.send_signal(signal.SIGINT)
