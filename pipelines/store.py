@@ -100,7 +100,8 @@ class StorePipeline:
             record.id = existing
             return "duplicate"
         seen = [url for url in (record.request_url,) if url]
-        result = upsert_article(session, record, key, seen, province=self.provinces.get(record.outlet or ""))
+        result = upsert_article(session, record, key, seen, province=self.provinces.get(record.outlet or ""),
+                                mirror=self.frontier.mirror)
         record.id = result.id
         if result.status != "unchanged":
             add_version(session, result.id, record.title, record.text, record.content_hash or "",

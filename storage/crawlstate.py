@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crawler.core.outcome import RAN_TO_END
@@ -152,8 +152,19 @@ def annotate_fetch(session: Session, run_id: int | None, url: str, reason: str) 
 # --- frontier ----------------------------------------------------------------------
 
 
-def discover(session: Session, outlet: str, urls: dict[str, str]) -> set[str]:
-    """Record ``{url_key: url}`` as pending unless known; the keys that were new."""
+def forget_mirror_rows(session: Session, outlet: str) -> None:
+    """Before a live crawl: URLs a mirror crawl settled are pending again, with none of
+    the mirror's validators, and its listing walks are forgotten, so the outlet itself
+    is asked for every one of them."""
+    session.execute(update(FrontierUrl).where(FrontierUrl.outlet == outlet, FrontierUrl.mirror.is_(True)).values(
+        state="pending", mirror=False, attempts=0, reason=None, next_fetch_at=None, lease_run=None,
+        lease_until=None, etag=None, last_modified=None, body_hash=None, updated_at=now()))
+    session.execute(delete(ListingWalk).where(ListingWalk.outlet == outlet, ListingWalk.mirror.is_(True)))
+
+
+def discover(session: Session, outlet: str, urls: dict[str, str], mirror: bool = False) -> set[str]:
+    """Record ``{url_key: url}`` as pending unless known; the keys that were new.
+    ``mirror``: the crawl fetches from a mirror (and so do the rows it writes)."""
     if not urls:
         return set()
     known = set(session.scalars(select(FrontierUrl.url_key).where(FrontierUrl.url_key.in_(list(urls)))))
@@ -161,7 +172,8 @@ def discover(session: Session, outlet: str, urls: dict[str, str]) -> set[str]:
     if fresh:
         stamp = now()
         stmt = dialect_insert(session)(FrontierUrl).values([
-            {"url_key": key, "url": url, "outlet": outlet, "state": "pending", "attempts": 0, "updated_at": stamp}
+            {"url_key": key, "url": url, "outlet": outlet, "state": "pending", "attempts": 0, "updated_at": stamp,
+             "mirror": mirror}
             for key, url in fresh.items()]).on_conflict_do_nothing(index_elements=["url_key"])
         session.execute(stmt)
     return set(fresh)
@@ -213,11 +225,11 @@ def settled_keys(session: Session, outlet: str) -> set[str]:
     return set(session.scalars(stmt))
 
 
-def mark(session: Session, key: str, state: str, reason: str | None = None) -> None:
+def mark(session: Session, key: str, state: str, reason: str | None = None, mirror: bool = False) -> None:
     """Settle a leased URL: ``done``, ``gone``, or ``failed`` (retried with back-off, then gone)."""
     stamp = now()
     values: dict[str, Any] = {"state": state, "reason": reason, "lease_until": None, "lease_run": None,
-                              "updated_at": stamp}
+                              "updated_at": stamp, "mirror": mirror}
     if state == "failed":
         attempts = session.scalar(select(FrontierUrl.attempts).where(FrontierUrl.url_key == key)) or 0
         values["attempts"] = attempts + 1
@@ -236,13 +248,14 @@ def article_gone(session: Session, key: str, url: str) -> None:
                                           Article.gone_at.is_(None)).values(gone_at=now()))
 
 
-def ensure_done(session: Session, outlet: str | None, key: str, url: str) -> None:
+def ensure_done(session: Session, outlet: str | None, key: str, url: str, mirror: bool = False) -> None:
     """Mark stored: inserting the row when the URL never went through discovery (``scrape``)."""
     stamp = now()
     stmt = dialect_insert(session)(FrontierUrl).values(
-        url_key=key, url=url, outlet=outlet, state="done", attempts=0, updated_at=stamp)
+        url_key=key, url=url, outlet=outlet, state="done", attempts=0, updated_at=stamp, mirror=mirror)
     session.execute(stmt.on_conflict_do_update(index_elements=["url_key"], set_={
-        "state": "done", "lease_until": None, "lease_run": None, "reason": None, "updated_at": stamp}))
+        "state": "done", "lease_until": None, "lease_run": None, "reason": None, "updated_at": stamp,
+        "mirror": mirror}))
 
 
 
@@ -255,8 +268,8 @@ def completed_walks(session: Session, outlet: str) -> set[str]:
     return set(session.scalars(stmt))
 
 
-def walk_started(session: Session, key: str, url: str, outlet: str) -> None:
-    values = {"url": url, "outlet": outlet, "started_at": now(), "completed_at": None}
+def walk_started(session: Session, key: str, url: str, outlet: str, mirror: bool = False) -> None:
+    values = {"url": url, "outlet": outlet, "started_at": now(), "completed_at": None, "mirror": mirror}
     stmt = dialect_insert(session)(ListingWalk).values(url_key=key, **values)
     session.execute(stmt.on_conflict_do_update(index_elements=["url_key"], set_=values))
 
