@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from crawler.mirror.server import SITES_DIR
+from storage.database import open_database
 from tests.conftest import run_cli
+
+
+def _empty_database(tmp_path: Path) -> str:
+    """An existing database with nothing in it: read commands refuse a missing file."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    open_database(url).close()
+    return url
 
 GOLD = Path(__file__).parents[1] / "extraction" / "gold" / "generic"
 SEED_URL = ("https://baolangson.vn/doan-kiem-tra-cua-ban-bi-thu-trung-uong-dang-lam-viec-voi-ban-thuong-vu-"
@@ -76,7 +84,7 @@ def test_bad_sources_file_names_outlet_and_field(tmp_path: Path):
 @pytest.mark.parametrize("query", ['"', "***", "NEAR(", "- -", "!!!???", "x" * 10_000, 'lang "son'])
 def test_hostile_queries_never_crash(tmp_path: Path, query: str):
     # "--" ends the options, as for any command whose argument may start with "-".
-    result = run_cli("search", "--format", "json", "--db", f"sqlite:///{tmp_path / 'db.sqlite'}", "--", query)
+    result = run_cli("search", "--format", "json", "--db", _empty_database(tmp_path), "--", query)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
 
@@ -97,7 +105,7 @@ def test_a_file_that_is_not_sqlite_is_a_database_error(tmp_path: Path):
 
 
 def test_show_unknown_article(tmp_path: Path):
-    result = run_cli("show", "999", "--db", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    result = run_cli("show", "999", "--db", _empty_database(tmp_path))
     assert result.returncode == 5 and "no article '999'" in result.stderr
 
 
