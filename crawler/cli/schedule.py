@@ -142,25 +142,33 @@ def run(
 @schedule_app.command("list")
 def list_(
     db: DbOption = None,
+    sources: SourcesOption = None,
     format_: FormatOption = Format.table,
 ) -> None:
-    """List the scheduled jobs: cadence, next run (in +07:00) and whether paused.
+    """List the scheduled jobs (cadence in use, next run in +07:00, paused), and the
+    registry's plan for outlets that have no job yet.
 
     Example: [bold]provnews schedule list --format json[/]
     """
+    try:
+        specs = plan_jobs(registry_or_exit(sources))
+    except ScheduleError as exc:
+        fail(str(exc), ExitCode.SOURCES)
     with _job_store(db) as (scheduler, engine):
-        rows = job_rows(scheduler)
+        rows = job_rows(scheduler, specs)
         holder = current_holder(engine)
     if holder:
         stderr.print(f"scheduler running: {holder.describe(time.time())}", highlight=False)
     else:
         stderr.print("no scheduler is running on this database", highlight=False)
     if not print_rows(format_, rows):
-        if not rows:
-            stderr.print("no jobs yet: `provnews schedule run` creates them", highlight=False)
-        print_table("Scheduled crawls", ["outlet", "cadence", "next run (+07:00)", "paused", "time limit"],
-                    [[r["outlet"], r["cadence"], r["next_run"] or "-", "yes" if r["paused"] else "no",
-                      f"{r['time_limit_s']} s"] for r in rows])
+        if not any(r["scheduled"] for r in rows):
+            stderr.print("no jobs yet: the plan below is the registry's; `provnews schedule run` creates "
+                         "the jobs", highlight=False)
+        print_table("Scheduled crawls", ["outlet", "cadence", "next run (+07:00)", "state", "time limit"],
+                    [[r["outlet"], r["cadence"], r["next_run"] or "-",
+                      "paused" if r["paused"] else ("scheduled" if r["scheduled"] else "planned"),
+                      f"{r['time_limit_s']} s" if r["time_limit_s"] else "-"] for r in rows])
 
 
 @schedule_app.command()

@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,6 +46,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import obj_to_ref, undefined
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -146,26 +148,40 @@ def sync_jobs(scheduler: BaseScheduler, specs: Sequence[JobSpec], *, sources: st
 
 
 def _cadence(job: Any) -> tuple[str, str]:
-    """(cadence, time zone) from the name ``crawl KEY: CADENCE (ZONE)`` given by ``JobSpec.name``."""
+    """(cadence, time zone) of a stored job. The zone comes from the name ``crawl KEY:
+    CADENCE (ZONE)`` given by ``JobSpec.name``; an interval job's cadence from its
+    trigger, which adaptive scheduling changes (the name keeps the registry's)."""
     _, _, rest = str(job.name).partition(": ")
     cadence, _, zone = rest.rpartition(" (")
+    if isinstance(job.trigger, IntervalTrigger):
+        cadence = f"every {int(job.trigger.interval.total_seconds() // 60)} min"
     return (cadence, zone.rstrip(")")) if cadence else (str(job.trigger), "")
 
 
-def job_rows(scheduler: BaseScheduler) -> list[dict[str, Any]]:
-    """The stored jobs, for ``schedule list``: next run in +07:00, paused or not."""
+def job_rows(scheduler: BaseScheduler, specs: Sequence[JobSpec] = ()) -> list[dict[str, Any]]:
+    """For ``schedule list``: the stored jobs (next run in +07:00, paused or not), then
+    the registry's plan for outlets with no job yet (``scheduled`` false), so the plan
+    shows before any ``schedule run``."""
     rows = []
     for job in sorted(scheduler.get_jobs(), key=lambda j: j.id):
         cadence, zone = _cadence(job)
         args = list(job.args) + [None] * (4 - len(job.args))
         rows.append({
-            "outlet": job.id, "cadence": cadence, "timezone": zone,
+            "outlet": job.id, "scheduled": True, "cadence": cadence, "timezone": zone,
             "next_run": job.next_run_time.astimezone(DISPLAY_TZ).isoformat(timespec="seconds")
             if job.next_run_time else None,
             "paused": job.next_run_time is None,
             "misfire_grace_s": job.misfire_grace_time, "time_limit_s": args[3],
             "sources": args[1], "mirror": args[2],
         })
+    stored, now = {row["outlet"] for row in rows}, datetime.now(DISPLAY_TZ)
+    for spec in specs:
+        if spec.outlet not in stored:
+            first = spec.trigger.get_next_fire_time(None, now)
+            rows.append({"outlet": spec.outlet, "scheduled": False, "cadence": spec.cadence, "timezone": spec.timezone,
+                         "next_run": first.astimezone(DISPLAY_TZ).isoformat(timespec="seconds") if first else None,
+                         "paused": False, "misfire_grace_s": spec.misfire_grace_s, "time_limit_s": None,
+                         "sources": None, "mirror": None})
     return rows
 
 

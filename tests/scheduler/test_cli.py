@@ -128,7 +128,7 @@ def test_run_list_pause_resume_second_scheduler_and_sigterm(daemons, db_path: Pa
 
     listed = run_cli("schedule", "list", "--db", url, "--format", "json")
     assert listed.returncode == 0, listed.stderr
-    rows = {r["outlet"]: r for r in json.loads(listed.stdout)}
+    rows = {r["outlet"]: r for r in json.loads(listed.stdout) if r["scheduled"]}
     assert set(rows) == {"baolangson", "baocaobang"}
     assert rows["baolangson"]["cadence"] == "every 60 min" and not rows["baolangson"]["paused"]
     next_run = datetime.fromisoformat(rows["baolangson"]["next_run"])
@@ -202,3 +202,14 @@ def test_trigger_reports_a_failed_crawl(db_path: Path):
     assert result.returncode == 5
     result = run_cli("schedule", "trigger", "baolangson", "--db", "sqlite:////nonexistent/dir/x.db")
     assert result.returncode == 4
+
+
+def test_schedule_list_shows_the_registry_plan_before_any_run(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    listed = run_cli("schedule", "list", "--db", url, "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {r["outlet"]: r for r in json.loads(listed.stdout)}
+    assert set(rows) == set(load_registry()) and not any(r["scheduled"] for r in rows.values())
+    assert all(r["next_run"] for r in rows.values())
+    assert rows["baolangson"]["cadence"] == "every 60 min"
+    assert "no scheduler is running" in listed.stderr
