@@ -126,7 +126,7 @@ def run(
     _check_database(url)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     service = SchedulerService(url, specs, sources=_absolute(sources), mirror=mirror,
-                               time_limit_s=time_limit, max_parallel=max_parallel)
+                               time_limit_s=time_limit, max_parallel=max_parallel, only=bool(outlets))
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: service.stop())
     try:

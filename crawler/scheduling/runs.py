@@ -53,6 +53,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TIME_LIMIT_S = 3600
 TRIGGER_ENV = "PROVNEWS_TRIGGER"
+# Set by a scheduler started for some outlets only (`schedule run OUTLET…`): the other
+# outlets' jobs stay in the store, and their turns pass without a crawl.
+SCHEDULE_ONLY_ENV = "PROVNEWS_SCHEDULE_ONLY"
 KILL_GRACE_S = 10.0
 TAIL_CHARS = 4000
 
@@ -246,6 +249,10 @@ def scheduled_crawl(outlet: str, sources: str | None = None, mirror: str | None 
 
     Returns the outcome as a dict: the scheduler's job-executed listener receives it.
     """
+    only = os.environ.get(SCHEDULE_ONLY_ENV)
+    if only is not None and outlet not in only.split(","):
+        logger.info("crawl %s: not run (this scheduler runs only %s)", outlet, only)
+        return {"outlet": outlet, "outcome": "skipped"}
     result = run_crawl(outlet, database_url=resolve_database_url(None), sources=sources, mirror=mirror,
                        time_limit_s=time_limit_s, trigger="schedule", on_start=_log_start(outlet))
     log_outcome(result)

@@ -20,7 +20,9 @@ Jobs: one per outlet, id = outlet key, ``coalesce=True``, ``max_instances=1``,
   it afresh would recompute the next run from "now" and silently skip it);
 - a changed job (cadence, crawl options) is replaced, keeping its paused state,
   and its pending run time when the cadence itself did not change;
-- the job of an outlet that left the registry (or the ``only`` list) is removed.
+- the job of an outlet that left the registry is removed; with ``prune=False``
+  (``schedule run OUTLET…``) the other outlets' jobs are kept as they are, and this
+  scheduler runs only the named ones (``runs.SCHEDULE_ONLY_ENV``).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from crawler.scheduling.runs import (
     CHILDREN,
     DEFAULT_TIME_LIMIT_S,
     KILL_GRACE_S,
+    SCHEDULE_ONLY_ENV,
     scheduled_crawl,
 )
 from storage import crawlstate
@@ -114,8 +117,8 @@ class SyncReport:
 
 def sync_jobs(scheduler: BaseScheduler, specs: Sequence[JobSpec], *, sources: str | None = None,
               mirror: str | None = None, time_limit_s: int = DEFAULT_TIME_LIMIT_S,
-              func: Callable[..., Any] = scheduled_crawl) -> SyncReport:
-    """Make the (started) scheduler's store hold exactly one job per spec."""
+              func: Callable[..., Any] = scheduled_crawl, prune: bool = True) -> SyncReport:
+    """Make the (started) scheduler's store hold one job per spec, and (``prune``) no other."""
     report, wanted = SyncReport(), {s.outlet for s in specs}
     for spec in specs:
         args = (spec.outlet, sources, mirror, int(time_limit_s))
@@ -140,7 +143,7 @@ def sync_jobs(scheduler: BaseScheduler, specs: Sequence[JobSpec], *, sources: st
             next_run_time = undefined                      # from the new trigger
         scheduler.add_job(func, next_run_time=next_run_time, **options)
         report.changed.append(spec.outlet)
-    for job in scheduler.get_jobs():
+    for job in scheduler.get_jobs() if prune else ():
         if job.id not in wanted:
             scheduler.remove_job(job.id)
             report.removed.append(job.id)
@@ -192,8 +195,9 @@ class SchedulerService:
                  mirror: str | None = None, time_limit_s: int = DEFAULT_TIME_LIMIT_S,
                  max_parallel: int = DEFAULT_MAX_PARALLEL, heartbeat_s: float = HEARTBEAT_S,
                  kill_grace_s: float = KILL_GRACE_S, func: Callable[..., Any] = scheduled_crawl,
-                 on_outcome: Callable[[dict[str, Any]], None] | None = None):
+                 on_outcome: Callable[[dict[str, Any]], None] | None = None, only: bool = False):
         self.url, self.specs = url, list(specs)
+        self.only = only  # the specs are a chosen few outlets: keep the other jobs, run none of them
         self.sources, self.mirror, self.time_limit_s = sources, mirror, time_limit_s
         self.max_parallel, self.heartbeat_s, self.kill_grace_s = max_parallel, heartbeat_s, kill_grace_s
         self.func, self.on_outcome = func, on_outcome
@@ -246,7 +250,11 @@ class SchedulerService:
             scheduler.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
                                    | EVENT_JOB_MAX_INSTANCES)
             scheduler.start(paused=True)
-            report = sync_jobs(scheduler, self.specs, sources=self.sources, mirror=self.mirror,
+            if self.only:
+                os.environ[SCHEDULE_ONLY_ENV] = ",".join(s.outlet for s in self.specs)
+            else:
+                os.environ.pop(SCHEDULE_ONLY_ENV, None)
+            report = sync_jobs(scheduler, self.specs, prune=not self.only, sources=self.sources, mirror=self.mirror,
                                time_limit_s=self.time_limit_s, func=self.func)
             scheduler.resume()
             logger.info("scheduler started on %s (pid %d): jobs %s", safe_url(self.url), os.getpid(),
