@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -49,7 +50,8 @@ def history(ident: IdArgument, format_: RecordFormatOption = RecordFormat.table,
         print_json(rows)
         return
     for row in rows:
-        stdout.rule(f"version {row['version']} · fetched {row['fetched_at']} · {row['title']}")
+        fetched = local_minute(datetime.fromisoformat(row["fetched_at"]) if row["fetched_at"] else None)
+        stdout.rule(f"version {row['version']} · fetched {fetched} ({LOCAL_ZONE}) · {row['title']}")
         stdout.print(row["diff"] or "(first version)", markup=False, highlight=False)
 
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
 from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_or_exit
 from crawler.cli.output import (
+    LOCAL_ZONE,
     ExitCode,
     Format,
     FormatOption,
     fail,
+    local_minute,
     print_json,
     print_rows,
     print_table,
@@ -124,12 +127,13 @@ def health(
     rows = [_health_row(key, outlet_runs, runs) for key, outlet_runs in recent.items()]
     if print_rows(format_, rows):
         return
-    print_table(f"Route health (last {runs} runs)", ["outlet", "runs", "last run", "new", "feed", "sitemap",
-                                                     "listing", "route plan (last run)", "fallbacks", "errors",
-                                                     "status"],
-                [[r["outlet"], r["runs"], r["last_run"], r["new"], *(_yield(r["routes"].get(name))
-                  for name in ("feed", "sitemap", "listing")), _plan_text(r), r["fallback_runs"], r["errors"],
-                  r["status"]] for r in rows])
+    # Most telling first: at 80 columns the last ones are left out (json has them all).
+    print_table(f"Route health (last {runs} runs)",
+                ["outlet", "status", f"last run ({LOCAL_ZONE})", "new", "errors", "runs", "feed", "sitemap",
+                 "listing", "route plan (last run)", "fallbacks"],
+                [[r["outlet"], r["status"], local_minute(datetime.fromisoformat(r["last_run"]) if r["last_run"]
+                  else None), r["new"], r["errors"], r["runs"], *(_yield(r["routes"].get(name))
+                  for name in ("feed", "sitemap", "listing")), _plan_text(r), r["fallback_runs"]] for r in rows])
 
 
 def _health_row(key: str, outlet_runs: list, window: int) -> dict:
