@@ -169,6 +169,8 @@ def scrape(
                            user_urls=True, allow_private=allow_private)
     with _progress("scraping") as counter:
         (report,) = run_spiders([("scrape", UrlSpider, {"urls": urls})], options, on_event=counter)
+    if report.interrupted:
+        raise typer.Exit(ExitCode.INTERRUPTED)
     for dropped_url, reason in report.dropped:
         stderr.print(f"not stored: {dropped_url} ({reason})", highlight=False)
     for reason, count in report.errors().items():
