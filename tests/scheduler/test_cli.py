@@ -216,3 +216,15 @@ def test_schedule_list_shows_the_registry_plan_before_any_run(tmp_path: Path):
     assert all(r["next_run"] for r in rows.values())
     assert rows["baolangson"]["cadence"] == "every 60 min"
     assert "no scheduler is running" in listed.stderr
+
+
+def test_trigger_reports_a_timed_out_crawl_everywhere(db_path: Path, silent_server: str):
+    url = f"sqlite:///{db_path}"
+    result = run_cli("schedule", "trigger", "baolangson", "--mirror", silent_server, "--db", url,
+                     "--time-limit", "12", "--format", "json")
+    assert result.returncode == 9, result.stderr
+    assert json.loads(result.stdout)["outcome"] == "timed_out"
+    runs = json.loads(run_cli("runs", "--format", "json", "--db", url).stdout)
+    assert [run["status"] for run in runs] == ["timed_out"]
+    health = json.loads(run_cli("sources", "health", "--format", "json", "--db", url).stdout)
+    assert next(row for row in health if row["outlet"] == "baolangson")["status"] == "timed_out"
