@@ -67,6 +67,7 @@ def _interrupt(mirror: MirrorServer, db: Path, after_s: float, signum: int) -> t
     return process.returncode, time.monotonic() - sent, err
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(1200)  # 20 interrupted crawls, each followed by one that completes it
 def test_a_signal_at_any_of_20_moments_stops_everything_and_the_next_run_completes(
         mirror: MirrorServer, tmp_path: Path):
