@@ -161,6 +161,7 @@ class Shutdown:
         self._reactor_ready = False
         self._asked: set[int] = set()
         self._previous: dict[int, Any] = {}
+        self._deadline: threading.Timer | None = None
 
     def __enter__(self) -> Shutdown:
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -168,6 +169,8 @@ class Shutdown:
         return self
 
     def __exit__(self, *_: object) -> None:
+        if self._deadline is not None:  # the graceful stop made it in time
+            self._deadline.cancel()
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
 
@@ -185,9 +188,9 @@ class Shutdown:
         for each in self._previous:
             signal.signal(each, self._second)
         self.announce(f"{signal.Signals(signum).name}: stopping every crawl (again to stop at once)")
-        timer = threading.Timer(FORCE_AFTER_S, self._force)
-        timer.daemon = True
-        timer.start()
+        self._deadline = threading.Timer(FORCE_AFTER_S, self._force)
+        self._deadline.daemon = True
+        self._deadline.start()
         if self._reactor_ready:
             from twisted.internet import reactor
 
