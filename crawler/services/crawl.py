@@ -9,7 +9,8 @@ the crawlers whose engines already run, so a signal during start-up left the oth
 outlets crawling to the end. The first signal asks every crawler to stop, also those
 that start afterwards (each run then closes as ``interrupted``); a second signal, or
 a graceful stop still unfinished after ``FORCE_AFTER_S``, ends the process at once
-with the same exit code, leaving this process's runs for the next run to reap.
+with the same exit code, recording its runs as ``interrupted`` when the database
+answers at once (else the next run reaps them).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import signals
@@ -28,11 +30,14 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.project import get_project_settings
+from sqlalchemy.orm import Session
 
 from crawler.core.outcome import EXIT_CODES
 from crawler.core.record import ArticleRecord
 from crawler.ledger import OUTCOME_STAT, run_counts
 from crawler.settings import from_environment
+from storage import crawlstate
+from storage.engine import StorageError, make_engine
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +52,7 @@ MIRROR_DOWNLOAD_DELAY = 0.001
 # promise is a stop within 5 s of the signal).
 FORCE_AFTER_S = 4.0
 STOP_POLL_S = 0.1
+FORCE_RECORD_S = 0.5
 
 
 @dataclass
@@ -154,9 +160,11 @@ class _Recorder:
 class Shutdown:
     """Our SIGINT/SIGTERM handlers for the length of a crawl (see the module docstring)."""
 
-    def __init__(self, crawlers: list[Crawler], announce: Callable[[str], None]):
+    def __init__(self, crawlers: list[Crawler], announce: Callable[[str], None], database_url: str):
         self.crawlers = crawlers
         self.announce = announce
+        self.database_url = database_url
+        self.since = datetime.now(UTC)
         self.requested = False
         self._reactor_ready = False
         self._asked: set[int] = set()
@@ -200,11 +208,25 @@ class Shutdown:
         self._force()
 
     def _force(self) -> None:
-        # Runs left "running" are reaped by the next run of their outlet (their
-        # process is gone), and their leased URLs become pending again.
+        """Record this process's runs as interrupted, if the database answers within
+        FORCE_RECORD_S (the stopped crawl may itself hold SQLite's lock; the next run of
+        each outlet then reaps it as killed), and end the process."""
         self.announce("stopped at once")
+        recorder = threading.Thread(target=self._record_interrupted, daemon=True)
+        recorder.start()
+        recorder.join(FORCE_RECORD_S)
         sys.stderr.flush()
         os._exit(EXIT_CODES["interrupted"])
+
+    def _record_interrupted(self) -> None:
+        engine = make_engine(self.database_url)
+        try:
+            with Session(engine) as session, session.begin():
+                crawlstate.close_runs_of(session, os.getpid(), self.since, "interrupted")
+        except StorageError:
+            pass  # the next run reaps the runs instead
+        finally:
+            engine.dispose()
 
     def _stop_started(self) -> None:
         """Stop every crawler whose engine runs; poll for those still starting."""
@@ -249,7 +271,7 @@ def run_spiders(
         logger.warning("mirror mode: every request goes to %s (politeness delay off)", options.mirror)
     process = CrawlerProcess(build_settings(options))
     reports, recorders, crawlers = [], [], []
-    with Shutdown(crawlers, announce) as shutdown:
+    with Shutdown(crawlers, announce, options.database_url) as shutdown:
         for name, spider_cls, kwargs in jobs:
             crawler = process.create_crawler(spider_cls)
             report = CrawlReport(name)

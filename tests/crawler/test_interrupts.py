@@ -118,3 +118,4 @@ def test_a_second_signal_stops_at_once(mirror: MirrorServer, tmp_path: Path):
     _, err = process.communicate(timeout=10)
     assert process.returncode == EXIT_CODES["interrupted"], err
     assert "stopped at once" in err and "Traceback" not in err
+    assert {tuple(s) for s in _statuses(tmp_path / "p.db").values()} == {("interrupted",)}
