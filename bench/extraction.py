@@ -10,7 +10,7 @@ holds the extractor to and write ``bench/floors.json``. A floor is never lowered
 ``--allow-lower`` is given (trafilatura's eval gate): lowering one is a decision, made on purpose.
 
 Run: ``python -m bench.extraction [--rounds 3]``
-     ``python -m bench.extraction --write-floors [--aeb ../shared/bench/aeb] [--allow-lower]``
+     ``python -m bench.extraction --write-floors [--aeb DIR] [--allow-lower]``
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Load figure G1 (reliability.md issue 8): crawls killed with SIGKILL at random
+"""Crawls killed with SIGKILL at random
 moments lose nothing, store nothing twice and download little more than once.
 
 1. A deterministic synthetic site (``build_site``): N articles spread round-robin

@@ -11,7 +11,8 @@ One ``Frontier`` per crawler (``from_crawler`` returns the crawler's instance): 
 spider, the ledger extension and the store pipeline share it and its database, so
 one connection pool serves the crawl and no component opens its own.
 
-Settings read: PROVNEWS_DATABASE_URL, PROVNEWS_LEASE_SECONDS.
+Settings read: PROVNEWS_DATABASE_URL, PROVNEWS_LEASE_SECONDS, PROVNEWS_MIRROR_URL (set: the rows it
+writes are marked as a mirror's).
 """
 
 from __future__ import annotations

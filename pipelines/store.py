@@ -6,7 +6,7 @@ or leaves it, never duplicates it. The same text already stored under another UR
 of the same outlet is that article, reached by a second URL: the URL is added to
 it. A changed text becomes a new version with a word diff; every new or changed
 text is (re)assigned to its story. The frontier row of the fetched URL turns
-``done`` in the same transaction (reliability.md INV-2, INV-3): a crash between
+``done`` in the same transaction: a crash between
 fetch and commit leaves the URL leased, and the next run fetches it again (the
 crawl's ``Frontier`` writes that row, and lends its database).
 

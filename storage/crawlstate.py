@@ -1,7 +1,7 @@
 """Crawl state in the database: the frontier of article URLs, the run ledger, the fetch log.
 
-The database is the only durable state (reliability.md INV-1): a URL is leased to
-one run (INV-3) and becomes ``done`` only in the transaction that stores its
+The database is the only durable state: a URL is leased to
+one run at a time and becomes ``done`` only in the transaction that stores its
 article, so a run killed at any moment loses nothing: the next run finds the
 killed run's leases (its process is gone) and fetches those URLs again.
 

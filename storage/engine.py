@@ -1,7 +1,7 @@
 """Engines, sessions and first-use schema upgrade.
 
 SQLite connections get WAL, ``synchronous=NORMAL``, a 30 s busy timeout and
-foreign keys (reliability.md §1.7). pysqlite's own transaction handling starts a
+foreign keys. pysqlite's own transaction handling starts a
 deferred ``BEGIN`` that fails at once with "database is locked" when a reader
 later writes, whatever the timeout; so the driver is put in autocommit mode and
 every SQLAlchemy transaction emits ``BEGIN IMMEDIATE`` itself (the SQLAlchemy

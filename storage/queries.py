@@ -1,6 +1,6 @@
 """Read and write helpers. Each takes a Session; the caller owns the transaction.
 
-None of these functions commits (house rule 12): the store pipeline commits once
+None of these functions commits (the caller owns the transaction): the store pipeline commits once
 per batch, the CLI once per command.
 """
 

@@ -46,7 +46,7 @@ def evaluate(
 ) -> None:
     """Score our extractor and plain trafilatura on a gold set: per-field accuracy and body F1.
 
-    Example: [bold]provnews eval --aeb ../shared/bench/aeb --format json[/]
+    Example: [bold]provnews eval --aeb path/to/aeb --format json[/]
     """
     registry = registry_or_exit(sources)
     reports: list[Report] = []

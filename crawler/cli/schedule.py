@@ -1,6 +1,6 @@
 """``provnews schedule``: run the crawl scheduler and look after its jobs.
 
-``run`` is the daemon (research/stack.md §3a: a subprocess per crawl); ``list``,
+``run`` is the daemon (a subprocess per crawl: a Twisted reactor cannot restart); ``list``,
 ``pause`` and ``resume`` edit the job store in the project database through a
 scheduler started paused (it never runs jobs), so they work while the daemon runs
 and take effect there within one heartbeat (the

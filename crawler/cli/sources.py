@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,6 +22,13 @@ from crawler.cli.output import (
     print_table,
     stderr,
 )
+from crawler.core.registry import (
+    DEFAULT_LIVE_CHECKS,
+    RegistryError,
+    evidence_summary,
+    load_live_checks,
+    record_live_checks,
+)
 from crawler.services.crawl import CrawlOptions, run_check
 from storage import crawlstate
 from storage.database import open_database
@@ -28,12 +36,16 @@ from storage.engine import StorageError, database_url
 from storage.search import fold
 
 sources_app = typer.Typer(help="List and inspect the outlet registry.", no_args_is_help=True)
+LiveChecksOption = Annotated[Path, typer.Option(
+    "--live-checks", envvar="PROVNEWS_LIVE_CHECKS", show_envvar=True,
+    help="The file `sources check --live` writes its results to, and list/show read.")]
 
 
 @sources_app.command("list")
 def list_(
     province: Annotated[str | None, typer.Option(help="Only outlets of this province (diacritics optional).")] = None,
     sources: SourcesOption = None,
+    live_checks: LiveChecksOption = DEFAULT_LIVE_CHECKS,
     format_: FormatOption = Format.table,
 ) -> None:
     """List the outlets.
@@ -41,20 +53,67 @@ def list_(
     Example: [bold]provnews sources list --province "lang son" --format json[/]
     """
     registry = registry_or_exit(sources)
+    live = _live_checks_or_exit(live_checks)
     wanted = fold(province) if province else None
     rows = [{"key": o.key, "name": o.name, "province": o.province, "former_province": o.former_province,
              "base_url": o.base_url, "feeds": len(o.feeds), "sitemaps": len(o.sitemaps),
-             "listings": len(o.listings), "verified": o.verified}
+             "listings": len(o.listings), "evidence": _evidence_or_exit(o.key),
+             "verified": _verified(live.get(o.key))}
             for o in registry.values()
             if wanted is None or wanted in (fold(o.province), fold(o.former_province or ""))]
     if not print_rows(format_, rows):
-        print_table("Outlets", list(rows[0]) if rows else [], [list(r.values()) for r in rows])
+        columns = ["key", "name", "province", "former_province", "base_url", "feeds", "sitemaps", "listings",
+                   "evidence", "newest evidence", "verified"]
+        print_table("Outlets", columns,
+                    [[r["key"], r["name"], r["province"], r["former_province"], r["base_url"], r["feeds"],
+                      r["sitemaps"], r["listings"], _evidence_text(r["evidence"]), _evidence_date(r["evidence"]),
+                      _verified_text(r["verified"])] for r in rows])
+
+
+def _evidence_or_exit(key: str) -> dict:
+    try:
+        return evidence_summary(key)
+    except RegistryError as exc:
+        fail(str(exc), ExitCode.SOURCES)
+
+
+def _live_checks_or_exit(path: Path) -> dict[str, dict]:
+    try:
+        return load_live_checks(path)
+    except RegistryError as exc:
+        fail(str(exc), ExitCode.SOURCES)
+
+
+def _verified(check: dict | None) -> dict | None:
+    """``{"status": "live" | "failed", "checked_at": ...}`` from the live-checks file, else None:
+    only a user's `sources check --live` can make an entry verified."""
+    if not check:
+        return None
+    return {"status": check.get("verified"), "checked_at": check.get("checked_at")}
+
+
+def _evidence_text(evidence: dict) -> str:
+    if evidence["level"] == "none":
+        return "none"
+    return f"{evidence['level']} ({evidence['articles']} articles)"
+
+
+def _evidence_date(evidence: dict) -> str:
+    """The newest date the evidence carries; else when it was collected (or looked for)."""
+    if evidence["newest"]:
+        return evidence["newest"]
+    return f"undated (collected {evidence['collected']})" if evidence["collected"] else "-"
+
+
+def _verified_text(verified: dict | None) -> str:
+    return f"{verified['status']} {verified['checked_at']}" if verified else "no"
 
 
 @sources_app.command()
 def show(
     key: Annotated[str, typer.Argument(help="Outlet key.")],
     sources: SourcesOption = None,
+    live_checks: LiveChecksOption = DEFAULT_LIVE_CHECKS,
 ) -> None:
     """Show one outlet's registry entry as JSON.
 
@@ -63,7 +122,12 @@ def show(
     registry = registry_or_exit(sources)
     if key not in registry:
         fail(f"unknown outlet {key!r} (see `provnews sources list`)", ExitCode.NOT_FOUND)
-    print_json(registry[key].model_dump(mode="json"))
+    entry = registry[key].model_dump(mode="json")
+    # The bare `verified: false` of the registry says nothing; show what backs the entry instead:
+    # public evidence (crawler/registry_evidence) and the user's own live check, if any.
+    entry["verified"] = _verified(_live_checks_or_exit(live_checks).get(key))
+    entry["evidence"] = _evidence_or_exit(key)
+    print_json(entry)
 
 
 @sources_app.command()
@@ -82,10 +146,15 @@ def check(
     live: Annotated[bool, typer.Option("--live", help="Required: this command fetches from the sites.")] = False,
     mirror: MirrorOption = None,
     sources: SourcesOption = None,
+    live_checks: LiveChecksOption = DEFAULT_LIVE_CHECKS,
     format_: FormatOption = Format.table,
 ) -> None:
     """Canary: fetch robots.txt, feeds, sitemaps and home page of each outlet, and report
     what answers and how many article URLs each yields. Exit 1 if any probe fails.
+
+    With --live the result of each outlet is written to a local file
+    (provnews-live-checks.yaml, or $PROVNEWS_LIVE_CHECKS) that `sources list` and
+    `sources show` read: the only way an entry becomes `verified: live`. Share that file.
 
     Example: [bold]provnews sources check --live baolangson[/]
     """
@@ -99,6 +168,12 @@ def check(
     options = CrawlOptions(database_url(None), mirror=mirror, sources=str(sources) if sources else None)
     probes = run_check(keys, options)
     rows = [asdict(p) | {"ok": p.ok} for p in probes]
+    if live and not mirror:
+        try:
+            written = record_live_checks(rows, live_checks)
+        except (RegistryError, OSError) as exc:
+            fail(f"cannot record the live check: {exc}", ExitCode.FAILURE)
+        stderr.print(f"live check recorded in {written}", highlight=False)
     if not print_rows(format_, rows):
         print_table("Outlet check", ["outlet", "kind", "url", "status", "articles", "problem", "ok"],
                     [[r["outlet"], r["kind"], r["url"], r["status"], r["articles"], r["problem"],

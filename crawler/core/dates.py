@@ -1,6 +1,6 @@
 """Vietnamese date strings → timezone-aware datetimes.
 
-Regex + ``datetime`` only: dateparser is ~100× slower (stack.md §3b) and fails on
+Regex + ``datetime`` only: dateparser is ~100× slower and fails on
 the ``Cập nhật:`` prefix anyway, and every format seen on provincial outlets is
 covered here. Numeric dates are **always day-first** (04/12/2020 is 4 December):
 Vietnamese pages never write month-first. A string without a zone gets the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date, datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -31,6 +32,10 @@ from crawler.core.urls import same_site
 logger = logging.getLogger(__name__)
 
 BUILTIN_REGISTRY = Path(__file__).parent.parent / "outlets.yaml"
+# Public URLs and pages seen for each outlet, one YAML file per outlet key (see
+# crawler/registry_evidence/README.md); tests/crawler/test_registry_evidence.py holds the
+# registry's patterns against them.
+EVIDENCE_DIR = Path(__file__).parent.parent / "registry_evidence"
 
 
 class RegistryError(ValueError):
@@ -93,6 +98,38 @@ class Schedule(BaseModel):
         return self
 
 
+class LegacyPattern(BaseModel):
+    """An article URL form the outlet used before (an older CMS or domain), with the
+    years it was in use when known. Documentation and evidence only: the crawler
+    still takes article URLs by ``article_url_pattern`` alone."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pattern: str
+    since: int | None = Field(default=None, ge=1990, le=2100)
+    until: int | None = Field(default=None, ge=1990, le=2100)
+    note: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"is not a valid regular expression: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LegacyPattern:
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise ValueError("'since' is after 'until'")
+        return self
+
+    @property
+    def years(self) -> str:
+        return f"{self.since or '?'}-{self.until or '?'}"
+
+
 class Outlet(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -104,6 +141,8 @@ class Outlet(BaseModel):
     sitemaps: list[str] = Field(default_factory=list)
     listings: list[Listing] = Field(default_factory=list)
     article_url_pattern: str
+    # Older article URL forms (previous CMS or domain) and the years they were used.
+    legacy_patterns: list[LegacyPattern] = Field(default_factory=list)
     robots: Literal["obey", "ignore"] = "obey"
     timezone: str = "Asia/Ho_Chi_Minh"
     selectors: Selectors = Field(default_factory=Selectors)
@@ -175,6 +214,12 @@ class Outlet(BaseModel):
     def is_article_url(self, url: str) -> bool:
         return self.owns(url) and bool(self.article_regex.match(url))
 
+    def legacy_pattern_for(self, url: str) -> LegacyPattern | None:
+        """The first ``legacy_patterns`` entry that matches ``url`` on the outlet's site."""
+        if not self.owns(url):
+            return None
+        return next((lp for lp in self.legacy_patterns if re.match(lp.pattern, url)), None)
+
 
 def _read_entries(path: Path) -> list[dict]:
     try:
@@ -238,3 +283,126 @@ def outlet_for_url(registry: dict[str, Outlet], url: str) -> Outlet | None:
         if outlet.host.removeprefix("www.") == host:
             return outlet
     return None
+
+
+# --- Evidence: public URLs and pages seen for each outlet -------------------------------
+
+EvidenceKind = Literal["article", "listing", "home", "feed", "sitemap", "other"]
+EvidenceLevel = Literal["none", "urls", "urls+page"]
+
+
+class EvidenceUrl(BaseModel):
+    """One URL of an outlet seen in a public copy. ``article`` URLs must match the
+    outlet's ``article_url_pattern`` or a ``legacy_patterns`` entry; every other kind
+    (``other``: an outlet URL that is neither, such as a video, tag or print page or a
+    foreign-language sub-site) must match neither."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str
+    kind: EvidenceKind
+    # Where it was seen: the corpus and the page address, or repository, path and
+    # commit (or the index id of the file when only that is known).
+    source: str
+    # Publication (or capture) date as far as the source tells: YYYY, YYYY-MM or YYYY-MM-DD.
+    date: str | None = Field(default=None, pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+    # True when the article's own page (or its full text) is stored at the source.
+    page: bool = False
+    note: str | None = None
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> object:
+        # YAML reads an unquoted 2026-01-08 as a date and 2026 as an int; both are fine here.
+        if isinstance(value, date):
+            return value.isoformat()
+        return str(value) if isinstance(value, int) else value
+
+
+class Evidence(BaseModel):
+    """The evidence file of one outlet (crawler/registry_evidence/<key>.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    outlet: str
+    collected: date
+    # Where else was looked (queries, repositories) when little or nothing was found.
+    looked: list[str] = Field(default_factory=list)
+    urls: list[EvidenceUrl] = Field(default_factory=list)
+
+    @property
+    def articles(self) -> list[EvidenceUrl]:
+        return [u for u in self.urls if u.kind == "article"]
+
+    @property
+    def level(self) -> EvidenceLevel:
+        articles = self.articles
+        if not articles:
+            return "none"
+        return "urls+page" if any(u.page for u in articles) else "urls"
+
+    @property
+    def newest(self) -> str | None:
+        """The most recent date any piece of evidence carries."""
+        return max((u.date for u in self.urls if u.date), default=None)
+
+
+def load_evidence(key: str, directory: Path = EVIDENCE_DIR) -> Evidence | None:
+    path = directory / f"{key}.yaml"
+    if not path.is_file():
+        return None
+    try:
+        return Evidence.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise RegistryError(f"{path}: invalid evidence file: {exc}") from None
+
+
+def evidence_summary(key: str, directory: Path = EVIDENCE_DIR) -> dict:
+    """Level, newest date and counts of an outlet's evidence, for display."""
+    evidence = load_evidence(key, directory)
+    if evidence is None:
+        return {"level": "none", "newest": None, "collected": None, "articles": 0, "pages": 0}
+    return {"level": evidence.level, "newest": evidence.newest, "collected": evidence.collected.isoformat(),
+            "articles": len(evidence.articles), "pages": sum(u.page for u in evidence.articles)}
+
+
+# --- Live checks: `sources check --live` results, kept in a local file -------------------
+
+DEFAULT_LIVE_CHECKS = Path("provnews-live-checks.yaml")
+
+
+def load_live_checks(path: Path | str = DEFAULT_LIVE_CHECKS) -> dict[str, dict]:
+    """Per outlet key, the last live check recorded in the overrides file (empty when
+    there is none). ``verified`` is ``live`` only for an outlet whose probes all passed."""
+    file = Path(path)
+    if not file.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise RegistryError(f"{file}: cannot read live checks: {exc}") from exc
+    outlets = data.get("outlets") if isinstance(data, dict) else None
+    if not isinstance(outlets, dict):
+        raise RegistryError(f"{file}: expected a top-level 'outlets:' mapping")
+    return outlets
+
+
+def record_live_checks(probes: list[dict], path: Path | str = DEFAULT_LIVE_CHECKS,
+                       checked_at: str | None = None) -> Path:
+    """Merge the probes of a live `sources check` into the overrides file, one entry per
+    outlet (replacing its previous one), and return the file's path."""
+    file = Path(path)
+    outlets = load_live_checks(file)
+    stamp = checked_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for key in dict.fromkeys(p["outlet"] for p in probes):
+        own = [p for p in probes if p["outlet"] == key]
+        outlets[key] = {
+            "verified": "live" if all(p["ok"] for p in own) else "failed",
+            "checked_at": stamp,
+            "probes": [{k: p.get(k) for k in ("kind", "url", "status", "articles", "problem", "ok")} for p in own],
+        }
+    header = ("# Results of `provnews sources check --live`, one entry per outlet; share this file to\n"
+              "# tell others which registry entries answered from the live sites, and when.\n")
+    file.write_text(header + yaml.safe_dump({"outlets": outlets}, allow_unicode=True, sort_keys=True),
+                    encoding="utf-8")
+    return file

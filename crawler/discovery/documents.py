@@ -2,7 +2,7 @@
 
 All untrusted XML goes through one lxml parser with entity resolution, DTD
 loading, network access and huge trees turned off, after a size check
-(reliability.md INV-5). A document that is not well-formed (an unclosed tag, a
+(an XML bomb or an external entity never gets parsed). A document that is not well-formed (an unclosed tag, a
 control character, a truncated end) is parsed again in libxml2's recover mode, with
 the same protections: a feed with one broken item still yields the others.
 

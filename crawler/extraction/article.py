@@ -2,7 +2,7 @@
 
 trafilatura finds the body and drops page furniture well, but on Vietnamese pages
 it loses the sapo, leaks captions, keeps capitals bylines in the text and takes
-dates from related boxes (stack.md §3b). So, in this order:
+dates from related boxes. So, in this order:
 
 1. read structured metadata (metas, JSON-LD) and the page's own date element
    while the DOM is intact;
@@ -127,7 +127,7 @@ def extract_bytes(body: bytes, url: str, *, content_type: str | None = None,
     if len(body) > MAX_INPUT:
         raise ExtractionError("too_large", f"{len(body)} bytes > {MAX_INPUT}")
     # A compressed body without Content-Encoding would be inflated without a cap
-    # further down (reliability.md §1.8); it is never a page.
+    # further down: a decompression bomb's way in. It is never a page.
     if body.startswith(_COMPRESSED_MAGIC):
         raise ExtractionError("compressed", "body starts with gzip/zstd magic bytes")
     page = decode_html(body, content_type)

@@ -1,4 +1,5 @@
-"""Bytes → NFC text for Vietnamese pages (reliability.md §1.8, INV-7).
+"""Bytes → NFC text for Vietnamese pages: BOM, then the HTTP header, then the page's
+meta charset, then detection; whatever the source, the text comes out NFC.
 
 Order: BOM → HTTP header charset → ``<meta charset>`` in the first 4 KiB →
 strict UTF-8 → a guess among the encodings a Vietnamese page can plausibly be in,

@@ -1,6 +1,6 @@
 """Vietnamese text conventions: datelines, bylines, credits, attributions.
 
-These are the rules trafilatura does not know (stack.md §3b): the lead starts with
+These are the rules trafilatura does not know: the lead starts with
 a dateline such as ``LSO-`` or ``(TTXVN) -``; the byline is the last line of the
 body, often in capitals (``PHÙNG KHIÊM``) or as a credit (``Bài và ảnh: X``); a
 re-published story ends with ``Theo TTXVN`` or ``Nguồn: …``.

@@ -1,4 +1,7 @@
-"""Article responses must be HTML with a body before extraction sees them."""
+"""Article responses must be HTML with a body before extraction sees them.
+
+Settings read: PROVNEWS_ARTICLE_TYPES, PROVNEWS_MIN_BODY_BYTES.
+"""
 
 from __future__ import annotations
 

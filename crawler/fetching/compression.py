@@ -1,4 +1,7 @@
-"""Decompression with its bomb recorded as ``decompression_limit``."""
+"""Decompression with its bomb recorded as ``decompression_limit``.
+
+Settings read: Scrapy's COMPRESSION_ENABLED, DOWNLOAD_MAXSIZE, DOWNLOAD_WARNSIZE.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Egress guard for user-supplied URLs (``provnews scrape``): reliability.md INV-6, §2 F.
+"""Egress guard for user-supplied URLs (``provnews scrape``): no request may reach a
+loopback, private or reserved address or a port other than 80/443, redirects included.
 
 Two layers, both checking *addresses*, never host-name strings:
 

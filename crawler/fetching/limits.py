@@ -1,4 +1,8 @@
-"""Per-request limits checked before anything is sent (crawl traps, size caps)."""
+"""Per-request limits checked before anything is sent (crawl traps, size caps).
+
+Settings read: URLLENGTH_LIMIT, PROVNEWS_MAX_URL_SEGMENTS, PROVNEWS_MAX_SEGMENT_REPEATS,
+PROVNEWS_SITEMAP_MAXSIZE, PROVNEWS_ROBOTS_MAXSIZE.
+"""
 
 from __future__ import annotations
 

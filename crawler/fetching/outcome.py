@@ -1,4 +1,7 @@
-"""The outermost downloader middleware: every unhandled download failure gets its reason code."""
+"""The outermost downloader middleware: every unhandled download failure gets its reason code.
+
+Reads no settings.
+"""
 
 from __future__ import annotations
 

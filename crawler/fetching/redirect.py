@@ -1,4 +1,7 @@
-"""Redirects with every stop recorded (too many, loops, other schemes)."""
+"""Redirects with every stop recorded (too many, loops, other schemes).
+
+Settings read: Scrapy's REDIRECT_ENABLED, REDIRECT_MAX_TIMES.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Retries that wait: Retry-After honoured, exponential back-off with jitter otherwise."""
+"""Retries that wait: Retry-After honoured, exponential back-off with jitter otherwise.
+
+Settings read: Scrapy's RETRY_* and PROVNEWS_RETRY_BACKOFF_BASE, PROVNEWS_RETRY_BACKOFF_MAX,
+PROVNEWS_RETRY_AFTER_MAX.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""robots.txt read as Nutch and StormCrawler read it, with Crawl-delay applied."""
+"""robots.txt read as Nutch and StormCrawler read it, with Crawl-delay applied.
+
+Settings read: Scrapy's ROBOTSTXT_*, DOWNLOAD_DELAY, DOWNLOAD_DELAY_JITTER and
+PROVNEWS_MAX_CRAWL_DELAY.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ class _RefuseAll:
 
 
 class RobotsPolicyMiddleware(RobotsTxtMiddleware):
-    """robots.txt as Nutch and StormCrawler read it (INV-9), not as Scrapy does:
+    """robots.txt as Nutch and StormCrawler read it, not as Scrapy does:
 
     - 2xx: obeyed (Protego); a garbage body means allow;
     - 4xx other than 429: no rules, allow all;

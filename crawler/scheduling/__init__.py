@@ -5,7 +5,8 @@
 - ``lock``: the single-scheduler lock row.
 - ``service``: the scheduler itself (build, sync jobs, run until a signal).
 
-research/stack.md §3a (subprocess per crawl), research/reliability.md §1.6 and INV-8.
+A Twisted reactor cannot restart, so each crawl is a subprocess; a run missed while the
+scheduler was down is made up once; one scheduler per database.
 """
 
 from crawler.core.cadence import DEFAULT_INTERVAL_MINUTES

@@ -17,7 +17,7 @@ or the widest gap of the cron over a year). APScheduler's default of 1 s skips a
 whose moment passed while the scheduler was down; with coalescing and a grace of one
 full gap, the newest missed moment is always inside the grace, so a scheduler that
 was down for hours or days runs each job exactly once on its return, then resumes
-the normal rhythm (reliability.md §1.6).
+the normal rhythm.
 """
 
 from __future__ import annotations

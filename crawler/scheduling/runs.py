@@ -1,7 +1,7 @@
 """One scheduled crawl: a ``python -m crawler crawl OUTLET`` subprocess with a time limit.
 
 A Twisted reactor cannot be restarted, so every crawl is its own process
-(research/stack.md §3a, pattern P5). The child is started in a new session, i.e.
+(a new one per crawl). The child is started in a new session, i.e.
 its own process group, so a crawl that outlives its time limit is stopped with its
 whole group: SIGTERM (the crawl's graceful stop), then SIGKILL after ``kill_grace_s``,
 and SIGKILL once more for anything left in the group. The outcome is the word of

@@ -2,7 +2,7 @@
 
 A Twisted reactor cannot be restarted, so each function here may be called once per
 process; the CLI is one process per command and the scheduler runs crawls as
-subprocesses (research/stack.md §3a).
+subprocesses.
 
 SIGINT and SIGTERM are ours during a crawl, not Scrapy's: Scrapy's handlers stop only
 the crawlers whose engines already run, so a signal during start-up left the other
@@ -36,6 +36,7 @@ from crawler.core.outcome import EXIT_CODES
 from crawler.core.record import ArticleRecord
 from crawler.ledger import OUTCOME_STAT, run_counts
 from crawler.settings import from_environment
+from crawler.spiders.check import CheckSpider
 from storage import crawlstate
 from storage.engine import StorageError, make_engine
 
@@ -117,7 +118,7 @@ def build_settings(options: CrawlOptions) -> Settings:
 
 
 def _guard_egress(settings: Settings, options: CrawlOptions) -> None:
-    """reliability.md INV-6: user-supplied URLs go through the egress guard, never a proxy.
+    """User-supplied URLs go through the egress guard, and never through a proxy.
 
     The middleware checks every request's scheme, port and IP-literal host (redirect
     hops included); the resolver checks every resolved address at connect time. In
@@ -289,8 +290,6 @@ def run_spiders(
 
 def run_check(outlet_keys: list[str], options: CrawlOptions) -> list:
     """Run the canary spider over the outlets and return its probes."""
-    from crawler.spiders.check import CheckSpider
-
     process = CrawlerProcess(build_settings(options))
     crawler = process.create_crawler(CheckSpider)
     process.crawl(crawler, outlets=outlet_keys)

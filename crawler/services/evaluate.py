@@ -14,7 +14,12 @@ Fields (each scored only where the gold names it):
 - ``published_at``, ``updated_at``: the same instant **to the minute with the same UTC offset**
   (``published_day``, the calendar day alone, is shown beside it for information:
   plain trafilatura returns a day, never a time);
-- ``authors``, ``tags``: equal as case-insensitive sets.
+- ``authors``, ``tags``: equal as case-insensitive sets;
+- ``published_at_source``, ``image_url``, ``language``, ``canonical_url``: equal, like the
+  text fields (plain trafilatura names no date source: right only where the gold says None;
+  its ``url`` is the page's canonical as it reads it, uncanonicalised). These page-level
+  fields are scored here rather than asserted per page where our extractor still
+  disagrees with the gold (``image_url``; see ``tests/extraction/test_gold.py``).
 
 Body: the benchmark's own metric (``/work/shared/bench/README.md``): ``\\w+`` tokens,
 4-token shingles, multiset overlap, precision and recall per page averaged over pages
@@ -49,7 +54,8 @@ from crawler.core.dates import DEFAULT_TZ
 from crawler.core.registry import Outlet
 from crawler.extraction import ExtractionError, extract_bytes, full_text
 
-FIELDS = ("title", "published_at", "updated_at", "authors", "attribution", "summary", "section", "tags")
+FIELDS = ("title", "published_at", "updated_at", "authors", "attribution", "summary", "section", "tags",
+          "published_at_source", "image_url", "language", "canonical_url")
 # Shown, never counted in the field accuracy (see the module docstring).
 INFO_FIELDS = ("published_day",)
 SHINGLE = 4
@@ -84,6 +90,10 @@ class Prediction:
     summary: str | None = None
     section: str | None = None
     tags: list[str] = field(default_factory=list)
+    published_at_source: str | None = None
+    image_url: str | None = None
+    language: str | None = None
+    canonical_url: str | None = None
     text: str = ""
     article: str = ""  # the printed lead and the text (plain trafilatura: its text)
     failed: str | None = None  # the reason when the extractor returned nothing
@@ -160,7 +170,9 @@ def predict_ours(page: GoldPage, registry: dict[str, Outlet] | None = None) -> P
         title=record.title, published_at=record.published_at.isoformat() if record.published_at else None,
         updated_at=record.updated_at.isoformat() if record.updated_at else None,
         authors=record.authors, attribution=record.attribution, summary=record.summary,
-        section=record.section, tags=record.tags, text=record.text, article=full_text(record))
+        section=record.section, tags=record.tags, published_at_source=record.published_at_source,
+        image_url=record.image_url, language=record.language, canonical_url=record.canonical_url,
+        text=record.text, article=full_text(record))
 
 
 def predict_trafilatura(page: GoldPage) -> Prediction:
@@ -175,7 +187,8 @@ def predict_trafilatura(page: GoldPage) -> Prediction:
     return Prediction(
         title=doc.title, published_at=doc.date, authors=_split_authors(doc.author),
         attribution=None, summary=doc.description, section=categories[-1] if categories else None,
-        tags=list(doc.tags or []), text=doc.text or "", article=doc.text or "")
+        tags=list(doc.tags or []), image_url=doc.image, language=doc.language, canonical_url=doc.url,
+        text=doc.text or "", article=doc.text or "")
 
 
 def _split_authors(value: str | None) -> list[str]:

@@ -8,6 +8,7 @@ it wrote, so a stream from ``storage.iter_articles`` goes out with flat memory;
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import tempfile
@@ -38,8 +39,6 @@ def write_jsonl(out: IO[bytes], records: Iterable[ArticleRecord]) -> int:
 
 
 def write_csv(out: IO[bytes], records: Iterable[ArticleRecord]) -> int:
-    import io
-
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
     writer = csv.DictWriter(text, fieldnames=list(RECORD_FIELDS))
     writer.writeheader()

@@ -4,6 +4,8 @@ Fetches robots.txt, every feed, every sitemap and the home page of each outlet
 (through the same middlewares as a crawl: robots.txt, limits, politeness) and
 records, per URL, the HTTP status and how many article URLs it yields under the
 outlet's ``article_url_pattern``. Nothing is stored.
+
+Settings read: PROVNEWS_SOURCES.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Each URL is attributed to the registry outlet serving its host, if any, so the
 outlet's timezone and selectors apply; other URLs are extracted generically.
+
+Settings read: PROVNEWS_SOURCES.
 """
 
 from __future__ import annotations

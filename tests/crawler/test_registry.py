@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,8 @@ from crawler.core.registry import (
     load_registry,
     outlet_for_url,
 )
+from crawler.settings import from_environment
+from tests.conftest import run_cli
 
 GOOD = """
 outlets:
@@ -45,8 +48,13 @@ def test_user_sources_add_an_outlet(tmp_path):
 
 
 def test_sources_from_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("PROVNEWS_SOURCES", str(write(tmp_path, GOOD)))
-    assert "baothu" in load_registry()
+    """The environment is read at the edges (the CLI, a crawl's settings), never by the registry."""
+    path = str(write(tmp_path, GOOD))
+    listed = run_cli("sources", "list", "--format", "json", env={"PROVNEWS_SOURCES": path})
+    assert "baothu" in {row["key"] for row in json.loads(listed.stdout)}
+    monkeypatch.setenv("PROVNEWS_SOURCES", path)
+    assert from_environment()["PROVNEWS_SOURCES"] == path
+    assert "baothu" not in load_registry()
 
 
 @pytest.mark.parametrize(("broken", "needle"), [

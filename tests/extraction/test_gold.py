@@ -36,6 +36,11 @@ def test_gold_page(html_file: Path, spec: dict, outlet_key: str | None) -> None:
     data = record.as_json()
     text = data["text"]
 
+    # Every field the page gives is stated by every fixture (test_gold_schema.py). All are
+    # asserted here except ``image_url``: our extractor misses the lead image of pages with
+    # no og:image whose one image is uncaptioned (the 13 Báo Cần Thơ pages), so it is
+    # scored in the evaluation's field accuracy instead (crawler/services/evaluate.py,
+    # floored by test_eval_floors.py) until the extractor takes it; then assert it here.
     for field in ("title", "summary", "attribution", "published_at", "published_at_source",
                   "updated_at", "section", "tags", "language", "canonical_url"):
         if field in expected:

@@ -1,4 +1,4 @@
-"""Matrix row D7: any bytes in, no crash out (reliability.md §2 D).
+"""Matrix row D7: any bytes in, no crash out.
 
 decode → extract is fed random bytes and random HTML fragments; the only allowed
 outcomes are a record whose text fields are NFC ``str`` or "no article"

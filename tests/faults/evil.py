@@ -1,4 +1,4 @@
-"""F-EVIL (reliability.md §2.1): a misbehaving HTTP server on 127.0.0.1.
+"""F-EVIL: a misbehaving HTTP server on 127.0.0.1.
 
 Raw asyncio streams in a background thread, so every byte, pause and lie is under
 control. Requests are counted per ``(host, path)`` (the ``Host`` header, which the

@@ -1,6 +1,6 @@
 """``python -m tests.faults.kill_in_transaction K ARGS…`` runs ``provnews ARGS…`` and
 SIGKILLs itself right after its K-th article upsert, inside the store transaction
-(reliability.md G2): what is written must roll back, and nothing else be lost."""
+(row G2): what is written must roll back, and nothing else be lost."""
 
 from __future__ import annotations
 

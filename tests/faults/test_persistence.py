@@ -1,4 +1,4 @@
-"""Persistence faults (reliability.md §2 G): a kill inside the store transaction, a
+"""Persistence faults: a kill inside the store transaction, a
 graceful stop, readers during writes, a leftover WAL, two crawls of one site at once,
 and one URL twice in a batch. Each test asserts what is stored afterwards.
 

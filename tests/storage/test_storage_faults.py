@@ -1,4 +1,4 @@
-"""Storage faults as SQLite's own test suite injects them (reliability.md §1.7): each is a
+"""Storage faults as SQLite's own test suite injects them: each is a
 one-line StorageError with a reason, and nothing of the failed transaction is kept."""
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
+from crawler.core.urls import url_key
+
 revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -121,8 +123,6 @@ def _create_tables() -> None:
 
 def _rekey_articles() -> None:
     """New url_key per article; duplicates under the new key merge into the oldest row."""
-    from crawler.core.urls import url_key
-
     bind = op.get_bind()
     articles = sa.table("articles", sa.column("id"), sa.column("url"), sa.column("canonical_url"),
                         sa.column("url_key"))

@@ -1,6 +1,6 @@
 """articles.encoding_confidence: "low" for a page whose text is mojibake or typed in a
 legacy Vietnamese font (TCVN3, VNI). Such rows are kept, but search and export leave
-them out unless asked (reliability.md D5).
+them out unless asked.
 
 Revision ID: 0007
 Revises: 0006

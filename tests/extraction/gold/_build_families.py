@@ -23,7 +23,13 @@ Contract decisions applied to the source truth (the same for every page):
 - ``published_at``: the row's time, to the precision the page prints (minutes, except
   Báo Lào Cai whose ``time[datetime]`` carries seconds); ``section``: the category name;
 - ``authors``: the printed byline as printed (``P.V`` stays ``P.V``); ``tags``: none;
-- ``captions``: one per captioned image, in page order.
+- ``captions``: one per captioned image, in page order; a row without captions states
+  none (``[]``): Báo Cần Thơ's one image is uncaptioned (it is still the lead image, see
+  ``image_url``) and Báo Lào Cai's pages print no image;
+- ``published_at_source``, ``image_url``, ``language``, ``canonical_url``: what the page
+  written states (``_truth.page_fields``: its JSON-LD, meta or itemprop date, else its date
+  line; the first image of the article block ``CONTENT`` names; ``<html lang>``; its
+  rel=canonical), read from the final bytes, so a variant's transform counts.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+from _truth import page_fields
 from crawler.mirror.reconstruct import baocantho, baocaobang, baokhanhhoa, baolaocai
 from crawler.mirror.reconstruct._common import load
 from crawler.mirror.reconstruct.baolangson import CATEGORIES as LS_CATEGORIES
@@ -44,6 +51,14 @@ from crawler.mirror.reconstruct.baolangson import SITE as LS_SITE
 HERE = Path(__file__).parent
 SITES = HERE.parents[2] / "crawler" / "mirror" / "sites"
 DATELINE = re.compile(r"^\((?:CTO|CT)\)\s*-\s*")
+# Each outlet's article block (as its generator prints it): its first <img> is the lead image.
+CONTENT = {
+    "baocaobang": "//div[@id='content-detail']",
+    "baokhanhhoa": "//div[@class='div_detail']/div[@class='content']",
+    "baocantho": "//div[@class='news-content']",
+    "baolaocai": "//div[contains(@class, 'article__body')]",
+    "baolangson": "//div[@id='content-detail']",
+}
 
 
 def _fold(text: str) -> str:
@@ -87,6 +102,8 @@ def expected_of(key: str, a: dict) -> dict:
     }
     if "captions" in a:
         spec["captions"] = [_fold(c) for c in a["captions"][:image_count(key, a)]]
+    else:
+        spec["captions"] = []
     return spec
 
 
@@ -104,6 +121,7 @@ def write(folder: Path, name: str, html: bytes, url: str, outlet: str, source: s
           expected: dict) -> None:
     folder.mkdir(exist_ok=True)
     (folder / f"{name}.html").write_bytes(html)
+    expected = {**expected, **page_fields(html, url, CONTENT[outlet], expected)}
     spec = {"meta": {"url": url, "outlet": outlet, "also_generic": True, "source": source,
                      "captured": "mirror build"},
             "expected": expected}
@@ -236,6 +254,7 @@ def variants(rows: dict[str, dict]) -> list[tuple[str, str, str, str, dict, str]
         "title": row["title"], "summary": summary, "text": "\n\n".join(paragraphs) if paragraphs else summary,
         "authors": [], "attribution": None,
         "published_at": datetime.strptime(row["published"], "%H:%M %d/%m/%Y").isoformat() + "+07:00",
+        "updated_at": None,
         "section": LS_CATEGORIES[row["category"]], "tags": [],
         "captions": [f"{_fold(caption)} Ảnh: {credit}"]},
         "the captioned image rewritten as <figure><figcaption> with the caption and its "

@@ -15,8 +15,12 @@ Contract decisions applied to the source truth (the same for every page):
   (photo story, teaser) has its lead as text (``ArticleRecord`` contract);
 - ``authors``: the printed byline split at dashes; "BBT" (Ban Biên tập, the
   editorial board) is an organisation and never an author;
-- ``published_at``: the ``published`` time at +07:00; ``section``: the category name;
-  ``tags``: none (the pages carry none); ``captions``: one line per image.
+- ``published_at``: the ``published`` time at +07:00; ``updated_at``: none (the rows
+  and the pages state no modified time); ``section``: the category name;
+  ``tags``: none (the pages carry none); ``captions``: one line per image;
+- ``published_at_source``, ``image_url``, ``language``, ``canonical_url``: what the copied
+  page states (``_truth.page_fields``: its article:published_time meta or its date line,
+  the first image of ``#content-detail``, ``<html lang>``, its rel=canonical).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from _truth import page_fields
 from crawler.mirror.reconstruct.baolangson import CATEGORIES, DATA, DATELINE, SITE
 
 HERE = Path(__file__).parent
@@ -34,6 +39,7 @@ OUT = HERE / "baolangson"
 TZ = timezone(timedelta(hours=7))
 PAGE = re.compile(r"^[a-z0-9-]+-(\d{7})\.html$")
 ORGANISATIONS = {"BBT"}
+CONTENT = "//div[@id='content-detail']"  # the article's block: its first image is the lead
 
 
 def expected_of(row: dict) -> dict:
@@ -47,6 +53,7 @@ def expected_of(row: dict) -> dict:
         "authors": [a for a in authors if a not in ORGANISATIONS],
         "attribution": row["attribution"],
         "published_at": datetime.strptime(row["published"], "%H:%M %d/%m/%Y").replace(tzinfo=TZ).isoformat(),
+        "updated_at": None,
         "section": CATEGORIES[row["category"]],
         "tags": [],
         "captions": [" ".join((im.get("caption") or "").split()) or None for im in row["images"]],
@@ -63,9 +70,12 @@ def main() -> None:
         row = rows[match.group(1)]
         name = page.stem
         shutil.copyfile(page, OUT / page.name)
+        url = f"https://baolangson.vn/{page.name}"
+        expected = expected_of(row)
+        expected.update(page_fields(page.read_bytes(), url, CONTENT, expected))
         spec = {
             "meta": {
-                "url": f"https://baolangson.vn/{page.name}",
+                "url": url,
                 "source": ("mirror page crawler/mirror/sites/baolangson.vn/" + page.name
                            + "; expected values derived from crawler/mirror/reconstruct/baolangson.json"
                            + " by _build_mirror.py; text " + row["text_status"]),
@@ -73,7 +83,7 @@ def main() -> None:
                 "outlet": "baolangson",
                 "also_generic": True,
             },
-            "expected": expected_of(row),
+            "expected": expected,
         }
         (OUT / f"{name}.json").write_text(json.dumps(spec, ensure_ascii=False, indent=2) + "\n",
                                           encoding="utf-8")

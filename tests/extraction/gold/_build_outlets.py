@@ -7,6 +7,12 @@ and in PROVENANCE.tsv) in a faithful reconstruction of its outlet's layout. Layo
 ids and times marked "reconstructed" are ours; no Vietnamese prose is invented. The
 expected JSON is derived here from the same data, never from the extractor's output.
 None of these outlets has registry rules: the test runs them generically.
+
+``updated_at`` is null and ``tags`` empty (the pages state neither); ``captions`` has the
+one figure's caption, or is empty when the page prints no image. ``published_at_source``,
+``image_url``, ``language`` and ``canonical_url`` are what the built page states
+(``_truth.page_fields``): the vSolutions layout declares no language, so its language is
+that of its text, Vietnamese; it has no rel=canonical, so its URL is the fetched one.
 """
 
 from __future__ import annotations
@@ -15,7 +21,11 @@ import html
 import json
 from pathlib import Path
 
+from _truth import page_fields
+
 HERE = Path(__file__).parent
+# Each layout's article block: its first <img> is the lead image.
+CONTENT = {"tayninh": "//div[@class='content']", "vsolutions": "//div[@class='news-content']"}
 
 SOURCES = [
     {
@@ -119,8 +129,8 @@ def vsolutions_page(s: dict) -> str:
 def expected(s: dict) -> dict:
     text = "\n\n".join(s["paragraphs"]) or s["lead"]
     return {"title": s["title"], "summary": s["lead"], "text": text, "authors": [], "attribution": None,
-            "published_at": s["published"], "section": s["section"],
-            **({"captions": [s["caption"]]} if s.get("caption") else {})}
+            "published_at": s["published"], "updated_at": None, "section": s["section"], "tags": [],
+            "captions": [s["caption"]] if s.get("caption") else []}
 
 
 def main() -> None:
@@ -133,7 +143,7 @@ def main() -> None:
                          "source": f"real text from {s['source']}; layout reconstructed by _build_outlets.py"
                                    + (f"; {s['note']}" if s.get("note") else ""),
                          "captured": "built 2026"},
-                "expected": expected(s)}
+                "expected": {**expected(s), **page_fields(page, s["url"], CONTENT[s["layout"]], expected(s))}}
         (folder / f"{s['name']}.json").write_text(json.dumps(spec, ensure_ascii=False, indent=2) + "\n",
                                                   encoding="utf-8")
     print(f"{len(SOURCES)} pages written")
