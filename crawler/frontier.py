@@ -11,7 +11,8 @@ One ``Frontier`` per crawler (``from_crawler`` returns the crawler's instance): 
 spider, the ledger extension and the store pipeline share it and its database, so
 one connection pool serves the crawl and no component opens its own.
 
-Settings read: PROVNEWS_DATABASE_URL, PROVNEWS_LEASE_SECONDS.
+Settings read: PROVNEWS_DATABASE_URL, PROVNEWS_LEASE_SECONDS, PROVNEWS_MIRROR_URL (set: the rows it
+writes are marked as a mirror's).
 """
 
 from __future__ import annotations
@@ -51,9 +52,12 @@ class Snapshot:
 
 
 class Frontier:
-    def __init__(self, database: Database, lease_seconds: int):
+    def __init__(self, database: Database, lease_seconds: int, mirror: bool = False):
         self.database = database
         self.lease_seconds = lease_seconds
+        # Fetching from a mirror (PROVNEWS_MIRROR_URL): every row written says so, and
+        # a live crawl forgets such rows first (storage.crawlstate.forget_mirror_rows).
+        self.mirror = mirror
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Frontier:
@@ -62,7 +66,7 @@ class Frontier:
             return shared
         settings = crawler.settings
         frontier = cls(open_database(database_url(settings.get("PROVNEWS_DATABASE_URL"))),
-                       settings.getint("PROVNEWS_LEASE_SECONDS"))
+                       settings.getint("PROVNEWS_LEASE_SECONDS"), mirror=bool(settings.get("PROVNEWS_MIRROR_URL")))
         crawler.provnews_frontier = frontier  # type: ignore[attr-defined]
         crawler.signals.connect(frontier.engine_stopped, signals.engine_stopped)
         return frontier
@@ -72,6 +76,8 @@ class Frontier:
 
     def snapshot(self, outlet: str, recheck_within: timedelta | None, recheck_after: timedelta) -> Snapshot:
         with self.database.session() as session, session.begin():
+            if not self.mirror:
+                crawlstate.forget_mirror_rows(session, outlet)
             return Snapshot(
                 settled=crawlstate.settled_keys(session, outlet),
                 completed_walks=crawlstate.completed_walks(session, outlet),
@@ -84,7 +90,7 @@ class Frontier:
         """Record ``{key: url}`` as pending unless known, and lease to ``run_id`` those
         that are free; the keys leased (to fetch now)."""
         with self.database.session() as session, session.begin():
-            crawlstate.discover(session, outlet, urls)
+            crawlstate.discover(session, outlet, urls, self.mirror)
             return crawlstate.lease(session, run_id, urls, self.lease_seconds)
 
     def settle(self, url: str, state: str, reason: str, vanished: bool = False) -> None:
@@ -92,20 +98,20 @@ class Frontier:
         ``vanished``: the outlet no longer serves it, so an article stored from it gets
         ``gone_at`` (its content is kept)."""
         key = url_key(url)
-        self._write(crawlstate.mark, key, state, reason)
+        self._write(crawlstate.mark, key, state, reason, self.mirror)
         if vanished:
             self._write(crawlstate.article_gone, key, url)
 
     def dropped(self, item: ArticleRecord, reason: str) -> None:
         """A pipeline dropped the article: gone, unless the reason may not hold next time."""
-        self._write(crawlstate.mark, frontier_key(item), RETRY_LATER.get(reason, "gone"), reason)
+        self._write(crawlstate.mark, frontier_key(item), RETRY_LATER.get(reason, "gone"), reason, self.mirror)
 
     def stored(self, session: Session, item: ArticleRecord) -> None:
         """Mark the article's URL done inside the caller's transaction, the one that stores it."""
-        crawlstate.ensure_done(session, item.outlet, frontier_key(item), item.request_url or item.url)
+        crawlstate.ensure_done(session, item.outlet, frontier_key(item), item.request_url or item.url, self.mirror)
 
     def walk_started(self, key: str, url: str, outlet: str) -> None:
-        self._write(crawlstate.walk_started, key, url, outlet)
+        self._write(crawlstate.walk_started, key, url, outlet, self.mirror)
 
     def walk_completed(self, key: str) -> None:
         self._write(crawlstate.walk_completed, key)

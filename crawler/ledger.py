@@ -4,6 +4,11 @@ What the pipelines drop (a page that is not an article, too short, older than
 --since) is handed to the frontier to settle, and its reason goes on the fetch's
 ``fetch_log`` row, which came back fine at the HTTP level.
 
+Each run's ``status`` is its outcome (``crawler.core.outcome``): ok, partial, failed or
+interrupted (stopped by a signal), from its fetch and route errors and how many of its
+requests were answered (stat ``provnews/fetch/answered``); the word is also left in the
+stat ``provnews/outcome`` for the crawl summary and the exit code.
+
 Settings read: PROVNEWS_TRIGGER (manual | schedule | demo); the database is the
 crawl's one ``Frontier``'s.
 Signals: ``fetch_failed`` (sent by the spiders' errback with the request and a
@@ -23,6 +28,7 @@ from scrapy.http import Response
 
 from crawler.core import signals as provnews_signals
 from crawler.core.cadence import base_interval, next_interval
+from crawler.core.outcome import classify, failures
 from crawler.core.record import ArticleRecord
 from crawler.frontier import Frontier
 from storage import crawlstate
@@ -32,6 +38,8 @@ logger = logging.getLogger(__name__)
 FLUSH_EVERY = 200
 # Per route in crawl_runs.routes: counts, and the plan of crawler.discovery.routing (rank, state).
 ROUTE_FIELDS = ("urls", "new", "fresh", "unique", "unchanged", "rank", "state")
+ANSWERED_STAT = "provnews/fetch/answered"   # responses below 400, robots.txt aside
+OUTCOME_STAT = "provnews/outcome"           # the run's word (crawler.core.outcome)
 
 
 class LedgerExtension:
@@ -64,6 +72,9 @@ class LedgerExtension:
 
     def response_received(self, response: Response, request: Request, **_: Any) -> None:
         latency = request.meta.get("download_latency")
+        # robots.txt answering says nothing of the outlet's feeds, listings or articles.
+        if response.status < 400 and not response.url.endswith("/robots.txt"):
+            self.crawler.stats.inc_value(ANSWERED_STAT)
         self._log(response.url, status=response.status, bytes=len(response.body),
                   elapsed_ms=int(latency * 1000) if latency is not None else None)
 
@@ -102,17 +113,32 @@ class LedgerExtension:
         self._flush()
         if self.run_id is None:
             return
-        counts = run_counts(self.crawler.stats.get_stats())
+        stats = self.crawler.stats
+        outcome = run_outcome(stats.get_stats(), interrupted=reason == "shutdown")
+        # The summary and the exit code read the word from here, so all three agree.
+        stats.set_value(OUTCOME_STAT, outcome)
+        counts = run_counts(stats.get_stats())
         outlet = getattr(spider, "outlet", None)
         base = base_interval(outlet) if outlet is not None else None
         with self.database.session() as session, session.begin():
             if base is not None:
                 previous = crawlstate.last_interval(session, outlet.key)
                 counts["interval_minutes"] = next_interval(base, previous, counts["new"], counts["discovered"])
-            crawlstate.finish_run(session, self.run_id, "ok" if reason == "finished" else reason, **counts)
+            crawlstate.finish_run(session, self.run_id, outcome, **counts)
         # A stop on request (SIGTERM, Ctrl-C, a page cap) leaves URLs leased but never
         # fetched: the next run must not wait for their leases to expire.
         self.frontier.release(self.run_id)
+
+
+def run_outcome(stats: dict[str, Any], interrupted: bool) -> str:
+    """The run's outcome from its stats: ok, partial, failed or interrupted.
+
+    Fetch and route errors count; a page that came back holding no article
+    (``provnews/extract/error/*``) is the site's answer, not a failure of the run."""
+    errors = {key.rsplit("/", 1)[1]: int(value) for key, value in stats.items()
+              if key.startswith(("provnews/fetch/error/", "provnews/route/")) and "/error/" in key}
+    return classify(interrupted=interrupted, failed_fetches=failures(errors),
+                    answered=int(stats.get(ANSWERED_STAT, 0)))
 
 
 def run_counts(stats: dict[str, Any]) -> dict[str, Any]:

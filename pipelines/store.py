@@ -114,7 +114,8 @@ class StorePipeline:
             record.id = existing
             return "duplicate"
         seen = [url for url in (record.request_url,) if url]
-        result = upsert_article(session, record, key, seen, province=self.provinces.get(record.outlet or ""))
+        result = upsert_article(session, record, key, seen, province=self.provinces.get(record.outlet or ""),
+                                mirror=self.frontier.mirror)
         record.id = result.id
         archive_id = add_record(session, record.archive) if record.archive is not None else None
         version = record.extractor_version or self.extractor_version

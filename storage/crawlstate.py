@@ -20,9 +20,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from crawler.core.outcome import RAN_TO_END
 from crawler.core.urls import make_url_key
 from storage.models import (
     Article,
@@ -86,6 +87,18 @@ def reap_dead_runs(session: Session, outlet: str, status: str = "killed") -> lis
     return dead
 
 
+def close_runs_of(session: Session, pid: int, since: datetime, status: str) -> None:
+    """Set ``status`` on the runs process ``pid`` of this host started since ``since``,
+    whether it closed them (as interrupted) or died with them running; free their leases."""
+    stmt = select(CrawlRun.id).where(CrawlRun.pid == pid, CrawlRun.host == HOST, CrawlRun.started_at >= since,
+                                     CrawlRun.status.in_(("running", "interrupted")))
+    ids = list(session.scalars(stmt))
+    if ids:
+        session.execute(update(CrawlRun).where(CrawlRun.id.in_(ids)).values(
+            status=status, finished_at=func.coalesce(CrawlRun.finished_at, now())))
+        release_leases(session, ids)
+
+
 def release_leases(session: Session, run_ids: list[int]) -> None:
     """Give the URLs still leased to these runs back to the frontier (``pending``):
     a run that stopped, killed or asked to, will not fetch them."""
@@ -109,15 +122,16 @@ def recent_runs(session: Session, outlet: str | None = None, limit: int = 20) ->
 
 
 def finished_runs(session: Session, outlet: str, limit: int) -> list[CrawlRun]:
-    """The outlet's latest runs that ended normally, newest first: route choice learns
-    from them (a killed run's counts are incomplete)."""
-    stmt = (select(CrawlRun).where(CrawlRun.outlet == outlet, CrawlRun.status == "ok")
+    """The outlet's latest runs that went to their end (ok, partial or failed), newest
+    first: route choice learns from them (a killed or interrupted run's counts are incomplete)."""
+    stmt = (select(CrawlRun).where(CrawlRun.outlet == outlet, CrawlRun.status.in_(RAN_TO_END))
             .order_by(CrawlRun.id.desc()).limit(limit))
     return list(session.scalars(stmt))
 
 
 def count_finished_runs(session: Session, outlet: str) -> int:
-    stmt = select(func.count()).select_from(CrawlRun).where(CrawlRun.outlet == outlet, CrawlRun.status == "ok")
+    stmt = select(func.count()).select_from(CrawlRun).where(CrawlRun.outlet == outlet,
+                                                              CrawlRun.status.in_(RAN_TO_END))
     return session.scalar(stmt) or 0
 
 
@@ -138,8 +152,19 @@ def annotate_fetch(session: Session, run_id: int | None, url: str, reason: str) 
 # --- frontier ----------------------------------------------------------------------
 
 
-def discover(session: Session, outlet: str, urls: dict[str, str]) -> set[str]:
-    """Record ``{url_key: url}`` as pending unless known; the keys that were new."""
+def forget_mirror_rows(session: Session, outlet: str) -> None:
+    """Before a live crawl: URLs a mirror crawl settled are pending again, with none of
+    the mirror's validators, and its listing walks are forgotten, so the outlet itself
+    is asked for every one of them."""
+    session.execute(update(FrontierUrl).where(FrontierUrl.outlet == outlet, FrontierUrl.mirror.is_(True)).values(
+        state="pending", mirror=False, attempts=0, reason=None, next_fetch_at=None, lease_run=None,
+        lease_until=None, etag=None, last_modified=None, body_hash=None, updated_at=now()))
+    session.execute(delete(ListingWalk).where(ListingWalk.outlet == outlet, ListingWalk.mirror.is_(True)))
+
+
+def discover(session: Session, outlet: str, urls: dict[str, str], mirror: bool = False) -> set[str]:
+    """Record ``{url_key: url}`` as pending unless known; the keys that were new.
+    ``mirror``: the crawl fetches from a mirror (and so do the rows it writes)."""
     if not urls:
         return set()
     known = set(session.scalars(select(FrontierUrl.url_key).where(FrontierUrl.url_key.in_(list(urls)))))
@@ -147,7 +172,8 @@ def discover(session: Session, outlet: str, urls: dict[str, str]) -> set[str]:
     if fresh:
         stamp = now()
         stmt = dialect_insert(session)(FrontierUrl).values([
-            {"url_key": key, "url": url, "outlet": outlet, "state": "pending", "attempts": 0, "updated_at": stamp}
+            {"url_key": key, "url": url, "outlet": outlet, "state": "pending", "attempts": 0, "updated_at": stamp,
+             "mirror": mirror}
             for key, url in fresh.items()]).on_conflict_do_nothing(index_elements=["url_key"])
         session.execute(stmt)
     return set(fresh)
@@ -199,11 +225,11 @@ def settled_keys(session: Session, outlet: str) -> set[str]:
     return set(session.scalars(stmt))
 
 
-def mark(session: Session, key: str, state: str, reason: str | None = None) -> None:
+def mark(session: Session, key: str, state: str, reason: str | None = None, mirror: bool = False) -> None:
     """Settle a leased URL: ``done``, ``gone``, or ``failed`` (retried with back-off, then gone)."""
     stamp = now()
     values: dict[str, Any] = {"state": state, "reason": reason, "lease_until": None, "lease_run": None,
-                              "updated_at": stamp}
+                              "updated_at": stamp, "mirror": mirror}
     if state == "failed":
         attempts = session.scalar(select(FrontierUrl.attempts).where(FrontierUrl.url_key == key)) or 0
         values["attempts"] = attempts + 1
@@ -222,13 +248,14 @@ def article_gone(session: Session, key: str, url: str) -> None:
                                           Article.gone_at.is_(None)).values(gone_at=now()))
 
 
-def ensure_done(session: Session, outlet: str | None, key: str, url: str) -> None:
+def ensure_done(session: Session, outlet: str | None, key: str, url: str, mirror: bool = False) -> None:
     """Mark stored: inserting the row when the URL never went through discovery (``scrape``)."""
     stamp = now()
     stmt = dialect_insert(session)(FrontierUrl).values(
-        url_key=key, url=url, outlet=outlet, state="done", attempts=0, updated_at=stamp)
+        url_key=key, url=url, outlet=outlet, state="done", attempts=0, updated_at=stamp, mirror=mirror)
     session.execute(stmt.on_conflict_do_update(index_elements=["url_key"], set_={
-        "state": "done", "lease_until": None, "lease_run": None, "reason": None, "updated_at": stamp}))
+        "state": "done", "lease_until": None, "lease_run": None, "reason": None, "updated_at": stamp,
+        "mirror": mirror}))
 
 
 
@@ -241,8 +268,8 @@ def completed_walks(session: Session, outlet: str) -> set[str]:
     return set(session.scalars(stmt))
 
 
-def walk_started(session: Session, key: str, url: str, outlet: str) -> None:
-    values = {"url": url, "outlet": outlet, "started_at": now(), "completed_at": None}
+def walk_started(session: Session, key: str, url: str, outlet: str, mirror: bool = False) -> None:
+    values = {"url": url, "outlet": outlet, "started_at": now(), "completed_at": None, "mirror": mirror}
     stmt = dialect_insert(session)(ListingWalk).values(url_key=key, **values)
     session.execute(stmt.on_conflict_do_update(index_elements=["url_key"], set_=values))
 

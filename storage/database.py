@@ -5,18 +5,30 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
-from storage.engine import Database, database_url, make_engine, safe_url
+from storage.engine import (
+    Database,
+    database_url,
+    make_engine,
+    missing_sqlite_file,
+    safe_url,
+)
 from storage.errors import StorageError, first_line
 from storage.migrate import current_revision, head_revision, upgrade
 
 
-def open_database(url: str | None = None, *, upgrade_schema: bool = True) -> Database:
+def open_database(url: str | None = None, *, upgrade_schema: bool = True, create: bool = True) -> Database:
     """Connect, check the server or file answers, and bring the schema to head.
 
     Every expected failure (not a SQLite file, server down, unknown schema
-    revision) becomes a one-line StorageError.
+    revision) becomes a one-line StorageError. With ``create=False`` (commands that
+    only read) a SQLite file that does not exist is an error rather than created
+    empty: a mistyped path would otherwise answer "0 results".
     """
     url = database_url(url)
+    missing = None if create else missing_sqlite_file(url)
+    if missing is not None:
+        raise StorageError(f"no database at {missing}: nothing was crawled into it yet (check --db or "
+                           "PROVNEWS_DATABASE_URL; `provnews crawl` creates it)", "missing")
     engine = make_engine(url)
     database = Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
     try:

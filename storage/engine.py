@@ -131,9 +131,30 @@ def make_engine(url: str) -> Engine:
             connect_args = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S} if parsed.get_backend_name() == "postgresql" else {}
             engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise StorageError(f"invalid database URL {safe_url(url)}: {exc}") from exc
+        raise StorageError(_bad_url_message(url, exc)) from exc
     event.listen(engine, "handle_error", _environment_fault)
     return engine
+
+
+def _bad_url_message(url: str, exc: Exception) -> str:
+    """Say what to write instead: the usual mistakes are a plain path and a missing driver."""
+    if "://" not in url:  # a plain path (it holds no password to hide)
+        return f"{url!r} is not a database URL; for a SQLite file write sqlite:///{url}"
+    if url.startswith("postgres"):
+        return (f"cannot use {safe_url(url)}: PostgreSQL needs its driver, pip install 'provnews[postgres]', "
+                "and a postgresql+psycopg:// URL")
+    return f"invalid database URL {safe_url(url)}: {exc}"
+
+
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite URL whose file does not exist yet (None otherwise)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # make_engine reports a bad URL itself
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return None if os.path.exists(parsed.database) else parsed.database
 
 
 def _environment_fault(context: ExceptionContext) -> None:

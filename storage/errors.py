@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-Reason = Literal["locked", "full", "readonly", "corrupt", "unavailable", "io", "other"]
+Reason = Literal["locked", "full", "readonly", "corrupt", "unavailable", "io", "missing", "other"]
 
 # (substring of the driver message, reason, hint shown to the user)
 _KNOWN: list[tuple[str, Reason, str]] = [

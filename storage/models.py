@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -125,6 +126,8 @@ class Article(Base):
     # "low": mojibake or a legacy-font page (migration 0007); left out of search and
     # export unless asked for.
     encoding_confidence: Mapped[str | None] = mapped_column(String(10))
+    # Stored from a mirror's recording, not fetched from the outlet (migration 0008).
+    mirror: Mapped[bool] = mapped_column(default=False, server_default=false())
     # search.fold() of title + summary + text; the full-text index reads this.
     search_text: Mapped[str] = mapped_column(Text, default="")
     fetched_at: Mapped[datetime | None]
@@ -282,6 +285,7 @@ class FrontierUrl(Base):
     last_modified: Mapped[str | None] = mapped_column(Text)
     body_hash: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime]
+    mirror: Mapped[bool] = mapped_column(default=False, server_default=false())  # written by a mirror crawl
 
 
 class ListingWalk(Base):
@@ -295,6 +299,7 @@ class ListingWalk(Base):
     outlet: Mapped[str] = mapped_column(String(100), index=True)
     started_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+    mirror: Mapped[bool] = mapped_column(default=False, server_default=false())  # walked on a mirror
 
 
 class EntryPoint(Base):

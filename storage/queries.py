@@ -89,6 +89,7 @@ class ArticleWrite(NamedTuple):
     url_key: str
     seen_urls: Sequence[str] = ()
     province: str | None = None
+    mirror: bool = False  # fetched from a mirror's recording, not from the outlet
 
 
 # Rows per multi-row statement: 30 columns x 500 rows stays under SQLite's
@@ -145,15 +146,17 @@ def upsert_article(
     seen_urls: list[str] | None = None,
     *,
     province: str | None = None,
+    mirror: bool = False,
 ) -> UpsertResult:
     """Insert or refresh the article keyed by ``url_key`` and remember every URL it was seen at.
 
     Same content_hash as stored: only last_seen_at moves ("unchanged"). Under
     concurrent PostgreSQL writers two first-time upserts of one key both report
     "inserted"; the row itself is still written once. ``province`` (the outlet's)
-    is kept when a later upsert passes None.
+    is kept when a later upsert passes None. ``mirror`` is written every time: an
+    article a live fetch confirms, changed or not, is no longer a mirror's.
     """
-    return upsert_articles(session, [ArticleWrite(record, url_key, seen_urls or (), province)])[0]
+    return upsert_articles(session, [ArticleWrite(record, url_key, seen_urls or (), province, mirror)])[0]
 
 
 def upsert_articles(session: Session, items: Sequence[ArticleWrite]) -> list[UpsertResult]:
@@ -171,7 +174,8 @@ def upsert_articles(session: Session, items: Sequence[ArticleWrite]) -> list[Ups
         if item.record.fetched_at is not None:
             _offset_minutes(item.record.fetched_at, "fetched_at")
         latest[item.url_key] = item
-    rows = {key: _row(item.record, key, now, item.province) for key, item in latest.items()}
+    rows = {key: {**_row(item.record, key, now, item.province), "mirror": item.mirror}
+            for key, item in latest.items()}
     stored: dict[str, tuple[int, str | None]] = {}
     keys = list(rows)
     for chunk in _chunks(keys, INSERT_CHUNK):
@@ -182,8 +186,10 @@ def upsert_articles(session: Session, items: Sequence[ArticleWrite]) -> list[Ups
     unchanged = [key for key in keys if key in stored and stored[key][1] == rows[key]["content_hash"]]
     for key in unchanged:
         results[key] = UpsertResult("unchanged", stored[key][0])
-    for chunk in _chunks([results[k].id for k in unchanged], INSERT_CHUNK):
-        session.execute(update(Article).where(Article.id.in_(chunk)).values(last_seen_at=now))
+    for mirror in (False, True):
+        ids = [results[k].id for k in unchanged if rows[k]["mirror"] is mirror]
+        for chunk in _chunks(ids, INSERT_CHUNK):
+            session.execute(update(Article).where(Article.id.in_(chunk)).values(last_seen_at=now, mirror=mirror))
     # Refreshed province when one is given; an upsert without one keeps the old value.
     for key in unchanged:
         if rows[key]["province"] is not None:

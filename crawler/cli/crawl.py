@@ -17,16 +17,25 @@ from crawler.cli.options import (
     SourcesOption,
     registry_or_exit,
 )
-from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
+from crawler.cli.output import (
+    ExitCode,
+    RecordFormat,
+    fail,
+    print_json,
+    print_table,
+    stderr,
+)
+from crawler.core.outcome import combine
 from crawler.core.registry import Outlet
 from crawler.fetching.egress import Allowlist, check_user_url
 from crawler.mirror.server import MirrorServer, mirrored_hosts
 from crawler.services.crawl import CrawlOptions, CrawlReport, run_spiders
+from crawler.services.exit_codes import outcome_exit
 from crawler.settings import from_environment
 from crawler.spiders.outlet import ROUTES, OutletSpider
 from crawler.spiders.urls import UrlSpider
 from storage.database import open_database
-from storage.engine import StorageError, database_url
+from storage.engine import StorageError, database_url, safe_url
 from storage.queries import count_articles
 from storage.queries import search as search_articles
 
@@ -81,14 +90,20 @@ def _crawl_outlets(keys: list[str], options: CrawlOptions,
 def _print_reports(reports: list[CrawlReport]) -> None:
     rows = []
     for r in reports:
+        counts = r.counts()
         errors = ", ".join(f"{k}: {v}" for k, v in sorted(r.errors().items())) or "-"
         dropped = ", ".join(sorted({reason for _, reason in r.dropped})) or "-"
-        rows.append([r.name, r.count("downloader/response_count"), len(r.stored),
-                     r.count("provnews/store/inserted"), r.count("provnews/store/updated"),
-                     r.count("provnews/store/unchanged") + r.count("provnews/store/duplicate"),
-                     f"{len(r.dropped)} ({dropped})" if r.dropped else "0", errors])
-    print_table("Crawl summary", ["outlet", "requests", "articles", "new", "updated",
-                                  "unchanged", "dropped", "errors"], rows)
+        rows.append([r.name, r.outcome(), counts["requests"], counts["new"], counts["updated"],
+                     counts["duplicates"], f"{len(r.dropped)} ({dropped})" if r.dropped else "0", errors])
+    print_table("Crawl summary", ["outlet", "outcome", "requests", "new", "updated", "unchanged",
+                                  "dropped", "errors"], rows)
+
+
+def _exit_with_outcome(reports: list[CrawlReport]) -> None:
+    """The command's exit code is its crawls' outcome (crawler.core.outcome)."""
+    code = outcome_exit(combine(r.outcome() for r in reports))
+    if code:
+        raise typer.Exit(code)
 
 
 def crawl(
@@ -130,12 +145,15 @@ def crawl(
     options = CrawlOptions(url, mirror=mirror, sources=str(sources) if sources else None,
                            since=since, log_level="INFO" if verbose else "WARNING", recheck_days=recheck_days,
                            archive=archive)
-    _print_reports(_crawl_outlets(keys, options, routes=route))
+    reports = _crawl_outlets(keys, options, routes=route)
+    _print_reports(reports)
+    _exit_with_outcome(reports)
 
 
 def scrape(
     urls: Annotated[list[str], typer.Argument(help="Article URLs to fetch, extract and store.")],
-    format_: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    format_: Annotated[RecordFormat, typer.Option(
+        "--format", help="table or json (a list, whatever the number of URLs).")] = RecordFormat.table,
     mirror: MirrorOption = None,
     sources: SourcesOption = None,
     db: DbOption = None,
@@ -159,14 +177,16 @@ def scrape(
                            user_urls=True, allow_private=allow_private)
     with _progress("scraping") as counter:
         (report,) = run_spiders([("scrape", UrlSpider, {"urls": urls})], options, on_event=counter)
+    if report.interrupted:
+        raise typer.Exit(ExitCode.INTERRUPTED)
     for dropped_url, reason in report.dropped:
         stderr.print(f"not stored: {dropped_url} ({reason})", highlight=False)
     for reason, count in report.errors().items():
         stderr.print(f"failed: {count} × {reason}", highlight=False)
     refused = sum(report.count(f"provnews/fetch/error/{r}") for r in _REFUSALS)
     records = [r.as_json() for r in report.stored]
-    if format_ is Format.json:
-        print_json(records[0] if len(urls) == 1 and len(records) == 1 else records)
+    if format_ is RecordFormat.json:
+        print_json(records)
     else:
         print_table("Scraped", ["id", "published_at", "title", "url"],
                     [[r["id"], r["published_at"], r["title"], r["url"]] for r in records])
@@ -192,17 +212,27 @@ def _refuse_unsafe_urls(urls: list[str], allow_private: bool) -> None:
                  "and port checks)", ExitCode.REFUSED)
 
 
+DEMO_DATABASE_URL = "sqlite:///provnews-demo.db"
+
+
 def demo(
-    db: DbOption = None,
+    db: Annotated[str | None, typer.Option(
+        "--db", help=f"SQLAlchemy database URL (default: {DEMO_DATABASE_URL}; PROVNEWS_DATABASE_URL is "
+                     "not read, so the demo never writes into your own database).")] = None,
 ) -> None:
-    """Serve the bundled mirror, crawl every mirrored outlet into the database,
-    then show a summary and a sample search. Needs no network.
+    """Crawl the bundled mirror of five outlets into a database of its own, ./provnews-demo.db.
+
+    Serves the recordings on 127.0.0.1 (no network needed), crawls every mirrored
+    outlet, then shows a summary and a sample search. The mirror's pages are
+    recordings, some reconstructed, filed under the real outlets' URLs: keeping them
+    out of your database keeps a later live crawl from taking them for fetched.
 
     Example: [bold]provnews demo[/]
     """
     registry = registry_or_exit(None)
-    url = database_url(db)
+    url = db or DEMO_DATABASE_URL
     _check_database(url)
+    stderr.print(f"demo database: {safe_url(url)}", highlight=False)
     server = MirrorServer()
     server.start_background()
     keys = _all_keys(registry, server.url)
@@ -212,10 +242,16 @@ def demo(
     finally:
         server.shutdown()
     _print_reports(reports)
+    if not any(r.interrupted for r in reports):
+        _sample_search(url)
+    _exit_with_outcome(reports)
+
+
+def _sample_search(url: str) -> None:
     database = open_database(url)
     with database.session() as session:
         total = count_articles(session)
         hits = search_articles(session, "lang son", limit=5)
-    print_table(f'Sample search: provnews search "lang son" ({total} articles in {url})',
+    print_table(f'Sample search: provnews search "lang son" --db {safe_url(url)} ({total} articles)',
                 ["id", "outlet", "published_at", "title"],
                 [[h.id, h.outlet, h.published_at.isoformat() if h.published_at else "", h.title] for h in hits])

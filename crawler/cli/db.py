@@ -7,11 +7,9 @@ PostgreSQL database in a maintenance window).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.engine import make_url
 
 from crawler.cli.options import DbOption
 from crawler.cli.output import ExitCode, fail, print_json, stderr
@@ -22,18 +20,6 @@ from storage.migrate import current_revision, head_revision, upgrade
 db_app = typer.Typer(help="Inspect or upgrade the database schema.", no_args_is_help=True)
 
 
-def _missing_sqlite_file(url: str) -> Path | None:
-    """The path of a SQLite URL whose file does not exist yet (None otherwise)."""
-    try:
-        parsed = make_url(url)
-    except Exception:  # noqa: BLE001 - open_database reports bad URLs itself
-        return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    path = Path(parsed.database)
-    return None if path.exists() else path
-
-
 @db_app.command()
 def current(db: DbOption = None) -> None:
     """Print the database's schema revision and the newest one this provnews knows (JSON).
@@ -41,11 +27,8 @@ def current(db: DbOption = None) -> None:
     Example: [bold]provnews db current --db postgresql+psycopg://user@host/provnews[/]
     """
     url = database_url(db)
-    missing = _missing_sqlite_file(url)
-    if missing is not None:
-        fail(f"no database at {missing}", ExitCode.DATABASE)
     try:
-        database = open_database(url, upgrade_schema=False)
+        database = open_database(url, upgrade_schema=False, create=False)
         try:
             revision = current_revision(database.engine)
         finally:

@@ -8,7 +8,15 @@ from typing import Annotated, Any
 import typer
 
 from crawler.cli.options import SourcesOption, registry_or_exit
-from crawler.cli.output import ExitCode, Format, fail, print_json, print_table, stderr
+from crawler.cli.output import (
+    ExitCode,
+    RecordFormat,
+    RecordFormatOption,
+    fail,
+    print_json,
+    print_table,
+    stderr,
+)
 from crawler.services.evaluate import (
     FIELDS,
     INFO_FIELDS,
@@ -45,7 +53,7 @@ def evaluate(
         "--generic", help="Ignore outlet rules: generic extraction on every page.")] = False,
     misses: Annotated[bool, typer.Option(
         "--misses", help="List every wrong field and weak body, and the pages where ours is below plain.")] = False,
-    format_: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    format_: RecordFormatOption = RecordFormat.table,
     sources: SourcesOption = None,
 ) -> None:
     """Score our extractor and plain trafilatura on the same pages: fields, body P/R/F1, and the
@@ -74,7 +82,7 @@ def evaluate(
             pages = fixed_subset(pages, -(-len(pages) // limit))
         label = "aeb" if is_aeb(folder) else "trafilatura-eval" if is_trafilatura_eval(folder) else name
         reports.append(run(pages, registry, name=f"{label} ({folder})", generic=generic))
-    if format_ is Format.json:
+    if format_ is RecordFormat.json:
         print_json({"sets": [r.as_json(misses=misses) for r in reports], "skipped": skipped})
         return
     for report in reports:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
 from crawler.cli.options import DbOption
 from crawler.cli.output import (
+    LOCAL_ZONE,
     ExitCode,
     Format,
     FormatOption,
+    RecordFormat,
+    RecordFormatOption,
     fail,
+    local_minute,
     print_json,
+    print_rows,
     print_table,
     stdout,
 )
@@ -25,14 +31,14 @@ from storage.stories import stories_of, story_copies
 IdArgument = Annotated[int, typer.Argument(metavar="ID", help="Article id (see `provnews search`).")]
 
 
-def history(ident: IdArgument, format_: FormatOption = Format.table,
+def history(ident: IdArgument, format_: RecordFormatOption = RecordFormat.table,
             db: DbOption = None) -> None:
     """Show every version of an article's text, with a word diff to the one before.
 
     Example: [bold]provnews history 12[/]
     """
     try:
-        with open_database(database_url(db)).read_session() as session:
+        with open_database(database_url(db), create=False).read_session() as session:
             rows = [{"version": v.version, "fetched_at": v.fetched_at.isoformat() if v.fetched_at else None,
                      "title": v.title, "content_hash": v.content_hash, "diff": v.diff}
                     for v in versions(session, ident)]
@@ -40,22 +46,23 @@ def history(ident: IdArgument, format_: FormatOption = Format.table,
         fail(str(exc), ExitCode.DATABASE)
     if not rows:
         fail(f"no article {ident} (or no stored text)", ExitCode.NOT_FOUND)
-    if format_ is Format.json:
+    if format_ is RecordFormat.json:
         print_json(rows)
         return
     for row in rows:
-        stdout.rule(f"version {row['version']} · fetched {row['fetched_at']} · {row['title']}")
+        fetched = local_minute(datetime.fromisoformat(row["fetched_at"]) if row["fetched_at"] else None)
+        stdout.rule(f"version {row['version']} · fetched {fetched} ({LOCAL_ZONE}) · {row['title']}")
         stdout.print(row["diff"] or "(first version)", markup=False, highlight=False)
 
 
-def story(ident: IdArgument, format_: FormatOption = Format.table,
+def story(ident: IdArgument, format_: RecordFormatOption = RecordFormat.table,
           db: DbOption = None) -> None:
     """List every copy of the article's story: outlet, date and similarity.
 
     Example: [bold]provnews story 12 --format json[/]
     """
     try:
-        with open_database(database_url(db)).read_session() as session:
+        with open_database(database_url(db), create=False).read_session() as session:
             story_id = stories_of(session, [ident]).get(ident)
             copies = story_copies(session, story_id) if story_id is not None else []
     except StorageError as exc:
@@ -64,7 +71,7 @@ def story(ident: IdArgument, format_: FormatOption = Format.table,
         fail(f"article {ident} has no story (unknown id, or a text too short to compare)", ExitCode.NOT_FOUND)
     rows = [{"id": c.article_id, "outlet": c.outlet, "published_at": c.published_at.isoformat() if c.published_at
              else None, "similarity": round(c.similarity, 3), "title": c.title, "url": c.url} for c in copies]
-    if format_ is Format.json:
+    if format_ is RecordFormat.json:
         print_json({"story_id": story_id, "copies": rows})
     else:
         print_table(f"Story {story_id}: {len(rows)} cop{'y' if len(rows) == 1 else 'ies'}",
@@ -79,20 +86,20 @@ def runs(outlet: Annotated[str | None, typer.Option(help="Only this outlet.")] =
     Example: [bold]provnews runs --outlet baolangson --format json[/]
     """
     try:
-        with open_database(database_url(db)).read_session() as session:
-            rows = [{"id": r.id, "outlet": r.outlet, "trigger": r.trigger, "status": r.status,
+        with open_database(database_url(db), create=False).read_session() as session:
+            runs_ = crawlstate.recent_runs(session, outlet, limit)
+    except StorageError as exc:
+        fail(str(exc), ExitCode.DATABASE)
+    if print_rows(format_, [{"id": r.id, "outlet": r.outlet, "trigger": r.trigger, "status": r.status,
                      "started_at": r.started_at.isoformat(), "finished_at": r.finished_at.isoformat()
                      if r.finished_at else None, "requests": r.requests, "discovered": r.discovered,
                      "fetched": r.fetched, "new": r.new, "updated": r.updated, "duplicates": r.duplicates,
                      "dropped": r.dropped, "blocked": r.blocked, "errors": r.errors, "routes": r.routes,
-                     "interval_minutes": r.interval_minutes}
-                    for r in crawlstate.recent_runs(session, outlet, limit)]
-    except StorageError as exc:
-        fail(str(exc), ExitCode.DATABASE)
-    if format_ is Format.json:
-        print_json(rows)
+                     "interval_minutes": r.interval_minutes} for r in runs_]):
         return
-    columns = ["id", "outlet", "trigger", "status", "started_at", "requests", "fetched", "new", "updated",
-               "dropped", "errors"]
-    print_table("Crawl runs", columns, [[r[c] if c != "errors" else ", ".join(f"{k}: {v}" for k, v in
-                                         r["errors"].items()) or "-" for c in columns] for r in rows])
+    # Most telling first: at 80 columns the last ones are left out (json has them all).
+    print_table("Crawl runs", ["outlet", "status", f"started ({LOCAL_ZONE})", "requests", "new", "errors",
+                               "updated", "fetched", "dropped", "trigger", "id"],
+                [[r.outlet, r.status, local_minute(r.started_at), r.requests, r.new,
+                  ", ".join(f"{k}: {v}" for k, v in r.errors.items()) or "-", r.updated, r.fetched, r.dropped,
+                  r.trigger, r.id] for r in runs_])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +19,20 @@ SourcesOption = Annotated[Path | None, typer.Option(
     "--sources", envvar="PROVNEWS_SOURCES", show_envvar=True,
     help="A registry file whose outlets add to or override the built-in ones.")]
 MirrorOption = Annotated[str | None, typer.Option(
-    "--mirror", help="Fetch from a local mirror at this origin (e.g. http://127.0.0.1:8000).")]
+    "--mirror", help="Fetch from a local mirror at this origin (e.g. http://127.0.0.1:8001, `provnews mirror serve`).")]
+
+
+def port_free_or_exit(host: str, port: int) -> None:
+    """Exit with one line (code 10) when another process holds the port, before a
+    server starts and dies on it with a traceback."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            taken = exc.errno == errno.EADDRINUSE
+            fail(f"cannot listen on {host}:{port}: " + ("the port is taken by another process; choose another "
+                 "with --port" if taken else exc.strerror or str(exc)), ExitCode.PORT_IN_USE)
 
 ArchiveOption = Annotated[bool, typer.Option(
     "--archive/--no-archive",

@@ -13,9 +13,10 @@ from crawler.cli.output import (
     ExitCode,
     Format,
     FormatOption,
+    RecordFormat,
     fail,
-    print_csv,
     print_json,
+    print_rows,
     print_table,
     stderr,
 )
@@ -40,7 +41,8 @@ from storage.search import SearchHit, parse_query
 def extract(
     files: Annotated[list[Path], typer.Argument(help="Saved HTML files (any encoding).", exists=True, dir_okay=False)],
     url: Annotated[str | None, typer.Option(help="The page's URL (selects the outlet's rules).")] = None,
-    format_: Annotated[Format, typer.Option("--format", help="json or table.")] = Format.json,
+    format_: Annotated[RecordFormat, typer.Option("--format", help="json (a list, whatever the number of "
+                                                  "files) or table.")] = RecordFormat.json,
     sources: SourcesOption = None,
 ) -> None:
     """Extract articles from saved HTML: no network, nothing stored.
@@ -58,11 +60,11 @@ def extract(
             failed += 1
             continue
         records.append(record.as_json())
-    if format_ is Format.table:
+    if format_ is RecordFormat.table:
         print_table("Extracted", ["title", "published_at", "authors", "words"],
                     [[r["title"], r["published_at"], ", ".join(r["authors"]), r["word_count"]] for r in records])
-    elif records:
-        print_json(records[0] if len(files) == 1 else records)
+    else:
+        print_json(records)
     if failed:
         raise typer.Exit(ExitCode.FAILURE)
 
@@ -103,7 +105,7 @@ def search(
         fail("the query only excludes (-word): add a word to search for", ExitCode.USAGE)
     registry = registry_or_exit(sources)
     try:
-        database = open_database(database_url(db))
+        database = open_database(database_url(db), create=False)
         with database.read_session() as session:
             check_filters(session, registry, outlet=outlet, province=province, section=section)
             found = find_articles(
@@ -115,11 +117,7 @@ def search(
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
     _notes(query, found)
-    if format_ is Format.json:
-        print_json(found.records)
-    elif format_ is Format.csv:
-        print_csv(found.records)
-    else:
+    if not print_rows(format_, found.records):
         print_table(f"results {total_text(found)}", ["id", "outlet", "published_at", "title", "url", "snippet"], [
             [r["id"], r["outlet"], r["published_at"], r["title"], r["url"],
              _snippet_markup(found.hits[r["id"]]) if r["id"] in found.hits else (r["summary"] or "")[:160]]
@@ -163,7 +161,7 @@ def show(
     ident: Annotated[str, typer.Argument(
         metavar="ID|URL", help="Article id or any of its URLs (tracking parameters, #fragment, http/www./AMP "
                                "variants included).")],
-    format_: Annotated[Format, typer.Option("--format", help="json or table.")] = Format.json,
+    format_: Annotated[RecordFormat, typer.Option("--format", help="json or table.")] = RecordFormat.json,
     db: DbOption = None,
 ) -> None:
     """Show one stored article.
@@ -171,14 +169,14 @@ def show(
     Example: [bold]provnews show 12[/] or [bold]provnews show "http://www.baolangson.vn/x-5071654.html?utm_source=fb"[/]
     """
     try:
-        database = open_database(database_url(db))
+        database = open_database(database_url(db), create=False)
         with database.session() as session:
             data = show_article(session, ident)
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
     if data is None:
         fail(f"no article {ident!r}", ExitCode.NOT_FOUND)
-    if format_ is Format.json:
+    if format_ is RecordFormat.json:
         print_json(data)
     else:
         print_table(data["title"], ["field", "value"], [[k, v] for k, v in data.items()])

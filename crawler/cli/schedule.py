@@ -27,9 +27,12 @@ from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_
 from crawler.cli.output import (
     ExitCode,
     Format,
+    FormatOption,
+    RecordFormat,
+    RecordFormatOption,
     fail,
-    print_csv,
     print_json,
+    print_rows,
     print_table,
     stderr,
 )
@@ -45,6 +48,7 @@ from crawler.scheduling import (
 )
 from crawler.scheduling.lock import current_holder
 from crawler.scheduling.runs import DEFAULT_TIME_LIMIT_S
+from crawler.services.exit_codes import outcome_exit
 from storage.database import open_database
 from storage.engine import StorageError, database_url, make_engine
 
@@ -122,7 +126,7 @@ def run(
     _check_database(url)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     service = SchedulerService(url, specs, sources=_absolute(sources), mirror=mirror,
-                               time_limit_s=time_limit, max_parallel=max_parallel)
+                               time_limit_s=time_limit, max_parallel=max_parallel, only=bool(outlets))
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: service.stop())
     try:
@@ -138,29 +142,33 @@ def run(
 @schedule_app.command("list")
 def list_(
     db: DbOption = None,
-    format_: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
+    sources: SourcesOption = None,
+    format_: FormatOption = Format.table,
 ) -> None:
-    """List the scheduled jobs: cadence, next run (in +07:00) and whether paused.
+    """List the scheduled jobs (cadence in use, next run in +07:00, paused), and the
+    registry's plan for outlets that have no job yet.
 
     Example: [bold]provnews schedule list --format json[/]
     """
+    try:
+        specs = plan_jobs(registry_or_exit(sources))
+    except ScheduleError as exc:
+        fail(str(exc), ExitCode.SOURCES)
     with _job_store(db) as (scheduler, engine):
-        rows = job_rows(scheduler)
+        rows = job_rows(scheduler, specs)
         holder = current_holder(engine)
     if holder:
         stderr.print(f"scheduler running: {holder.describe(time.time())}", highlight=False)
     else:
         stderr.print("no scheduler is running on this database", highlight=False)
-    if format_ is Format.json:
-        print_json(rows)
-    elif format_ is Format.csv:
-        print_csv(rows)
-    else:
-        if not rows:
-            stderr.print("no jobs yet: `provnews schedule run` creates them", highlight=False)
-        print_table("Scheduled crawls", ["outlet", "cadence", "next run (+07:00)", "paused", "time limit"],
-                    [[r["outlet"], r["cadence"], r["next_run"] or "-", "yes" if r["paused"] else "no",
-                      f"{r['time_limit_s']} s"] for r in rows])
+    if not print_rows(format_, rows):
+        if not any(r["scheduled"] for r in rows):
+            stderr.print("no jobs yet: the plan below is the registry's; `provnews schedule run` creates "
+                         "the jobs", highlight=False)
+        print_table("Scheduled crawls", ["outlet", "cadence", "next run (+07:00)", "state", "time limit"],
+                    [[r["outlet"], r["cadence"], r["next_run"] or "-",
+                      "paused" if r["paused"] else ("scheduled" if r["scheduled"] else "planned"),
+                      f"{r['time_limit_s']} s" if r["time_limit_s"] else "-"] for r in rows])
 
 
 @schedule_app.command()
@@ -200,9 +208,10 @@ def trigger(
     sources: SourcesOption = None,
     mirror: MirrorOption = None,
     time_limit: TimeLimitOption = DEFAULT_TIME_LIMIT_S,
-    format_: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    format_: RecordFormatOption = RecordFormat.table,
 ) -> None:
-    """Crawl one outlet now and print the outcome: ok, failed (exit code) or timed_out.
+    """Crawl one outlet now and print the outcome: ok, partial, failed, interrupted or
+    timed_out; the exit code is the outcome's (see the README's exit codes).
 
     The crawl runs as a scheduled run would (a subprocess with a time limit) and
     the command waits for it; the job's schedule is not changed.
@@ -218,10 +227,10 @@ def trigger(
                        time_limit_s=time_limit)
     if result.output_tail.strip():
         stderr.out(result.output_tail.rstrip(), highlight=False)
-    if format_ is Format.json:
+    if format_ is RecordFormat.json:
         print_json({k: v for k, v in result.as_json().items() if k != "output_tail"})
     else:
         print_table("Triggered crawl", ["outlet", "outcome", "exit code", "seconds"],
                     [[result.outlet, result.outcome, result.exit_code, f"{result.elapsed_s:.1f}"]])
     if result.outcome != "ok":
-        raise typer.Exit(ExitCode.FAILURE)
+        raise typer.Exit(outcome_exit(result.outcome))

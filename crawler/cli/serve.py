@@ -6,17 +6,19 @@ from typing import Annotated
 
 import typer
 
-from crawler.cli.options import DbOption
+from crawler.cli.options import DbOption, port_free_or_exit
 from crawler.cli.output import ExitCode, fail, stderr
 from crawler.core.registry import RegistryError
 from crawler.settings import from_environment
 from storage.engine import StorageError, database_url, safe_url
 
+API_PORT = 8000  # `provnews mirror serve` defaults to another (8001), so both can run at once
+
 
 def serve(
     host: Annotated[str, typer.Option(
         help="Address to bind. Loopback by default: POST /scrape makes this machine fetch URLs.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = API_PORT,
     db: DbOption = None,
     allow_private: Annotated[bool, typer.Option(
         "--allow-private",
@@ -33,6 +35,7 @@ def serve(
         from crawler.api import ApiConfig, create_app
     except ImportError as exc:
         fail(f"the API needs its extra ({exc.name} is missing): pip install 'provnews[api]'", ExitCode.USAGE)
+    port_free_or_exit(host, port)
     url = database_url(db)
     try:
         environment = from_environment()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,11 +11,14 @@ import typer
 
 from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_or_exit
 from crawler.cli.output import (
+    LOCAL_ZONE,
     ExitCode,
     Format,
     FormatOption,
     fail,
+    local_minute,
     print_json,
+    print_rows,
     print_table,
     stderr,
 )
@@ -57,9 +61,7 @@ def list_(
              "verified": _verified(live.get(o.key))}
             for o in registry.values()
             if wanted is None or wanted in (fold(o.province), fold(o.former_province or ""))]
-    if format_ is Format.json:
-        print_json(rows)
-    else:
+    if not print_rows(format_, rows):
         columns = ["key", "name", "province", "former_province", "base_url", "feeds", "sitemaps", "listings",
                    "evidence", "newest evidence", "verified"]
         print_table("Outlets", columns,
@@ -172,9 +174,7 @@ def check(
         except (RegistryError, OSError) as exc:
             fail(f"cannot record the live check: {exc}", ExitCode.FAILURE)
         stderr.print(f"live check recorded in {written}", highlight=False)
-    if format_ is Format.json:
-        print_json(rows)
-    else:
+    if not print_rows(format_, rows):
         print_table("Outlet check", ["outlet", "kind", "url", "status", "articles", "problem", "ok"],
                     [[r["outlet"], r["kind"], r["url"], r["status"], r["articles"], r["problem"],
                       "yes" if r["ok"] else "NO"] for r in rows])
@@ -195,20 +195,20 @@ def health(
     """
     registry = registry_or_exit(sources)
     try:
-        with open_database(database_url(db)).read_session() as session:
+        with open_database(database_url(db), create=False).read_session() as session:
             recent = {key: crawlstate.recent_runs(session, key, runs) for key in registry}
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
     rows = [_health_row(key, outlet_runs, runs) for key, outlet_runs in recent.items()]
-    if format_ is Format.json:
-        print_json(rows)
+    if print_rows(format_, rows):
         return
-    print_table(f"Route health (last {runs} runs)", ["outlet", "runs", "last run", "new", "feed", "sitemap",
-                                                     "listing", "route plan (last run)", "fallbacks", "errors",
-                                                     "status"],
-                [[r["outlet"], r["runs"], r["last_run"], r["new"], *(_yield(r["routes"].get(name))
-                  for name in ("feed", "sitemap", "listing")), _plan_text(r), r["fallback_runs"], r["errors"],
-                  r["status"]] for r in rows])
+    # Most telling first: at 80 columns the last ones are left out (json has them all).
+    print_table(f"Route health (last {runs} runs)",
+                ["outlet", "status", f"last run ({LOCAL_ZONE})", "new", "errors", "runs", "feed", "sitemap",
+                 "listing", "route plan (last run)", "fallbacks"],
+                [[r["outlet"], r["status"], local_minute(datetime.fromisoformat(r["last_run"]) if r["last_run"]
+                  else None), r["new"], r["errors"], r["runs"], *(_yield(r["routes"].get(name))
+                  for name in ("feed", "sitemap", "listing")), _plan_text(r), r["fallback_runs"]] for r in rows])
 
 
 def _health_row(key: str, outlet_runs: list, window: int) -> dict:
@@ -226,7 +226,14 @@ def _health_row(key: str, outlet_runs: list, window: int) -> dict:
             "last_run": outlet_runs[0].started_at.isoformat() if outlet_runs else None,
             "new": new, "routes": routes, **_last_plan(outlet_runs), "fallback_runs": fallback_runs,
             "errors": sum(sum(run.errors.values()) for run in outlet_runs),
-            "status": "never crawled" if not outlet_runs else ("DRY" if dry else "ok")}
+            "status": _status(outlet_runs, dry)}
+
+
+def _status(outlet_runs: list, dry: bool) -> str:
+    """The latest run's outcome (crawler.core.outcome), or DRY over a window that found nothing."""
+    if not outlet_runs:
+        return "never crawled"
+    return "DRY" if dry and outlet_runs[0].status == "ok" else outlet_runs[0].status
 
 
 def _last_plan(outlet_runs: list) -> dict[str, list[str]]:

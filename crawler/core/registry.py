@@ -243,8 +243,10 @@ def _validate(entry: object, path: Path, index: int) -> Outlet:
         raise RegistryError(f"{path}: outlet '{key}': {problems}") from None
 
 
-def load_file(path: Path) -> list[Outlet]:
-    outlets = [_validate(entry, path, i) for i, entry in enumerate(_read_entries(path))]
+def load_file(path: Path, base: dict[str, Outlet] | None = None) -> list[Outlet]:
+    """The outlets of a registry file. An entry whose key is in ``base`` need name only
+    the fields it changes (e.g. ``schedule``); the others are ``base``'s."""
+    outlets = [_validate(_over(entry, base or {}), path, i) for i, entry in enumerate(_read_entries(path))]
     seen: set[str] = set()
     for outlet in outlets:
         if outlet.key in seen:
@@ -253,14 +255,21 @@ def load_file(path: Path) -> list[Outlet]:
     return outlets
 
 
+def _over(entry: object, base: dict[str, Outlet]) -> object:
+    """``entry`` on top of the outlet of the same key in ``base``: the fields it names win."""
+    if not isinstance(entry, dict) or entry.get("key") not in base:
+        return entry
+    return {**base[entry["key"]].model_dump(exclude_unset=True), **entry}
+
+
 def load_registry(sources: Path | str | None = None) -> dict[str, Outlet]:
     """The built-in registry, with outlets from ``sources`` (a file, given by
-    ``--sources``, the ``PROVNEWS_SOURCES`` setting or environment variable) added or
-    overriding entries of the same key."""
+    ``--sources``, the ``PROVNEWS_SOURCES`` setting or environment variable) added, or
+    overriding the fields they name of a built-in entry of the same key."""
     registry = {o.key: o for o in load_file(BUILTIN_REGISTRY)}
     extra = sources
     if extra:
-        for outlet in load_file(Path(extra)):
+        for outlet in load_file(Path(extra), base=registry):
             if outlet.key in registry:
                 logger.info("outlet %s overridden by %s", outlet.key, extra)
             registry[outlet.key] = outlet

@@ -99,10 +99,12 @@ class FetchError(IgnoreRequest):
         self.detail = detail
 
 
-def refuse(crawler: Any, request: Request, reason: str, detail: str = "") -> FetchError:
-    """Record a limit hit (stat + log line with the URL) and return the exception to raise."""
+def refuse(crawler: Any, request: Request, reason: str, detail: str = "", verb: str = "refused") -> FetchError:
+    """Record a limit hit (stat + log line with the URL) and return the exception to raise.
+    ``verb``: "failed" for a fetch the network let down (a DNS error, a refused connection,
+    a timeout), which is no refusal of ours."""
     crawler.stats.inc_value(STAT_PREFIX + reason)
-    logger.warning("fetch refused: %s (%s%s)", request.url, reason, f": {detail}" if detail else "")
+    logger.warning("fetch %s: %s (%s%s)", verb, request.url, reason, f": {detail}" if detail else "")
     return FetchError(reason, request.url, detail)
 
 

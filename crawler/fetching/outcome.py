@@ -39,4 +39,5 @@ class FetchOutcomeMiddleware:
         detail = f"{type(exception).__name__}: {exception}".rstrip(": ")
         if reason.startswith("blocked_"):
             detail = f"egress guard: {REFUSED_HOSTS.get(urlsplit(request.url).hostname or '')}"
-        raise refuse(self.crawler, request, reason, detail) from exception
+            raise refuse(self.crawler, request, reason, detail) from exception
+        raise refuse(self.crawler, request, reason, detail, verb="failed") from exception

@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 SITES_DIR = Path(__file__).with_name("sites")
 # Asked of the mirror's own address (no outlet Host header): the hosts it serves.
 SITES_INDEX = "/__sites"
+# For a browser, which cannot set the Host header: / lists the outlets, and
+# /site/HOST/PATH answers what HOST/PATH would.
+BROWSE_PREFIX = "/site/"
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".rss": "application/rss+xml; charset=utf-8",
@@ -189,22 +192,24 @@ class MirrorRequestHandler(BaseHTTPRequestHandler):
         self._respond(send_body=False)
 
     def _respond(self, send_body: bool) -> None:
-        host = self.headers.get("Host", "")
-        self.server.count(host.rsplit(":", 1)[0], self.path)
+        host, path = self._target()
+        self.server.count(host.rsplit(":", 1)[0], path)
         site = self.server.site_for(host)
         validators: dict[str, str] = {}
-        if site is None and self.path == SITES_INDEX:
+        if site is None and path == SITES_INDEX:
             status, ctype = HTTPStatus.OK, "application/json"
             body = json.dumps(sorted(self.server.sites)).encode()
+        elif site is None and path == "/":
+            status, ctype, body = HTTPStatus.OK, "text/html; charset=utf-8", self._index()
         elif site is None:
-            status, ctype, body = HTTPStatus.NOT_FOUND, "text/plain", b"unknown host"
+            status, ctype, body = HTTPStatus.NOT_FOUND, "text/plain", b"unknown host (the list is at /)"
         else:
-            status, ctype, body = site.resolve(self.path)
-            validators = site.validators(self.path, body) if status == HTTPStatus.OK else {}
+            status, ctype, body = site.resolve(path)
+            validators = site.validators(path, body) if status == HTTPStatus.OK else {}
             if validators and site.not_modified(self.headers, validators):
                 status, body = HTTPStatus.NOT_MODIFIED, b""
         conditional = "If-None-Match" in self.headers or "If-Modified-Since" in self.headers
-        self.server.count_answer(host.rsplit(":", 1)[0], self.path, status, conditional)
+        self.server.count_answer(host.rsplit(":", 1)[0], path, status, conditional)
         self.send_response(status)
         for name, value in validators.items():
             self.send_header(name, value)
@@ -214,6 +219,21 @@ class MirrorRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body:
             self.wfile.write(body)
+
+    def _target(self) -> tuple[str, str]:
+        """(host, path) asked for: from the Host header, or, when it names no mirrored
+        site (a browser's), from a /site/HOST/PATH path."""
+        host = self.headers.get("Host", "")
+        if self.server.site_for(host) is None and self.path.startswith(BROWSE_PREFIX):
+            site, _, rest = self.path.removeprefix(BROWSE_PREFIX).partition("/")
+            return site, "/" + rest
+        return host, self.path
+
+    def _index(self) -> bytes:
+        items = "".join(f'<li><a href="{BROWSE_PREFIX}{name}/">{name}</a></li>' for name in sorted(self.server.sites))
+        return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>provnews mirror</title></head>'
+                f"<body><h1>provnews mirror</h1><p>Crawl it with <code>--mirror {self.server.url}</code>."
+                f"</p><ul>{items}</ul></body></html>").encode()
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         logger.debug("mirror: " + format, *args)

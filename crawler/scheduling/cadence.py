@@ -4,12 +4,12 @@ outlet's latest run chose (``crawler.core.cadence`` computes it)."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.scheduling.plan import ANCHOR
+from crawler.scheduling.plan import interval_trigger
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,6 @@ def adapt_job(scheduler: BaseScheduler, outlet_key: str, minutes: int | None) ->
         return False
     tz = job.trigger.timezone
     scheduler.modify_job(outlet_key, misfire_grace_time=minutes * 60)
-    scheduler.reschedule_job(outlet_key, trigger=IntervalTrigger(
-        minutes=minutes, start_date=datetime(*ANCHOR, tzinfo=tz), timezone=tz))
+    scheduler.reschedule_job(outlet_key, trigger=interval_trigger(outlet_key, minutes, tz))
     logger.info("outlet %s: cadence now every %d min (adaptive)", outlet_key, minutes)
     return True

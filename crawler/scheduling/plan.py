@@ -5,8 +5,10 @@ gives the same triggers: that is what lets a restarted scheduler recognise its
 stored jobs as unchanged and keep their pending run times (see ``service.sync_jobs``).
 
 - ``interval_minutes: N`` becomes an ``IntervalTrigger`` anchored at 2000-01-01 00:00
-  in the outlet's zone, so runs fall on fixed slots (:00, :15, … for N = 15) whenever
-  the scheduler was started, instead of "N minutes after the last start".
+  in the outlet's zone plus the outlet's own offset (``start_offset``: whole minutes
+  below N, from a hash of its key), so runs fall on fixed slots whenever the scheduler
+  was started, instead of "N minutes after the last start", and 38 outlets on the
+  default hour do not all fire at :00.
 - ``cron: "…"`` becomes ``CronTrigger.from_crontab(…, timezone=outlet zone)``.
 - No schedule: every ``DEFAULT_INTERVAL_MINUTES``.
 
@@ -20,9 +22,10 @@ the normal rhythm.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -73,6 +76,17 @@ def _max_cron_gap(trigger: CronTrigger, outlet: Outlet) -> timedelta:
     return widest
 
 
+def start_offset(outlet_key: str, minutes: int) -> timedelta:
+    """Where in each interval the outlet's runs fall: the same for a key on every host
+    and every restart (CRC-32, not Python's salted ``hash``)."""
+    return timedelta(minutes=zlib.crc32(outlet_key.encode()) % minutes)
+
+
+def interval_trigger(outlet_key: str, minutes: int, tz: tzinfo) -> IntervalTrigger:
+    start = datetime(*ANCHOR, tzinfo=tz) + start_offset(outlet_key, minutes)
+    return IntervalTrigger(minutes=minutes, start_date=start, timezone=tz)
+
+
 def job_spec(outlet: Outlet) -> JobSpec:
     schedule = outlet.schedule
     if schedule is not None and schedule.cron is not None:
@@ -85,8 +99,7 @@ def job_spec(outlet: Outlet) -> JobSpec:
     else:
         minutes = schedule.interval_minutes if schedule is not None else DEFAULT_INTERVAL_MINUTES
         assert minutes is not None  # the registry model guarantees one of the two
-        trigger = IntervalTrigger(minutes=minutes, start_date=datetime(*ANCHOR, tzinfo=outlet.tz),
-                                  timezone=outlet.tz)
+        trigger = interval_trigger(outlet.key, minutes, outlet.tz)
         gap = timedelta(minutes=minutes)
         cadence = f"every {minutes} min"
     return JobSpec(outlet.key, cadence, outlet.timezone, trigger, max(1, int(gap.total_seconds())))

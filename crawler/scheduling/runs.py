@@ -3,14 +3,17 @@
 A Twisted reactor cannot be restarted, so every crawl is its own process
 (a new one per crawl). The child is started in a new session, i.e.
 its own process group, so a crawl that outlives its time limit is stopped with its
-whole group: SIGTERM (Scrapy's graceful stop), then SIGKILL after ``kill_grace_s``,
-and SIGKILL once more for anything left in the group. The outcome is one of
+whole group: SIGTERM (the crawl's graceful stop), then SIGKILL after ``kill_grace_s``,
+and SIGKILL once more for anything left in the group. The outcome is the word of
+``crawler.core.outcome``:
 
-- ``ok``: exit code 0;
-- ``failed``: any other exit code (kept in ``exit_code``);
-- ``timed_out``: stopped at the time limit;
-- ``interrupted``: stopped because the scheduler itself is shutting down (not the
-  outlet's fault; a ledger should not count it as a failure).
+- ``ok``, ``partial``, ``failed``, ``interrupted``: what the crawl's exit code says
+  (any exit code of no outcome is ``failed``, kept in ``exit_code``), except that
+  a crawl stopped because the scheduler itself is shutting down is ``interrupted``
+  (not the outlet's fault; a ledger should not count it as a failure);
+- ``timed_out``: stopped at the time limit; its ledger row, which the stopped crawl
+  closed as ``interrupted`` (or left ``running`` when killed), is set to ``timed_out``
+  here, so that the ledger says what happened.
 
 The child gets the database URL through ``PROVNEWS_DATABASE_URL`` rather than
 ``--db``, so a password in the URL never shows in ``ps``, and ``PROVNEWS_TRIGGER``
@@ -37,19 +40,24 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
+from datetime import UTC, datetime
 
-from storage.engine import DATABASE_URL_ENV
+from sqlalchemy.orm import Session
+
+from crawler.core.outcome import Outcome, outcome_of_exit
+from storage import crawlstate
+from storage.engine import DATABASE_URL_ENV, StorageError, make_engine
 from storage.engine import database_url as resolve_database_url
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIME_LIMIT_S = 3600
 TRIGGER_ENV = "PROVNEWS_TRIGGER"
+# Set by a scheduler started for some outlets only (`schedule run OUTLET…`): the other
+# outlets' jobs stay in the store, and their turns pass without a crawl.
+SCHEDULE_ONLY_ENV = "PROVNEWS_SCHEDULE_ONLY"
 KILL_GRACE_S = 10.0
 TAIL_CHARS = 4000
-
-Outcome = Literal["ok", "failed", "timed_out", "interrupted"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ class CrawlOutcome:
         return data
 
     def describe(self) -> str:
-        detail = {"ok": "", "failed": f" (exit code {self.exit_code})",
+        detail = {"ok": "", "partial": " (some fetches failed)", "failed": f" (exit code {self.exit_code})",
                   "timed_out": " (time limit reached; process group killed)",
                   "interrupted": " (scheduler shutting down)"}[self.outcome]
         return f"crawl {self.outlet}: {self.outcome}{detail} after {self.elapsed_s:.1f} s"
@@ -183,12 +191,10 @@ def run_command(
         tail = output.read().decode("utf-8", "replace")
     if timed_out:
         outcome: Outcome = "timed_out"
-    elif code == 0:
-        outcome = "ok"
-    elif children.stopping:
+    elif code != 0 and children.stopping:
         outcome = "interrupted"
     else:
-        outcome = "failed"
+        outcome = outcome_of_exit(code) or "failed"  # type: ignore[arg-type]
     return CrawlOutcome(outlet, outcome, code, started, elapsed, process.pid, tail)
 
 
@@ -205,8 +211,24 @@ def run_crawl(
 ) -> CrawlOutcome:
     """Crawl one outlet in a subprocess and return what happened (never raises for the crawl's faults)."""
     env = {**os.environ, DATABASE_URL_ENV: database_url, TRIGGER_ENV: trigger}
-    return run_command(outlet, crawl_command(outlet, sources, mirror), time_limit_s=time_limit_s, env=env,
-                       kill_grace_s=kill_grace_s, on_start=on_start)
+    result = run_command(outlet, crawl_command(outlet, sources, mirror), time_limit_s=time_limit_s, env=env,
+                         kill_grace_s=kill_grace_s, on_start=on_start)
+    if result.outcome == "timed_out" and result.pid is not None:
+        _record_timeout(database_url, result)
+    return result
+
+
+def _record_timeout(database_url: str, result: CrawlOutcome) -> None:
+    """The stopped crawl could not know why it was stopped: say so in its ledger row."""
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            crawlstate.close_runs_of(session, result.pid, datetime.fromtimestamp(result.started_at, UTC),
+                                     "timed_out")
+    except (StorageError, OSError) as exc:  # the next run of the outlet reaps the row as "killed"
+        logger.warning("could not record the time-out of %s: %s", result.outlet, exc)
+    finally:
+        engine.dispose()
 
 
 def _log_start(outlet: str) -> Callable[[int], None]:
@@ -227,6 +249,10 @@ def scheduled_crawl(outlet: str, sources: str | None = None, mirror: str | None 
 
     Returns the outcome as a dict: the scheduler's job-executed listener receives it.
     """
+    only = os.environ.get(SCHEDULE_ONLY_ENV)
+    if only is not None and outlet not in only.split(","):
+        logger.info("crawl %s: not run (this scheduler runs only %s)", outlet, only)
+        return {"outlet": outlet, "outcome": "skipped"}
     result = run_crawl(outlet, database_url=resolve_database_url(None), sources=sources, mirror=mirror,
                        time_limit_s=time_limit_s, trigger="schedule", on_start=_log_start(outlet))
     log_outcome(result)

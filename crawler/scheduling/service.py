@@ -20,7 +20,9 @@ Jobs: one per outlet, id = outlet key, ``coalesce=True``, ``max_instances=1``,
   it afresh would recompute the next run from "now" and silently skip it);
 - a changed job (cadence, crawl options) is replaced, keeping its paused state,
   and its pending run time when the cadence itself did not change;
-- the job of an outlet that left the registry (or the ``only`` list) is removed.
+- the job of an outlet that left the registry is removed; with ``prune=False``
+  (``schedule run OUTLET…``) the other outlets' jobs are kept as they are, and this
+  scheduler runs only the named ones (``runs.SCHEDULE_ONLY_ENV``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,10 +48,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import obj_to_ref, undefined
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from crawler.core.outcome import RAN_TO_END
 from crawler.scheduling.cadence import adapt_job
 from crawler.scheduling.lock import HEARTBEAT_S, SchedulerLock
 from crawler.scheduling.plan import JobSpec
@@ -56,6 +61,7 @@ from crawler.scheduling.runs import (
     CHILDREN,
     DEFAULT_TIME_LIMIT_S,
     KILL_GRACE_S,
+    SCHEDULE_ONLY_ENV,
     scheduled_crawl,
 )
 from storage import crawlstate
@@ -111,8 +117,8 @@ class SyncReport:
 
 def sync_jobs(scheduler: BaseScheduler, specs: Sequence[JobSpec], *, sources: str | None = None,
               mirror: str | None = None, time_limit_s: int = DEFAULT_TIME_LIMIT_S,
-              func: Callable[..., Any] = scheduled_crawl) -> SyncReport:
-    """Make the (started) scheduler's store hold exactly one job per spec."""
+              func: Callable[..., Any] = scheduled_crawl, prune: bool = True) -> SyncReport:
+    """Make the (started) scheduler's store hold one job per spec, and (``prune``) no other."""
     report, wanted = SyncReport(), {s.outlet for s in specs}
     for spec in specs:
         args = (spec.outlet, sources, mirror, int(time_limit_s))
@@ -137,7 +143,7 @@ def sync_jobs(scheduler: BaseScheduler, specs: Sequence[JobSpec], *, sources: st
             next_run_time = undefined                      # from the new trigger
         scheduler.add_job(func, next_run_time=next_run_time, **options)
         report.changed.append(spec.outlet)
-    for job in scheduler.get_jobs():
+    for job in scheduler.get_jobs() if prune else ():
         if job.id not in wanted:
             scheduler.remove_job(job.id)
             report.removed.append(job.id)
@@ -145,26 +151,40 @@ def sync_jobs(scheduler: BaseScheduler, specs: Sequence[JobSpec], *, sources: st
 
 
 def _cadence(job: Any) -> tuple[str, str]:
-    """(cadence, time zone) from the name ``crawl KEY: CADENCE (ZONE)`` given by ``JobSpec.name``."""
+    """(cadence, time zone) of a stored job. The zone comes from the name ``crawl KEY:
+    CADENCE (ZONE)`` given by ``JobSpec.name``; an interval job's cadence from its
+    trigger, which adaptive scheduling changes (the name keeps the registry's)."""
     _, _, rest = str(job.name).partition(": ")
     cadence, _, zone = rest.rpartition(" (")
+    if isinstance(job.trigger, IntervalTrigger):
+        cadence = f"every {int(job.trigger.interval.total_seconds() // 60)} min"
     return (cadence, zone.rstrip(")")) if cadence else (str(job.trigger), "")
 
 
-def job_rows(scheduler: BaseScheduler) -> list[dict[str, Any]]:
-    """The stored jobs, for ``schedule list``: next run in +07:00, paused or not."""
+def job_rows(scheduler: BaseScheduler, specs: Sequence[JobSpec] = ()) -> list[dict[str, Any]]:
+    """For ``schedule list``: the stored jobs (next run in +07:00, paused or not), then
+    the registry's plan for outlets with no job yet (``scheduled`` false), so the plan
+    shows before any ``schedule run``."""
     rows = []
     for job in sorted(scheduler.get_jobs(), key=lambda j: j.id):
         cadence, zone = _cadence(job)
         args = list(job.args) + [None] * (4 - len(job.args))
         rows.append({
-            "outlet": job.id, "cadence": cadence, "timezone": zone,
+            "outlet": job.id, "scheduled": True, "cadence": cadence, "timezone": zone,
             "next_run": job.next_run_time.astimezone(DISPLAY_TZ).isoformat(timespec="seconds")
             if job.next_run_time else None,
             "paused": job.next_run_time is None,
             "misfire_grace_s": job.misfire_grace_time, "time_limit_s": args[3],
             "sources": args[1], "mirror": args[2],
         })
+    stored, now = {row["outlet"] for row in rows}, datetime.now(DISPLAY_TZ)
+    for spec in specs:
+        if spec.outlet not in stored:
+            first = spec.trigger.get_next_fire_time(None, now)
+            rows.append({"outlet": spec.outlet, "scheduled": False, "cadence": spec.cadence, "timezone": spec.timezone,
+                         "next_run": first.astimezone(DISPLAY_TZ).isoformat(timespec="seconds") if first else None,
+                         "paused": False, "misfire_grace_s": spec.misfire_grace_s, "time_limit_s": None,
+                         "sources": None, "mirror": None})
     return rows
 
 
@@ -175,8 +195,9 @@ class SchedulerService:
                  mirror: str | None = None, time_limit_s: int = DEFAULT_TIME_LIMIT_S,
                  max_parallel: int = DEFAULT_MAX_PARALLEL, heartbeat_s: float = HEARTBEAT_S,
                  kill_grace_s: float = KILL_GRACE_S, func: Callable[..., Any] = scheduled_crawl,
-                 on_outcome: Callable[[dict[str, Any]], None] | None = None):
+                 on_outcome: Callable[[dict[str, Any]], None] | None = None, only: bool = False):
         self.url, self.specs = url, list(specs)
+        self.only = only  # the specs are a chosen few outlets: keep the other jobs, run none of them
         self.sources, self.mirror, self.time_limit_s = sources, mirror, time_limit_s
         self.max_parallel, self.heartbeat_s, self.kill_grace_s = max_parallel, heartbeat_s, kill_grace_s
         self.func, self.on_outcome = func, on_outcome
@@ -192,10 +213,9 @@ class SchedulerService:
 
     def _on_event(self, event: JobEvent) -> None:
         finished = event.code == EVENT_JOB_EXECUTED and isinstance(event.retval, dict)
-        if finished and event.retval.get("outcome") == "ok" and not self._stop.is_set():
+        # Every run that went to its end recorded the cadence it chose in the ledger.
+        if finished and event.retval.get("outcome") in RAN_TO_END and not self._stop.is_set():
             self._adapt(event.job_id)
-        elif finished and event.retval.get("outcome") == "timed_out":
-            self._record_timeout(event.job_id)
         if event.code == EVENT_JOB_EXECUTED and self.on_outcome and isinstance(event.retval, dict):
             self.on_outcome(event.retval)
         elif event.code == EVENT_JOB_ERROR:
@@ -215,16 +235,6 @@ class SchedulerService:
         except Exception:  # noqa: BLE001 - a failed adaptation keeps the current cadence
             logger.exception("could not adapt the cadence of %s", outlet_key)
 
-    def _record_timeout(self, outlet_key: str) -> None:
-        """A crawl killed at its time limit cannot close its ledger row: close it here."""
-        if self._engine is None:
-            return
-        try:
-            with Session(self._engine) as session, session.begin():
-                crawlstate.reap_dead_runs(session, outlet_key, status="timed_out")
-        except Exception:  # noqa: BLE001 - the next run reaps it as "killed" instead
-            logger.exception("could not record the time-out of %s", outlet_key)
-
     def run(self) -> None:
         """Block until stopped. Raises LockHeld (another scheduler) or StorageError."""
         engine = make_engine(self.url)
@@ -240,7 +250,11 @@ class SchedulerService:
             scheduler.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
                                    | EVENT_JOB_MAX_INSTANCES)
             scheduler.start(paused=True)
-            report = sync_jobs(scheduler, self.specs, sources=self.sources, mirror=self.mirror,
+            if self.only:
+                os.environ[SCHEDULE_ONLY_ENV] = ",".join(s.outlet for s in self.specs)
+            else:
+                os.environ.pop(SCHEDULE_ONLY_ENV, None)
+            report = sync_jobs(scheduler, self.specs, prune=not self.only, sources=self.sources, mirror=self.mirror,
                                time_limit_s=self.time_limit_s, func=self.func)
             scheduler.resume()
             logger.info("scheduler started on %s (pid %d): jobs %s", safe_url(self.url), os.getpid(),

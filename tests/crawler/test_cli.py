@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from crawler.mirror.server import SITES_DIR
+from storage.database import open_database
 from tests.conftest import run_cli
+
+
+def _empty_database(tmp_path: Path) -> str:
+    """An existing database with nothing in it: read commands refuse a missing file."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    open_database(url).close()
+    return url
 
 GOLD = Path(__file__).parents[1] / "extraction" / "gold" / "generic"
 SEED_URL = ("https://baolangson.vn/doan-kiem-tra-cua-ban-bi-thu-trung-uong-dang-lam-viec-voi-ban-thuong-vu-"
@@ -28,7 +36,7 @@ def test_extract_windows_1258_page_gives_nfc(name: str):
     assert b"\xcc" in page.read_bytes()  # a windows-1258 combining tone mark, not UTF-8
     result = run_cli("extract", str(page), "--format", "json")
     assert result.returncode == 0, result.stderr
-    record = json.loads(result.stdout)
+    (record,) = json.loads(result.stdout)  # a list, whatever the number of files
     assert record["title"] == "Trang mã hóa windows-1258 của người dân"
     assert unicodedata.is_normalized("NFC", record["text"])
     assert "Đoàn kiểm tra đã thông qua dự thảo kết luận" in record["text"]
@@ -76,7 +84,7 @@ def test_bad_sources_file_names_outlet_and_field(tmp_path: Path):
 @pytest.mark.parametrize("query", ['"', "***", "NEAR(", "- -", "!!!???", "x" * 10_000, 'lang "son'])
 def test_hostile_queries_never_crash(tmp_path: Path, query: str):
     # "--" ends the options, as for any command whose argument may start with "-".
-    result = run_cli("search", "--format", "json", "--db", f"sqlite:///{tmp_path / 'db.sqlite'}", "--", query)
+    result = run_cli("search", "--format", "json", "--db", _empty_database(tmp_path), "--", query)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
 
@@ -97,7 +105,7 @@ def test_a_file_that_is_not_sqlite_is_a_database_error(tmp_path: Path):
 
 
 def test_show_unknown_article(tmp_path: Path):
-    result = run_cli("show", "999", "--db", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    result = run_cli("show", "999", "--db", _empty_database(tmp_path))
     assert result.returncode == 5 and "no article '999'" in result.stderr
 
 
@@ -110,14 +118,14 @@ def test_scrape_one_url_from_the_mirror(mirror, tmp_path: Path):
     db = f"sqlite:///{tmp_path / 'db.sqlite'}"
     result = run_cli("scrape", SEED_URL, "--mirror", mirror.url, "--format", "json", "--db", db)
     assert result.returncode == 0, result.stderr
-    record = json.loads(result.stdout)
+    (record,) = json.loads(result.stdout)  # a list, whatever the number of URLs
     assert record["id"] == 1 and record["outlet"] == "baolangson"
     assert record["published_at"] == "2018-09-11T17:30:00+07:00"
     shown = json.loads(run_cli("show", SEED_URL, "--db", db).stdout)
     assert shown["id"] == 1
     # The saved page gives the very text and hash that the crawl stored: one text rule.
     page = SITES_DIR / "baolangson.vn" / SEED_URL.rsplit("/", 1)[1]
-    extracted = json.loads(run_cli("extract", str(page), "--url", SEED_URL).stdout)
+    (extracted,) = json.loads(run_cli("extract", str(page), "--url", SEED_URL).stdout)
     assert "\n\n" in extracted["text"]
     assert (extracted["text"], extracted["content_hash"]) == (shown["text"], shown["content_hash"])
     exported = json.loads(run_cli("export", "--format", "jsonl", "--db", db).stdout.splitlines()[0])

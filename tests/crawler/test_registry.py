@@ -91,3 +91,15 @@ def test_an_outlet_owns_only_its_own_site(url, owned):
     outlet = load_registry()["baolangson"]
     assert outlet.owns(url) is owned
     assert outlet.is_article_url(url) is (owned and url.startswith("https://baolangson.vn/"))
+
+
+def test_a_sources_entry_overrides_only_the_fields_it_names(tmp_path):
+    builtin = load_registry()["baolangson"]
+    path = tmp_path / "mine.yaml"
+    path.write_text("outlets:\n  - key: baolangson\n    schedule: {interval_minutes: 15}\n", encoding="utf-8")
+    mine = load_registry(path)["baolangson"]
+    assert mine.schedule is not None and mine.schedule.interval_minutes == 15
+    assert mine.model_dump(exclude={"schedule"}) == builtin.model_dump(exclude={"schedule"})
+    path.write_text("outlets:\n  - key: baolangson\n    schedule: {cron: '0 25 * * *'}\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match="outlet 'baolangson'"):
+        load_registry(path)

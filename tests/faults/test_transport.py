@@ -24,7 +24,7 @@ def test_a1_stall_times_out_and_other_urls_are_stored(tmp_path, evil):
     assert r.stored == [f"https://{host}/art/a1-ok.html"]
     assert evil.count(host, "/stall") == 2                     # RETRY_TIMES=1: two attempts
     assert r.elapsed < 2 * 2 + 2 + 3                            # 2 attempts × 2 s (+ start-up)
-    assert f"fetch refused: https://{host}/stall (timeout" in r.log
+    assert f"fetch failed: https://{host}/stall (timeout" in r.log
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ from crawler.core.cadence import base_interval, next_interval
 from crawler.core.registry import Schedule, load_registry
 from crawler.scheduling.cadence import adapt_job
 from crawler.scheduling.plan import job_spec
+from crawler.scheduling.service import job_rows
 
 
 @pytest.mark.parametrize(("previous", "new", "discovered", "expected"), [
@@ -44,5 +45,19 @@ def test_adapt_job_reschedules_an_interval_job():
         assert job.trigger.interval == timedelta(minutes=90) and job.misfire_grace_time == 90 * 60
         assert not adapt_job(scheduler, outlet.key, 90)
         assert not adapt_job(scheduler, outlet.key, None)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_schedule_list_shows_the_cadence_in_use():
+    outlet = load_registry()["baolangson"]
+    spec = job_spec(outlet)
+    scheduler = BackgroundScheduler()
+    scheduler.add_job(print, spec.trigger, id=outlet.key, name=spec.name, misfire_grace_time=spec.misfire_grace_s)
+    scheduler.start(paused=True)
+    try:
+        assert adapt_job(scheduler, outlet.key, 90)
+        (row,) = job_rows(scheduler)
+        assert row["cadence"] == "every 90 min" and row["timezone"] == outlet.timezone
     finally:
         scheduler.shutdown(wait=False)

@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from crawler.core.registry import load_registry
 from crawler.scheduling import JobStoreEditor, build_scheduler, plan_jobs, sync_jobs
+from crawler.scheduling.plan import start_offset
 from storage.engine import make_engine
 from tests.conftest import run_cli, stored_urls
 from tests.scheduler.test_runs import gone_soon
@@ -128,11 +129,13 @@ def test_run_list_pause_resume_second_scheduler_and_sigterm(daemons, db_path: Pa
 
     listed = run_cli("schedule", "list", "--db", url, "--format", "json")
     assert listed.returncode == 0, listed.stderr
-    rows = {r["outlet"]: r for r in json.loads(listed.stdout)}
+    rows = {r["outlet"]: r for r in json.loads(listed.stdout) if r["scheduled"]}
     assert set(rows) == {"baolangson", "baocaobang"}
     assert rows["baolangson"]["cadence"] == "every 60 min" and not rows["baolangson"]["paused"]
     next_run = datetime.fromisoformat(rows["baolangson"]["next_run"])
-    assert next_run.utcoffset() == timedelta(hours=7) and (next_run.minute, next_run.second) == (0, 0)
+    offset = start_offset("baolangson", 60)  # its place in the hour, the same on every start
+    assert next_run.utcoffset() == timedelta(hours=7) and (next_run.minute, next_run.second) == (
+        offset.seconds // 60, 0)
     assert f"scheduler running: pid {daemon.process.pid}" in listed.stderr
 
     assert run_cli("schedule", "pause", "baolangson", "--db", url).returncode == 0
@@ -202,3 +205,26 @@ def test_trigger_reports_a_failed_crawl(db_path: Path):
     assert result.returncode == 5
     result = run_cli("schedule", "trigger", "baolangson", "--db", "sqlite:////nonexistent/dir/x.db")
     assert result.returncode == 4
+
+
+def test_schedule_list_shows_the_registry_plan_before_any_run(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    listed = run_cli("schedule", "list", "--db", url, "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {r["outlet"]: r for r in json.loads(listed.stdout)}
+    assert set(rows) == set(load_registry()) and not any(r["scheduled"] for r in rows.values())
+    assert all(r["next_run"] for r in rows.values())
+    assert rows["baolangson"]["cadence"] == "every 60 min"
+    assert "no scheduler is running" in listed.stderr
+
+
+def test_trigger_reports_a_timed_out_crawl_everywhere(db_path: Path, silent_server: str):
+    url = f"sqlite:///{db_path}"
+    result = run_cli("schedule", "trigger", "baolangson", "--mirror", silent_server, "--db", url,
+                     "--time-limit", "12", "--format", "json")
+    assert result.returncode == 9, result.stderr
+    assert json.loads(result.stdout)["outcome"] == "timed_out"
+    runs = json.loads(run_cli("runs", "--format", "json", "--db", url).stdout)
+    assert [run["status"] for run in runs] == ["timed_out"]
+    health = json.loads(run_cli("sources", "health", "--format", "json", "--db", url).stdout)
+    assert next(row for row in health if row["outlet"] == "baolangson")["status"] == "timed_out"

@@ -6,14 +6,23 @@ import dataclasses
 from collections import Counter
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from crawler.core.registry import Schedule
-from crawler.scheduling import plan_jobs
+from crawler.scheduling import plan, plan_jobs
 from tests.scheduler import recorder
 from tests.scheduler.conftest import VN, jittered, outlet, quarter_hourly
 
 T0 = datetime(2025, 3, 1, tzinfo=VN)
+
+
+@pytest.fixture(autouse=True)
+def _on_the_quarter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests check the rhythm on slots they can name (:00, :15, …); the per-outlet
+    start offset is tested on its own (test_plan)."""
+    monkeypatch.setattr(plan, "start_offset", lambda key, minutes: timedelta(0))
+
 KEYS = ("baolangson", "baocaobang", "baolaocai")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from crawler.core.registry import RegistryError, Schedule, load_file, load_registry
 from crawler.scheduling import DEFAULT_INTERVAL_MINUTES, ScheduleError, plan_jobs
-from crawler.scheduling.plan import job_spec
+from crawler.scheduling.plan import job_spec, start_offset
 from tests.scheduler.conftest import outlet
 
 ENTRY = """outlets:
@@ -83,5 +83,18 @@ def test_cron_runs_in_the_outlet_time_zone():
 def test_interval_slots_do_not_depend_on_start_time():
     spec = job_spec(outlet("baothu", Schedule(interval_minutes=15)))
     vn = timezone(timedelta(hours=7))
-    assert spec.trigger.get_next_fire_time(None, datetime(2025, 3, 1, 9, 7, 33, tzinfo=vn)) == \
-        datetime(2025, 3, 1, 9, 15, tzinfo=vn)
+    slot = datetime(2025, 3, 1, 9, 0, tzinfo=vn) + start_offset("baothu", 15)
+    for started in (datetime(2025, 3, 1, 8, 59, 59, tzinfo=vn), slot - timedelta(minutes=14)):
+        assert spec.trigger.get_next_fire_time(None, started) == slot
+
+
+def test_start_times_are_spread_over_the_hour_and_the_same_every_time():
+    registry = load_registry()
+    now = datetime(2025, 3, 1, 9, 0, 30, tzinfo=timezone(timedelta(hours=7)))
+    first = {key: job_spec(o).trigger.get_next_fire_time(None, now) for key, o in registry.items()
+             if o.schedule is None}
+    again = {key: job_spec(registry[key]).trigger.get_next_fire_time(None, now) for key in first}
+    assert first == again
+    assert len(first) >= 30 and len({t.minute for t in first.values()}) >= len(first) // 2
+
+

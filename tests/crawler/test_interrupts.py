@@ -1,0 +1,121 @@
+"""SIGINT/SIGTERM at any moment of a crawl of several outlets: every outlet's crawl stops
+within 5 s, one line and no traceback, the ledger says ``interrupted``, the exit code
+is 130, and the next run stores exactly the articles the interrupted one had not."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from crawler.core.outcome import EXIT_CODES
+from crawler.mirror.server import MirrorServer
+from tests.conftest import run_cli, stored_urls
+
+OUTLETS = ("baocaobang", "baokhanhhoa", "baocantho")
+MOMENTS = 20
+STOP_WITHIN_S = 5.0
+# The first moment: once the interpreter runs our first line (crawler.cli.main installs
+# the handlers). Before that, Python's own defaults apply and nothing has started.
+START_S = 0.3
+TRACES = ("Traceback", "Unhandled error", "RuntimeError")
+
+
+def _env() -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("PROVNEWS_")}, "COLUMNS": "200"}
+
+
+def _crawl_args(mirror: MirrorServer, db: Path) -> list[str]:
+    return ["crawl", *OUTLETS, "--mirror", mirror.url, "--db", f"sqlite:///{db}"]
+
+
+def _rows(db: Path, query: str) -> list[tuple]:
+    """A query's rows; none before the schema exists (a signal during start-up can come first)."""
+    with sqlite3.connect(db) as conn:
+        try:
+            return conn.execute(query).fetchall()
+        except sqlite3.OperationalError as exc:
+            assert "no such table" in str(exc)
+            return []
+
+
+def _statuses(db: Path) -> dict[str, list[str]]:
+    rows = _rows(db, "SELECT outlet, status FROM crawl_runs ORDER BY id")
+    statuses: dict[str, list[str]] = {}
+    for outlet, status in rows:
+        statuses.setdefault(outlet, []).append(status)
+    return statuses
+
+
+def _interrupt(mirror: MirrorServer, db: Path, after_s: float, signum: int) -> tuple[int, float, str]:
+    """Start a crawl, signal it after ``after_s``; its exit code, stop time and stderr."""
+    process = subprocess.Popen([sys.executable, "-m", "crawler", *_crawl_args(mirror, db)], env=_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after_s)
+    sent = time.monotonic()
+    process.send_signal(signum)
+    try:
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    return process.returncode, time.monotonic() - sent, err
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)  # 20 interrupted crawls, each followed by one that completes it
+def test_a_signal_at_any_of_20_moments_stops_everything_and_the_next_run_completes(
+        mirror: MirrorServer, tmp_path: Path):
+    reference = tmp_path / "reference.db"
+    started = time.monotonic()
+    assert run_cli(*_crawl_args(mirror, reference)).returncode == 0
+    whole_run_s = time.monotonic() - started
+    everything = stored_urls(reference)
+    assert len(everything) >= 20
+    problems = []
+    # From start-up (imports, registry, schema) to the last fetches: 20 moments, alternately SIGINT and SIGTERM.
+    for i in range(MOMENTS):
+        after_s = START_S + i * (0.8 * whole_run_s - START_S) / (MOMENTS - 1)
+        signum = signal.SIGINT if i % 2 == 0 else signal.SIGTERM
+        db = tmp_path / f"run-{i}.db"
+        code, stop_s, err = _interrupt(mirror, db, after_s, signum)
+        where = f"{signal.Signals(signum).name} at {after_s:.2f} s"
+        print(where, "exit", code, f"stopped in {stop_s:.2f} s")  # shown with -s: the figures
+        if code != EXIT_CODES["interrupted"] or stop_s > STOP_WITHIN_S or any(t in err for t in TRACES):
+            problems.append(f"{where}: exit {code} after {stop_s:.1f} s\n{err}")
+            continue
+        statuses = _statuses(db)
+        # A run that had begun says "interrupted" (before the spiders open there is no run yet).
+        if any(s != ["interrupted"] for s in statuses.values()):
+            problems.append(f"{where}: ledger {statuses}")
+        before = {url for (url,) in _rows(db, "SELECT url FROM articles")}
+        after = run_cli(*_crawl_args(mirror, db))
+        stored = {url for (url,) in _rows(db, "SELECT url FROM articles")}
+        if after.returncode != 0 or stored != everything:
+            problems.append(f"{where}: the next run stored {len(stored)} of {len(everything)}\n{after.stderr}")
+            continue
+        ((new,),) = _rows(db, "SELECT sum(new) FROM crawl_runs WHERE status = 'ok'")
+        if new != len(everything) - len(before):
+            problems.append(f"{where}: the next run stored {new} new, {len(everything) - len(before)} were left")
+    assert not problems, "\n\n".join(problems)
+
+
+def test_a_second_signal_stops_at_once(mirror: MirrorServer, tmp_path: Path):
+    process = subprocess.Popen([sys.executable, "-m", "crawler", *_crawl_args(mirror, tmp_path / "p.db")],
+                               env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "p.db").exists() or not _statuses(tmp_path / "p.db"):  # the crawl has begun
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=10)
+    assert process.returncode == EXIT_CODES["interrupted"], err
+    assert "stopped at once" in err and "Traceback" not in err
+    assert {tuple(s) for s in _statuses(tmp_path / "p.db").values()} == {("interrupted",)}
