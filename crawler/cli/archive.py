@@ -234,8 +234,9 @@ def import_warc_command(
     sources: SourcesOption = None,
     db: DbOption = None,
 ) -> None:
-    """Import the articles of registered outlets from WARC files other crawlers wrote
-    (wget --warc-file, Heritrix, Browsertrix), through the crawl's pipelines.
+    """Import articles of registered outlets from other crawlers' WARC files.
+
+    Files written by wget --warc-file, Heritrix or Browsertrix go through the crawl's pipelines.
 
     Exits 1 when nothing could be stored.
 

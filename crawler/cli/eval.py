@@ -56,8 +56,9 @@ def evaluate(
     format_: RecordFormatOption = RecordFormat.table,
     sources: SourcesOption = None,
 ) -> None:
-    """Score our extractor and plain trafilatura on the same pages: fields, body P/R/F1, and the
-    pages where ours is below plain.
+    """Score our extractor and plain trafilatura on the same pages.
+
+    Per set: field accuracy, body P/R/F1, and the pages where ours is below plain.
 
     Example: [bold]provnews eval --trafilatura-eval /tmp/eval --aeb path/to/aeb --limit 100 --misses[/]
     """

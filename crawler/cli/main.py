@@ -38,8 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                 "Show every version of an article's text, with a word diff to the one before."),
     "story": ("crawler.cli.history:story", "List every copy of the article's story: outlet, date and similarity."),
     "runs": ("crawler.cli.history:runs", "The crawl ledger: what each run requested, found, stored and failed on."),
-    "eval": ("crawler.cli.eval:evaluate",
-             "Score our extractor and plain trafilatura on a gold set: per-field accuracy and body F1."),
+    "eval": ("crawler.cli.eval:evaluate", "Score our extractor and plain trafilatura on the same pages."),
     "sources": ("crawler.cli.sources:sources_app", "List and inspect the outlet registry."),
     "mirror": ("crawler.cli.mirror:mirror_app", "Serve the bundled recordings of outlet sites."),
     "schedule": ("crawler.cli.schedule:schedule_app",
@@ -53,8 +52,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                   "Extract archived pages again with the current extractor; fetches nothing."),
     "archive": ("crawler.cli.archive:archive_app", "The raw archive: every article page as fetched (WARC)."),
     "import-warc": ("crawler.cli.archive:import_warc_command",
-                    ("Import the articles of registered outlets from WARC files other crawlers wrote "
-                     "(wget --warc-file, Heritrix, Browsertrix), through the crawl's pipelines.")),
+                    "Import articles of registered outlets from other crawlers' WARC files."),
 }
 
 

@@ -91,8 +91,10 @@ def search(
     db: DbOption = None,
     sources: SourcesOption = None,
 ) -> None:
-    """Search stored articles; without a query, list the newest. Unquoted words typed
-    together rank articles holding them in sequence first, then near each other.
+    """Search stored articles; without a query, list the newest.
+
+    Unquoted words typed together rank articles holding them in sequence first, then
+    near each other.
 
     Example: [bold]provnews search "cửa khẩu" -"Tân Thanh" --since 2025-01-01 --page 2 --format json[/]
     """
