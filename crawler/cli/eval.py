@@ -14,6 +14,7 @@ from crawler.evaluation import FIELDS, INFO_FIELDS, EvaluationError, Report, eva
 # The repository's gold set (the package is installed editable from the repo).
 DEFAULT_GOLD = Path(__file__).resolve().parents[2] / "tests" / "extraction" / "gold"
 EXTRACTORS = ("ours", "trafilatura")
+REAL = "real"  # the gold folder's sub-folder of captured real pages
 
 
 def evaluate(
@@ -31,12 +32,18 @@ def evaluate(
 ) -> None:
     """Score our extractor and plain trafilatura on a gold set: per-field accuracy and body F1.
 
+    A gold folder holding a ``real/`` folder (captured pages of real outlets) is reported as
+    two sets: the pages beside ``real/`` (mirror and reconstructed pages) and ``gold-real``.
+
     Example: [bold]provnews eval --aeb ../shared/bench/aeb --format json[/]
     """
     registry = registry_or_exit(sources)
     reports: list[Report] = []
     skipped: list[dict[str, str]] = []
-    targets = [("gold", gold, True)] + ([("aeb", aeb, False)] if aeb is not None else [])
+    targets = [("gold", gold, True)]
+    if (gold / REAL).is_dir():
+        targets.append(("gold-real", gold / REAL, True))
+    targets += [("aeb", aeb, False)] if aeb is not None else []
     for name, folder, required in targets:
         if not folder.is_dir():
             reason = f"{folder}: no such folder"
@@ -76,6 +83,9 @@ def _rows(report: Report) -> list[list[Any]]:
                 rows.append([f"{label} {metric}",
                              *(f"{getattr(getattr(report.extractors[k], attr), metric):.3f}" for k in EXTRACTORS),
                              getattr(ours, attr).pages])
+    if ours.snippets[1]:
+        rows.append(["text snippets (must / must not)",
+                     *(_pct(report.extractors[k].snippet_accuracy) for k in EXTRACTORS), ours.snippets[1]])
     rows.append(["no result", *(report.extractors[k].failed for k in EXTRACTORS), report.pages])
     rows.append(["ms/page", *(f"{report.extractors[k].seconds * 1000 / max(1, report.pages):.1f}"
                               for k in EXTRACTORS), report.pages])
