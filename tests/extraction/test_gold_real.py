@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.evaluation import load_pages
-from crawler.registry import load_registry
+from crawler.services.evaluate import load_pages
+from crawler.core.registry import load_registry
 
 REAL = Path(__file__).parent / "gold" / "real"
 SPECS = sorted(REAL.glob("*/*.json"))
