@@ -48,6 +48,7 @@ from crawler.services.evaluate import (
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "extraction" / "gold"
+REAL_GOLD = GOLD / "real"  # captured pages of real outlets, floored on their own
 FLOORS = Path(__file__).with_name("floors.json")
 DEFAULT_AEB = ROOT.parent / "shared" / "bench" / "aeb"
 DEFAULT_TRAFILATURA_EVAL = ROOT.parent / "shared" / "bench" / "trafilatura-eval" / "corpus.tar.xz"
@@ -97,6 +98,8 @@ def figures(report: Report, extractor: str = "ours") -> dict[str, Any]:
         data["article_f1"] = _down(rep.article.f1)
     if rep.snippets.pages:
         data["snippets_f1"] = _down(rep.snippets.f1)
+    if rep.gold_snippets[1]:
+        data["snippets"] = _down(rep.snippet_accuracy)
     return data
 
 
@@ -108,6 +111,11 @@ def measure(aeb: Path | None, trafilatura_eval: Path | None) -> dict[str, Any]:
         report = evaluate(gold, registry, name=key, generic=generic)
         result[key] = {"corpus_sha": report.digest, "pages": report.pages,
                        "ours": figures(report), "trafilatura": figures(report, "trafilatura")}
+    if REAL_GOLD.is_dir():
+        report = evaluate(load_pages(REAL_GOLD), registry, name="gold_real")
+        result["gold_real"] = {"corpus_sha": report.digest, "pages": report.pages,
+                               "outlets": len({p.id.split("/")[0] for p in load_pages(REAL_GOLD)}),
+                               "ours": figures(report), "trafilatura": figures(report, "trafilatura")}
     if aeb is not None and aeb.is_dir():
         report = evaluate(load_pages(aeb), registry, name="aeb")
         result["aeb"] = {"corpus_sha": report.digest, "pages": report.pages,
@@ -128,7 +136,7 @@ def lowered(old: Any, new: Any, path: str = "") -> list[str]:
     if isinstance(old, dict):
         found = []
         for key, value in old.items():
-            if key in ("trafilatura", "corpus_sha", "pages", "every", "_doc"):
+            if key in ("trafilatura", "corpus_sha", "pages", "every", "outlets", "_doc"):
                 continue
             found += lowered(value, (new or {}).get(key) if isinstance(new, dict) else None, f"{path}/{key}")
         return found

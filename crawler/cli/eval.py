@@ -34,6 +34,7 @@ from crawler.services.evaluate import (
 # The repository's gold set (the package is installed editable from the repo).
 DEFAULT_GOLD = Path(__file__).resolve().parents[2] / "tests" / "extraction" / "gold"
 EXTRACTORS = ("ours", "trafilatura")
+REAL = "real"  # the gold folder's sub-folder of captured real pages
 
 
 def evaluate(
@@ -60,13 +61,19 @@ def evaluate(
 
     Per set: field accuracy, body P/R/F1, and the pages where ours is below plain.
 
+    A gold folder holding a ``real/`` folder (captured pages of real outlets) is reported as
+    two sets: the pages beside ``real/`` (mirror and reconstructed pages) and ``gold-real``.
+
     Example: [bold]provnews eval --trafilatura-eval /tmp/eval --aeb path/to/aeb --limit 100 --misses[/]
     """
     registry = registry_or_exit(sources)
     reports: list[Report] = []
     skipped: list[dict[str, str]] = []
-    targets = [("gold", gold, True)] + [(name, folder, False) for name, folder in
-                                        (("aeb", aeb), ("trafilatura-eval", trafilatura_eval)) if folder is not None]
+    targets = [("gold", gold, True)]
+    if (gold / REAL).is_dir():
+        targets.append(("gold-real", gold / REAL, True))
+    targets += [(name, folder, False) for name, folder in
+                (("aeb", aeb), ("trafilatura-eval", trafilatura_eval)) if folder is not None]
     for name, folder, required in targets:
         if not folder.is_dir():
             reason = f"{folder}: no such folder"
@@ -117,6 +124,9 @@ def _rows(report: Report) -> list[list[Any]]:
                                                  for k in EXTRACTORS), ours.snippets.pages])
     rows.append(["pages where ours is below plain", len(report.below), "", report.pages])
     rows.append(["pages where ours is above plain", report.above, "", report.pages])
+    if ours.gold_snippets[1]:
+        rows.append(["text snippets (must / must not)",
+                     *(_pct(report.extractors[k].snippet_accuracy) for k in EXTRACTORS), ours.gold_snippets[1]])
     rows.append(["no result", *(report.extractors[k].failed for k in EXTRACTORS), report.pages])
     rows.append(["ms/page", *(f"{report.extractors[k].seconds * 1000 / max(1, report.pages):.1f}"
                               for k in EXTRACTORS), report.pages])

@@ -2,9 +2,12 @@
 
 Two kinds of page set:
 
-- a **gold folder** (``tests/extraction/gold``): ``<outlet>/<name>.html`` with
-  ``<name>.json`` = ``{"meta": {"url", "outlet", ...}, "expected": {...}}``; only the
-  fields an expected-JSON names are scored, and the body only where it gives ``text``;
+- a **gold folder** (``tests/extraction/gold``): ``<outlet>/<name>.html`` (or, byte-exact and
+  gzipped, ``<name>.html.gz``) with ``<name>.json`` = ``{"meta": {"url", "outlet", ...},
+  "expected": {...}}``; only the fields an expected-JSON names are scored, and the body only
+  where it gives ``text``. ``tests/extraction/gold/real`` is a gold folder of its own: captured
+  pages of real outlets (``meta.kind`` = ``real``, with ``meta.provenance``), scored apart from
+  the mirror and reconstructed pages of the folders beside it;
 - the **AEB folder** (Scrapinghub's article-extraction benchmark): ``ground-truth.json``
   (``{id: {"articleBody", "url"}}``) and ``html/<id>.html.gz``; body only;
 - the **trafilatura evaluation corpus** (``tar -xJf corpus.tar.xz``): ``evaldata.json``
@@ -23,6 +26,9 @@ Fields (each scored only where the gold names it):
   its ``url`` is the page's canonical as it reads it, uncanonicalised). These page-level
   fields are scored here rather than asserted per page where our extractor still
   disagrees with the gold (``image_url``; see ``tests/extraction/test_gold.py``).
+
+Snippets: ``text_contains`` (must be in the record's text) and ``text_not_contains`` (must
+not be) are checks of their own, counted apart from the fields.
 
 Body: the benchmark's own metric (``/work/shared/bench/README.md``): ``\\w+`` tokens,
 4-token shingles, multiset overlap, precision and recall per page averaged over pages
@@ -94,6 +100,7 @@ class GoldPage:
     expected: dict[str, Any]
     outlet: str | None = None
     content_type: str | None = None
+    kind: str | None = None  # "real" for a captured page of a real outlet (meta.kind)
 
 
 @dataclass
@@ -138,8 +145,8 @@ def load_pages(folder: Path) -> list[GoldPage]:
 def load_gold(folder: Path) -> list[GoldPage]:
     pages = []
     for spec_file in sorted(folder.glob("*/*.json")):
-        html_file = spec_file.with_suffix(".html")
-        if not html_file.is_file():
+        html = gold_html(spec_file)
+        if html is None:
             continue
         try:
             spec = json.loads(spec_file.read_text(encoding="utf-8"))
@@ -148,11 +155,20 @@ def load_gold(folder: Path) -> list[GoldPage]:
             raise EvaluationError(f"{spec_file}: not a gold file ({exc})") from None
         pages.append(GoldPage(
             id=f"{spec_file.parent.name}/{spec_file.stem}", url=meta["url"],
-            html=html_file.read_bytes(), expected=expected, outlet=meta.get("outlet"),
-            content_type=meta.get("content_type")))
+            html=html, expected=expected, outlet=meta.get("outlet"),
+            content_type=meta.get("content_type"), kind=meta.get("kind")))
     if not pages:
         raise EvaluationError(f"{folder}: no <outlet>/<name>.html + .json pairs")
     return pages
+
+
+def gold_html(spec_file: Path) -> bytes | None:
+    """The page bytes beside an expected-JSON: ``<name>.html``, or ``<name>.html.gz`` unpacked."""
+    plain = spec_file.with_suffix(".html")
+    if plain.is_file():
+        return plain.read_bytes()
+    packed = spec_file.with_suffix(".html.gz")
+    return gzip.decompress(packed.read_bytes()) if packed.is_file() else None
 
 
 def load_aeb(folder: Path) -> list[GoldPage]:
@@ -402,9 +418,15 @@ class ExtractorReport:
     failed: int = 0
     pages: int = 0
     seconds: float = 0.0
+    gold_snippets: tuple[int, int] = (0, 0)  # text_contains / text_not_contains checks: (passed, scored)
     misses: list[dict[str, Any]] = field(default_factory=list)
     # page id → its score on the page set's main measure (snippets right, or article F1)
     page_scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def snippet_accuracy(self) -> float | None:
+        passed, scored = self.gold_snippets
+        return passed / scored if scored else None
 
     @property
     def field_accuracy(self) -> float | None:
@@ -424,6 +446,8 @@ class ExtractorReport:
             "body": {k: _round(v) if isinstance(v, float) else v for k, v in vars(self.body).items()},
             "article": {k: _round(v) if isinstance(v, float) else v for k, v in vars(self.article).items()},
             **({"snippets": self.snippets.as_json()} if self.snippets.pages else {}),
+            **({"gold_snippets": {"accuracy": _round(self.snippet_accuracy), "passed": self.gold_snippets[0],
+                                  "scored": self.gold_snippets[1]}} if self.gold_snippets[1] else {}),
             "failed": self.failed,
             "ms_per_page": _round(self.seconds * 1000 / self.pages) if self.pages else None,
         }
@@ -487,6 +511,7 @@ def evaluate(pages: list[GoldPage], registry: dict[str, Outlet] | None = None, *
             rep.seconds += time.perf_counter() - start
             rep.failed += pred.failed is not None
             _score_fields(page, pred, rep)
+            _score_snippets(page, pred, rep)
             exp = page.expected
             if "with" in exp:
                 counts = snippet_counts(exp, pred.article)
@@ -525,6 +550,19 @@ def _note_miss(rep: ExtractorReport, page: GoldPage, name: str,
     if recall < 0.9 or (precision is not None and precision < 0.9):
         rep.misses.append({"page": page.id, "field": name,
                            "precision": _round(precision), "recall": _round(recall)})
+
+
+def _score_snippets(page: GoldPage, pred: Prediction, rep: ExtractorReport) -> None:
+    text = _norm(pred.text) or ""
+    passed, scored = rep.gold_snippets
+    for snippet, wanted in [(s, True) for s in page.expected.get("text_contains", [])] + \
+                           [(s, False) for s in page.expected.get("text_not_contains", [])]:
+        ok = ((_norm(snippet) or "") in text) == wanted
+        passed, scored = passed + ok, scored + 1
+        if not ok:
+            rep.misses.append({"page": page.id, "field": "text_contains" if wanted else "text_not_contains",
+                               "snippet": snippet})
+    rep.gold_snippets = (passed, scored)
 
 
 def _score_fields(page: GoldPage, pred: Prediction, rep: ExtractorReport) -> None:

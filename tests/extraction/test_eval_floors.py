@@ -61,6 +61,18 @@ def test_gold_figures_hold_their_floors(gold_pages, key: str) -> None:
         assert ours.accuracy(name) > plain.accuracy(name), name
 
 
+@pytest.mark.timeout(120)
+def test_real_gold_figures_hold_their_floors() -> None:
+    """Captured pages of real outlets (gold/real): floored apart from the mirror pages, at what
+    the extractor scores now. The issue-13 target (97 % field accuracy) is reported by
+    `provnews eval`, not asserted: the floors only stop a regression."""
+    report = evaluate(load_pages(GOLD / "real"), load_registry(), name="gold_real")
+    floors = FLOOR_DATA["gold_real"]
+    assert report.digest == floors["corpus_sha"], (
+        "the real gold set changed: re-measure with `python -m bench.extraction --write-floors` and commit")
+    _assert_at_least(figures(report), floors["ours"], "gold_real")
+
+
 def test_gold_set_size() -> None:
     pages = load_pages(GOLD)
     outlets = {p.id.split("/")[0] for p in pages} - {"generic"}

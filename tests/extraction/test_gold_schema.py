@@ -3,7 +3,9 @@ the record's types (fundus sets field names and types once and enforces them by 
 
 The fields are derived from ``RECORD_FIELDS``, so a field added to the record fails
 here until every fixture states it (``null`` / ``[]`` where the page truly has none).
-Every fixture under ``gold/`` is checked, at any depth (``gold/real/…`` included).
+Every fixture under ``gold/`` is checked, at any depth (``gold/real/…`` included); its
+page is ``<name>.html`` or, as the real pages are stored (gzipped, byte for byte),
+``<name>.html.gz``.
 Whether the extractor gets the values right is ``test_gold.py``'s and the evaluation's
 business; this test only holds the gold itself to the contract.
 """
@@ -111,7 +113,8 @@ def test_every_fixture_is_found() -> None:
 
 @pytest.mark.parametrize("spec_file", _fixtures())
 def test_fixture_states_every_page_field(spec_file: Path) -> None:
-    assert spec_file.with_suffix(".html").is_file(), "a gold .json without its .html"
+    pages = [spec_file.with_suffix(".html"), spec_file.with_suffix(".html.gz")]
+    assert any(p.is_file() for p in pages), "a gold .json without its .html (or .html.gz)"
     spec = json.loads(spec_file.read_text(encoding="utf-8"))
     meta, expected = spec["meta"], spec["expected"]
     assert _is_url(meta.get("url")), "meta.url: the URL the page was fetched from"

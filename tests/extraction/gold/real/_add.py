@@ -1,0 +1,90 @@
+"""Add one real captured page to the real-page gold set (house rule 8: fixtures made by a command).
+
+    python tests/extraction/gold/real/_add.py OUTLET NAME --url URL \
+        (--html FILE | --chunks DIR) --repo OWNER/NAME --path PATH --commit SHA \
+        [--license TEXT] [--outlet-key KEY] [--template TEXT] [--captured TEXT]
+
+--html copies a saved page byte for byte; --chunks joins NN.json files, each a JSON
+string holding one read_file chunk of the page, in name order (the way the pages here
+were copied from the search tool). The page is stored as NAME.html.gz (gzip, mtime 0,
+so the bytes are stable) next to NAME.json, whose "meta" is filled from the arguments
+and whose "expected" fields are TODO placeholders: they must be written by reading the
+page, never from the extractor's output, and test_gold_real.py fails while a TODO is
+left. byte_exact is set only for --html; a chunked copy records its length instead.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import pathlib
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("outlet")
+    ap.add_argument("name")
+    ap.add_argument("--url", required=True)
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--html", type=pathlib.Path)
+    src.add_argument("--chunks", type=pathlib.Path)
+    ap.add_argument("--repo", required=True)
+    ap.add_argument("--path", required=True)
+    ap.add_argument("--commit", required=True)
+    ap.add_argument("--license", default="not checked (no licence file looked up)")
+    ap.add_argument("--outlet-key", default=None, help="registry key when the outlet is in crawler/outlets.yaml")
+    ap.add_argument("--template", default="TODO")
+    ap.add_argument("--captured", default="TODO")
+    args = ap.parse_args()
+
+    if args.html:
+        data = args.html.read_bytes()
+        copy = f"byte-exact copy of {args.html.name} ({len(data)} bytes)"
+    else:
+        parts = sorted(args.chunks.glob("[0-9][0-9].json"))
+        text = "".join(json.loads(p.read_text(encoding="utf-8")) for p in parts)
+        data = text.encode("utf-8")
+        copy = f"joined from {len(parts)} read_file chunks, {len(text)} characters; TODO: compare with the source's length"
+
+    folder = HERE / args.outlet
+    folder.mkdir(parents=True, exist_ok=True)
+    page = folder / f"{args.name}.html.gz"
+    with open(page, "wb") as fh, gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0) as gz:
+        gz.write(data)
+    record = {
+        "meta": {
+            "url": args.url,
+            "outlet": args.outlet_key,
+            "kind": "real",
+            "template": args.template,
+            "captured": args.captured,
+            "provenance": {
+                "repository": args.repo,
+                "path": args.path,
+                "commit": args.commit,
+                "license": args.license,
+                "original_url": args.url,
+                "byte_exact": bool(args.html),
+                "copy": copy,
+            },
+            "expected_by": "TODO: say where on the page each expected field was read",
+        },
+        "expected": {
+            "title": "TODO",
+            "summary": "TODO",
+            "authors": ["TODO"],
+            "attribution": "TODO (null when the page credits no source; drop the key when it is unsettled)",
+            "published_at": "TODO (YYYY-MM-DDTHH:MM:00+07:00)",
+            "text_contains": ["TODO"],
+            "text_not_contains": ["TODO"],
+        },
+    }
+    out = folder / f"{args.name}.json"
+    out.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(page, len(data), "bytes;", out)
+
+
+if __name__ == "__main__":
+    main()
