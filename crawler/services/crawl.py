@@ -53,7 +53,7 @@ MIRROR_DOWNLOAD_DELAY = 0.001
 # promise is a stop within 5 s of the signal).
 FORCE_AFTER_S = 4.0
 STOP_POLL_S = 0.1
-FORCE_RECORD_S = 0.5
+FORCE_RECORD_S = 2.0
 
 
 @dataclass

@@ -85,10 +85,10 @@ def test_kill_9_during_crawls(mirror: MirrorServer, tmp_path: Path) -> None:
     args = ["crawl", "--all", "--mirror", mirror.url, "--db", db]
     stored_sql = "SELECT count(*) FROM articles"
     for _ in range(KILLS):
-        # 1 to 5 more articles stored, then a pause in which pages are being fetched,
+        # 1 to 3 more articles stored, then a pause in which pages are being fetched,
         # written to the archive and stored.
-        target = count(db_path, stored_sql) + rng.randint(1, 5)
-        killed += kill_when(args, lambda target=target: count(db_path, stored_sql) >= target, rng.uniform(0, 0.3))
+        target = count(db_path, stored_sql) + rng.randint(1, 3)
+        killed += kill_when(args, lambda target=target: count(db_path, stored_sql) >= target, rng.uniform(0, 0.1))
         assert_pointers_resolve(db_path)
         stored.append(count(db_path, stored_sql))
     # The kills landed while articles were being stored, not only before or after.
