@@ -12,13 +12,14 @@ import re
 from datetime import date, datetime, timezone
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -36,6 +37,17 @@ BUILTIN_REGISTRY = Path(__file__).parent.parent / "outlets.yaml"
 # crawler/registry_evidence/README.md); tests/crawler/test_registry_evidence.py holds the
 # registry's patterns against them.
 EVIDENCE_DIR = Path(__file__).parent.parent / "registry_evidence"
+
+
+def _compiles(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"is not a valid regular expression: {exc}") from exc
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_compiles)]  # a URL pattern of the registry: must compile
 
 
 class RegistryError(ValueError):
@@ -105,19 +117,10 @@ class LegacyPattern(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    pattern: str
+    pattern: Regex
     since: int | None = Field(default=None, ge=1990, le=2100)
     until: int | None = Field(default=None, ge=1990, le=2100)
     note: str | None = None
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"is not a valid regular expression: {exc}") from exc
-        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> LegacyPattern:
@@ -140,7 +143,7 @@ class Outlet(BaseModel):
     feeds: list[str] = Field(default_factory=list)
     sitemaps: list[str] = Field(default_factory=list)
     listings: list[Listing] = Field(default_factory=list)
-    article_url_pattern: str
+    article_url_pattern: Regex
     # Older article URL forms (previous CMS or domain) and the years they were used.
     legacy_patterns: list[LegacyPattern] = Field(default_factory=list)
     robots: Literal["obey", "ignore"] = "obey"
@@ -168,15 +171,6 @@ class Outlet(BaseModel):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an absolute http(s) URL")
         return value.rstrip("/")
-
-    @field_validator("article_url_pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"is not a valid regular expression: {exc}") from exc
-        return value
 
     @field_validator("timezone")
     @classmethod
