@@ -1,4 +1,5 @@
-"""The HTTP API (``provnews serve``): read the database, scrape one URL.
+"""The HTTP API (``provnews serve``): read the database, scrape one URL; and the web app
+for people (crawler.web: ``/``, ``/article/{id}``, ``/outlets``, ``/scrape/new``) on the same app.
 
 - ``GET /search`` and ``GET /articles/{id}`` are the CLI's ``search`` and ``show``:
   the same parsing and validation (crawler.services.search), the ArticleRecord JSON contract.
@@ -16,11 +17,12 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import re
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -32,6 +34,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from crawler.archive.warc import default_directory
 from crawler.core.registry import Outlet, load_registry
 from crawler.fetching.egress import Allowlist, check_user_url
 from crawler.services.exit_codes import ExitCode
@@ -45,6 +48,7 @@ from crawler.services.search import (
     show_article,
 )
 from crawler.settings import as_environment
+from crawler.web import ScrapeOutcome, WebConfig, add_web
 from storage.database import open_database
 from storage.engine import Database, StorageError
 from storage.search import parse_query
@@ -79,6 +83,11 @@ class ApiConfig:
     scrape_timeout: float = 120.0
     # Each scrape is a Scrapy process; more at once would starve the readers.
     max_scrapes: int = 2
+    # The web app (crawler.web): its scrape form answers only with web_scrape and a web_token
+    # (PROVNEWS_WEB_TOKEN); the raw pages come from archive_dir (default: beside the SQLite file).
+    web_scrape: bool = False
+    web_token: str | None = None
+    archive_dir: pathlib.Path | None = None
 
 
 class ApiError(Exception):
@@ -108,7 +117,10 @@ def create_app(config: ApiConfig) -> FastAPI:
     app = FastAPI(title="provnews", summary="Vietnamese provincial news: search, read, scrape.", lifespan=lifespan)
     _add_error_handlers(app)
     _add_read_routes(app, database, registry)
-    _add_scrape_route(app, config, allow)
+    scrape = _add_scrape_route(app, config, allow)
+    add_web(app, database, registry, WebConfig(
+        archive_dir=config.archive_dir or default_directory(config.db_url), token=config.web_token,
+        scrape=_web_scrape(scrape) if config.web_scrape else None))
     return app
 
 
@@ -184,21 +196,38 @@ def _add_read_routes(app: FastAPI, database: Database, registry: dict[str, Outle
         return record
 
 
-def _add_scrape_route(app: FastAPI, config: ApiConfig, allow: Allowlist) -> None:
+def _add_scrape_route(app: FastAPI, config: ApiConfig, allow: Allowlist) -> Callable[[str], dict[str, Any]]:
+    """``POST /scrape``; returns its guarded runner, which the web app's form uses too."""
     slots = threading.BoundedSemaphore(config.max_scrapes)
 
-    @app.post("/scrape")
-    def scrape(body: ScrapeRequest) -> dict[str, Any]:
-        """Fetch, extract and store one URL; refused URLs are never requested."""
-        refusal = check_user_url(body.url, allow_private=config.allow_private, allow=allow)
+    def guarded_scrape(url: str) -> dict[str, Any]:
+        refusal = check_user_url(url, allow_private=config.allow_private, allow=allow)
         if refusal:
             raise _blocked(refusal.reason, refusal.detail)
         if not slots.acquire(blocking=False):
             raise ApiError(429, "busy", f"{config.max_scrapes} scrapes are already running; retry later")
         try:
-            return run_scrape(body.url, config)
+            return run_scrape(url, config)
         finally:
             slots.release()
+
+    @app.post("/scrape")
+    def scrape(body: ScrapeRequest) -> dict[str, Any]:
+        """Fetch, extract and store one URL; refused URLs are never requested."""
+        return guarded_scrape(body.url)
+
+    return guarded_scrape
+
+
+def _web_scrape(scrape: Callable[[str], dict[str, Any]]) -> Callable[[str], ScrapeOutcome]:
+    """The runner in the web form's terms: an ApiError becomes the outcome it shows."""
+    def run(url: str) -> ScrapeOutcome:
+        try:
+            return ScrapeOutcome(True, ids=scrape(url)["ids"])
+        except ApiError as exc:
+            return ScrapeOutcome(False, reason=exc.body.get("reason") or exc.body["error"],
+                                 detail=str(exc.body["detail"]))
+    return run
 
 
 def _blocked(reason: str, detail: str, **extra: Any) -> ApiError:
@@ -217,7 +246,7 @@ def run_scrape(url: str, config: ApiConfig) -> dict[str, Any]:
     # The child's allowlist is ours, and wide lines keep its one-line messages whole.
     env = {**os.environ, **as_environment({"PROVNEWS_EGRESS_ALLOW": list(config.egress_allow)}), "COLUMNS": "10000"}
     try:
-        proc = subprocess.run(scrape_command(url, config), capture_output=True, text=True, env=env,
+        proc = subprocess.run(scrape_command(url, config), check=False, capture_output=True, text=True, env=env,
                               timeout=config.scrape_timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise ApiError(504, "scrape_timeout", f"no result within {config.scrape_timeout:g} s") from None

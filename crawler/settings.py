@@ -133,6 +133,9 @@ EXTENSIONS = {
 # --- the environment ---------------------------------------------------------------
 # Operator settings that have no default above, read from the environment only.
 PROVNEWS_CONTACT = None            # an URL or e-mail appended to USER_AGENT
+# The web app (crawler.web, `provnews serve`) is read-only unless this is set: its scrape
+# form then asks for this token (and `serve --web-scrape` must allow the form at all).
+PROVNEWS_WEB_TOKEN = None
 
 _LIST_SEPARATOR = ","
 

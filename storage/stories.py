@@ -63,3 +63,16 @@ def stories_with_sizes(session: Session, article_ids: Iterable[int]) -> dict[int
                                .group_by(Signature.story_id))
         sizes.update(dict(rows.all()))
     return {i: Story(story[i], sizes.get(story[i], 1)) if i in story else Story(i, 1) for i in ids}
+
+
+def story_outlets(session: Session, story_ids: Iterable[int]) -> dict[int, set[str | None]]:
+    """The outlets each story's copies come from (for "also in N outlets")."""
+    ids = list(dict.fromkeys(story_ids))
+    outlets: dict[int, set[str | None]] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.execute(select(Signature.story_id, Article.outlet).distinct()
+                               .join(Article, Article.id == Signature.article_id)
+                               .where(Signature.story_id.in_(ids[start:start + 500])))
+        for story_id, outlet in rows:
+            outlets.setdefault(story_id, set()).add(outlet)
+    return outlets

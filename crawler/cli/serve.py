@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,10 +25,15 @@ def serve(
         "--allow-private",
         help="Let POST /scrape fetch loopback, private and reserved addresses on any port "
              "(as `scrape --allow-private`).")] = False,
+    web_scrape: Annotated[bool, typer.Option(
+        "--web-scrape",
+        help="Let the web app's scrape form (/scrape/new) fetch URLs; it also needs PROVNEWS_WEB_TOKEN, "
+             "which the form asks for.")] = False,
 ) -> None:
-    """Serve the HTTP API: GET /search, GET /articles/{id}, POST /scrape. Needs: pip install 'provnews\\[api]'.
+    """Serve the web app (/ in a browser) and the HTTP API: GET /search, GET /articles/{id}, POST /scrape. Needs: pip install 'provnews\\[api]'.
 
-    Example: [bold]provnews serve --port 8000[/] then [bold]curl 'http://127.0.0.1:8000/search?q=lang+son'[/]
+    Example: [bold]provnews serve --port 8000[/] then open [bold]http://127.0.0.1:8000/[/] or
+    [bold]curl 'http://127.0.0.1:8000/search?q=lang+son'[/]
     """
     try:
         import uvicorn
@@ -40,13 +46,16 @@ def serve(
     try:
         environment = from_environment()
         allow = tuple(environment.get("PROVNEWS_EGRESS_ALLOW", ()))
+        archive = environment.get("PROVNEWS_ARCHIVE_DIR")
         app = create_app(ApiConfig(url, allow_private=allow_private, egress_allow=allow,
-                                   sources=environment.get("PROVNEWS_SOURCES")))
+                                   sources=environment.get("PROVNEWS_SOURCES"), web_scrape=web_scrape,
+                                   web_token=environment.get("PROVNEWS_WEB_TOKEN"),
+                                   archive_dir=Path(archive) if archive else None))
     except RegistryError as exc:
         fail(str(exc), ExitCode.SOURCES)
     except ValueError as exc:
         fail(f"environment: {exc}", ExitCode.USAGE)
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
-    stderr.print(f"provnews API on http://{host}:{port} over {safe_url(url)} (Ctrl-C to stop)")
+    stderr.print(f"provnews web app and API on http://{host}:{port} over {safe_url(url)} (Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning")

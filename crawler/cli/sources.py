@@ -30,6 +30,7 @@ from crawler.core.registry import (
     record_live_checks,
 )
 from crawler.services.crawl import CrawlOptions, run_check
+from crawler.services.health import health_row
 from storage import crawlstate
 from storage.database import open_database
 from storage.engine import StorageError, database_url
@@ -199,7 +200,7 @@ def health(
             recent = {key: crawlstate.recent_runs(session, key, runs) for key in registry}
     except StorageError as exc:
         fail(str(exc), ExitCode.DATABASE)
-    rows = [_health_row(key, outlet_runs, runs) for key, outlet_runs in recent.items()]
+    rows = [health_row(key, outlet_runs, runs) for key, outlet_runs in recent.items()]
     if print_rows(format_, rows):
         return
     # Most telling first: at 80 columns the last ones are left out (json has them all).
@@ -209,39 +210,6 @@ def health(
                 [[r["outlet"], r["status"], local_minute(datetime.fromisoformat(r["last_run"]) if r["last_run"]
                   else None), r["new"], r["errors"], r["runs"], *(_yield(r["routes"].get(name))
                   for name in ("feed", "sitemap", "listing")), _plan_text(r), r["fallback_runs"]] for r in rows])
-
-
-def _health_row(key: str, outlet_runs: list, window: int) -> dict:
-    """Totals over an outlet's recent runs; "dry" when a full window found nothing new."""
-    routes: dict[str, dict[str, int]] = {}
-    for run in outlet_runs:
-        for route, counts in (run.routes or {}).items():
-            total = routes.setdefault(route, {"urls": 0, "new": 0})
-            for field in total:
-                total[field] += counts.get(field, 0)
-    new = sum(run.new for run in outlet_runs)
-    dry = len(outlet_runs) >= window and new == 0
-    fallback_runs = sum(any(c.get("state") == "fallback" for c in (run.routes or {}).values()) for run in outlet_runs)
-    return {"outlet": key, "runs": len(outlet_runs),
-            "last_run": outlet_runs[0].started_at.isoformat() if outlet_runs else None,
-            "new": new, "routes": routes, **_last_plan(outlet_runs), "fallback_runs": fallback_runs,
-            "errors": sum(sum(run.errors.values()) for run in outlet_runs),
-            "status": _status(outlet_runs, dry)}
-
-
-def _status(outlet_runs: list, dry: bool) -> str:
-    """The latest run's outcome (crawler.core.outcome), or DRY over a window that found nothing."""
-    if not outlet_runs:
-        return "never crawled"
-    return "DRY" if dry and outlet_runs[0].status == "ok" else outlet_runs[0].status
-
-
-def _last_plan(outlet_runs: list) -> dict[str, list[str]]:
-    """The latest run's route order (crawler.discovery.routing), and the routes it skipped or fell back to."""
-    routes = (outlet_runs[0].routes or {}) if outlet_runs else {}
-    order = sorted((r for r, c in routes.items() if "rank" in c), key=lambda r: routes[r]["rank"])
-    return {"order": order, "skipped": [r for r in order if routes[r].get("state") == "skipped"],
-            "fallback": [r for r in order if routes[r].get("state") == "fallback"]}
 
 
 def _plan_text(row: dict) -> str:
