@@ -62,7 +62,7 @@ class Web:
         other = next(code for code in i18n.LANGUAGES if code != lang)
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", other)]
         page = self.templates.get_template(name).render(
-            request=request, lang=lang, t=lambda key, **v: i18n.translate(lang, key, **v),
+            request=request, lang=lang, t=lambda message, /, **v: i18n.translate(lang, message, **v),
             other_lang=other, lang_url=f"{request.url.path}?{urlencode(params)}",
             link=lambda path, **params: link(request, path, **params), **context)
         return HTMLResponse(page, status_code=status, headers={**HEADERS, **(headers or {})})

@@ -107,8 +107,8 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def translate(lang: str, key: str, **values: object) -> str:
-    entry = MESSAGES[key]
+def translate(lang: str, message: str, /, **values: object) -> str:
+    entry = MESSAGES[message]
     return entry.get(lang, entry[DEFAULT]).format(**values)
 
 

@@ -161,7 +161,7 @@ def _article(session: Session, web: Web, ident: int) -> dict[str, Any]:
         for copy in story_copies(session, record["story_id"])[:MAX_COPIES + 1]:
             other = get_article(session, copy.article_id) if copy.article_id != ident else None
             if other is not None:
-                copies.append({"copy": copy, "summary": other.summary or (other.text or "")[:400]})
+                copies.append({"story_copy": copy, "summary": other.summary or (other.text or "")[:400]})
     pointer = article_record(session, ident)
     has_raw = pointer is not None and (web.config.archive_dir / pointer.file).exists()
     return {"a": record, "versions": history, "copies": copies[:MAX_COPIES], "has_raw": has_raw,
