@@ -30,7 +30,7 @@ PAGES: list[tuple[str, str]] = [
     ("search: lang son (no diacritics)", "/?q=lang+son"),
     ("search: kinh te, section filter", "/?q=kinh+te&section=Kinh+t%E1%BA%BF"),
     ("search: du lich, page 10", "/?q=du+lich&page=10"),
-    ("article", "/a/{id}"),
+    ("article", "/article/{id}"),
     ("outlets (90-day charts)", "/outlets"),
     ("outlet baolangson", "/outlets/baolangson"),
 ]

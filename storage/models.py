@@ -20,6 +20,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     ForeignKey,
+    Index,
     LargeBinary,
     MetaData,
     SmallInteger,
@@ -89,6 +90,8 @@ class Base(DeclarativeBase):
 
 class Article(Base):
     __tablename__ = "articles"
+    # Per-day counts per outlet over a window (storage.queries.daily_counts) read only this index.
+    __table_args__ = (Index("ix_articles_published_at_outlet", "published_at", "outlet"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # sha1 hex of the normalised canonical URL: the natural key. Hashing keeps the

@@ -473,26 +473,40 @@ def _vn_day(session: Session):  # type: ignore[no-untyped-def]
 
 def outlet_stats(session: Session, *, days: int = 30, today: date | None = None) -> list[OutletStats]:
     """Per outlet: counts, first/last publication, last fetch and a per-day histogram of ``days`` days."""
-    today = today or datetime.now(VIETNAM).date()
-    first_day = today - timedelta(days=days - 1)
     totals = session.execute(
         select(Article.outlet, func.count(Article.id), func.min(Article.published_at),
                func.max(Article.published_at), func.max(Article.fetched_at))
         .group_by(Article.outlet).order_by(Article.outlet)
     ).all()
-    day = _vn_day(session).label("day")
-    per_day = session.execute(
-        select(Article.outlet, day, func.count(Article.id))
-        .where(Article.published_at >= day_start(first_day), Article.published_at < day_end(today))
-        .group_by(Article.outlet, day)
-    ).all()
-    histogram: dict[str | None, list[int]] = {outlet: [0] * days for outlet, *_ in totals}
-    for outlet, day_text, count in per_day:
-        index = (date.fromisoformat(str(day_text)[:10]) - first_day).days
-        if outlet in histogram and 0 <= index < days:
-            histogram[outlet][index] += count
+    histogram = daily_counts(session, days=days, today=today)
     return [
-        OutletStats(outlet, count, _vn(first), _vn(last), _vn(fetched), histogram[outlet])
+        OutletStats(outlet, count, _vn(first), _vn(last), _vn(fetched), histogram.get(outlet, [0] * days))
         for outlet, count, first, last, fetched in totals
     ]
+
+
+def daily_counts(session: Session, *, days: int, today: date | None = None,
+                 outlet: str | None = None) -> dict[str | None, list[int]]:
+    """Articles published per +07:00 day over ``days`` days ending ``today``, per outlet
+    (only the outlets that published in them). A range over the published_at index, so
+    it costs the window's articles, not the table's."""
+    today = today or datetime.now(VIETNAM).date()
+    first_day = today - timedelta(days=days - 1)
+    day = _vn_day(session).label("day")
+    stmt = (select(Article.outlet, day, func.count(Article.id))
+            .where(Article.published_at >= day_start(first_day), Article.published_at < day_end(today))
+            .group_by(Article.outlet, day))
+    if outlet is not None:
+        stmt = stmt.where(Article.outlet == outlet)
+    histogram: dict[str | None, list[int]] = {}
+    for name, day_text, count in session.execute(stmt):
+        index = (date.fromisoformat(str(day_text)[:10]) - first_day).days
+        if 0 <= index < days:
+            histogram.setdefault(name, [0] * days)[index] += count
+    return histogram
+
+
+def articles_per_outlet(session: Session) -> dict[str | None, int]:
+    """How many articles each outlet has (a walk of the outlet index, not of the table)."""
+    return dict(session.execute(select(Article.outlet, func.count()).group_by(Article.outlet)).all())
 

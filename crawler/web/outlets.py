@@ -4,7 +4,7 @@ per day as a server-drawn SVG, routes and yields, DRY/failed flags) and
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,7 +15,7 @@ from crawler.services.health import errors_by_reason, health_row
 from crawler.web import present
 from crawler.web.app import Web, WebError
 from storage import crawlstate
-from storage.queries import OutletStats, outlet_stats
+from storage.queries import articles_per_outlet, count_articles, daily_counts
 
 DAYS = 90
 HEALTH_WINDOW = 5           # as `provnews sources health --runs 5`
@@ -27,38 +27,36 @@ def add_routes(app: FastAPI, web: Web) -> None:
     @app.get("/outlets", include_in_schema=False)
     def outlets_page(request: Request) -> Response:
         with web.database.read_session() as session:
-            stats = _stats(session)
-            keys = sorted(set(web.registry) | {k for k in stats if k})
-            rows = [_outlet(web, session, key, stats.get(key), HEALTH_WINDOW) for key in keys]
+            counts, daily = articles_per_outlet(session), daily_counts(session, days=DAYS, today=_today())
+            keys = sorted(set(web.registry) | {k for k in counts if k})
+            rows = [_outlet(web, session, key, counts.get(key, 0), daily.get(key)) for key in keys]
         return web.render(request, "outlets.html", {"outlets": rows})
 
     @app.get("/outlets/{key}", include_in_schema=False)
     def outlet_page(request: Request, key: str) -> Response:
         with web.database.read_session() as session:
-            stats = _stats(session)
-            if key not in web.registry and key not in stats:
+            count = count_articles(session, key)
+            if key not in web.registry and not count:
                 raise WebError(404, "no_outlet", key=key)
-            row = _outlet(web, session, key, stats.get(key), HEALTH_WINDOW)
+            daily = daily_counts(session, days=DAYS, today=_today(), outlet=key)
+            row = _outlet(web, session, key, count, daily.get(key))
             runs = crawlstate.recent_runs(session, key, RUNS_SHOWN)
             errors = errors_by_reason(runs)
             runs_ = [_run(r) for r in runs]
         return web.render(request, "outlet.html", {"o": row, "runs": runs_, "errors": errors})
 
 
-def _stats(session: Session) -> dict[str | None, OutletStats]:
-    return {s.outlet: s for s in outlet_stats(session, days=DAYS)}
+def _today() -> date:
+    return datetime.now(present.VIETNAM).date()
 
 
-def _outlet(web: Web, session: Session, key: str, stats: OutletStats | None, window: int) -> dict[str, Any]:
+def _outlet(web: Web, session: Session, key: str, articles: int, daily: list[int] | None) -> dict[str, Any]:
     entry = web.registry.get(key)
-    health = health_row(key, crawlstate.recent_runs(session, key, window), window)
-    today = datetime.now(present.VIETNAM).date()
-    daily = stats.daily if stats else [0] * DAYS
+    health = health_row(key, crawlstate.recent_runs(session, key, HEALTH_WINDOW), HEALTH_WINDOW)
     return {"key": key, "name": entry.name if entry else key, "province": entry.province if entry else None,
-            "base_url": entry.base_url if entry else None, "articles": stats.articles if stats else 0,
-            "last_published": stats.last_published if stats else None, "health": health,
+            "base_url": entry.base_url if entry else None, "articles": articles, "health": health,
             "dry": health["status"] == "DRY", "failed": health["status"] in FAILED,
-            "chart": present.daily_chart(daily, today)}
+            "chart": present.daily_chart(daily or [0] * DAYS, _today())}
 
 
 def _run(run: Any) -> dict[str, Any]:
