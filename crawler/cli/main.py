@@ -32,7 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "search": ("crawler.cli.query:search", "Search stored articles; without a query, list the newest."),
     "show": ("crawler.cli.query:show", "Show one stored article."),
     "serve": ("crawler.cli.serve:serve",
-              ("Serve the HTTP API: GET /search, GET /articles/{id}, POST /scrape. Needs: pip install "
+              ("Serve the web app (/ in a browser) and the HTTP API: GET /search, GET /articles/{id}, POST /scrape. "
+               "Needs: pip install "
                "'provnews[api]'.")),
     "history": ("crawler.cli.history:history",
                 "Show every version of an article's text, with a word diff to the one before."),
