@@ -505,8 +505,3 @@ def daily_counts(session: Session, *, days: int, today: date | None = None,
             histogram.setdefault(name, [0] * days)[index] += count
     return histogram
 
-
-def articles_per_outlet(session: Session) -> dict[str | None, int]:
-    """How many articles each outlet has (a walk of the outlet index, not of the table)."""
-    return dict(session.execute(select(Article.outlet, func.count()).group_by(Article.outlet)).all())
-

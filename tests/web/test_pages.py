@@ -291,8 +291,11 @@ def test_outlet_chart_counts_the_articles_of_the_last_90_days(web: TestClient, d
             "SELECT date(published_at, '+7 hours') FROM articles WHERE outlet = 'baolangson'")]
     expected = sum(1 for d in days if d and first.isoformat() <= d <= today.isoformat())
     assert expected > 0
-    page = tree(web.get("/outlets"))
-    bars = page.cssselect("#chart-baolangson rect.bar")
+    overview = tree(web.get("/outlets")).cssselect("#chart-baolangson path.bars")[0]
+    counts = [int(n) for n in overview.get("data-counts").split(",")]
+    assert len(counts) == 90 and sum(counts) == expected
+    assert overview.get("d").count("M") == sum(1 for n in counts if n)
+    bars = tree(web.get("/outlets/baolangson")).cssselect("#chart-baolangson rect.bar")
     assert sum(int(b.get("data-count")) for b in bars) == expected
     assert all(float(b.get("height")) > 0 for b in bars)
 
