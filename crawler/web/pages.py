@@ -98,7 +98,10 @@ def add_routes(app: FastAPI, web: Web) -> None:
     def raw_page(article_id: str) -> Response:
         ident = _article_id(article_id)
         with web.database.read_session() as session:
-            page = page_of(session, web.config.archive_dir, ident)
+            try:
+                page = page_of(session, web.config.archive_dir, ident)
+            except (OSError, ValueError, EOFError):
+                page = None  # a pointer to a file since moved or damaged: `provnews archive verify` says which
         if page is None:
             raise WebError(404, "no_raw")
         # As text, never as HTML: the page is untrusted; its own charset decodes it.
