@@ -47,16 +47,18 @@ def free_port() -> int:
 def server(web_db: tuple[Path, Seeded]) -> Iterator[str]:
     port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("PROVNEWS_")}, "PROVNEWS_WEB_TOKEN": TOKEN}
+    # To a file, not a pipe: a pipe nobody reads would stall the server once full.
+    log = web_db[0].with_name(f"serve-{port}.log")
     proc = subprocess.Popen([sys.executable, "-m", "crawler", "serve", "--port", str(port), "--web-scrape",
                              "--db", f"sqlite:///{web_db[0]}"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=log.open("w"))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 break
         if proc.poll() is not None:
-            pytest.fail(f"provnews serve exited {proc.returncode}: {proc.stderr.read()}")  # type: ignore[union-attr]
+            pytest.fail(f"provnews serve exited {proc.returncode}: {log.read_text()}")
         time.sleep(0.2)
     else:
         proc.kill()
