@@ -49,9 +49,10 @@ def server(web_db: tuple[Path, Seeded]) -> Iterator[str]:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("PROVNEWS_")}, "PROVNEWS_WEB_TOKEN": TOKEN}
     # To a file, not a pipe: a pipe nobody reads would stall the server once full.
     log = web_db[0].with_name(f"serve-{port}.log")
+    err = log.open("w")
     proc = subprocess.Popen([sys.executable, "-m", "crawler", "serve", "--port", str(port), "--web-scrape",
                              "--db", f"sqlite:///{web_db[0]}"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=log.open("w"))
+                            stderr=err)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with socket.socket() as probe:
@@ -66,6 +67,7 @@ def server(web_db: tuple[Path, Seeded]) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)
+    err.close()
 
 
 @pytest.fixture(scope="module")
