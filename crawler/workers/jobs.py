@@ -1,0 +1,167 @@
+"""What a worker runs: a crawl of one outlet under its lock, or a re-extraction.
+
+Each job is a subprocess with a time limit, through the scheduler's own
+``run_command`` (a Twisted reactor cannot restart, so one crawl is one process), with
+two differences that matter when a worker can die at any moment:
+
+- the child dies with the worker (Linux ``PR_SET_PDEATHSIG``): a crawl orphaned by a
+  ``kill -9`` of its worker would go on fetching while the redelivered job crawls
+  the same outlet on another worker, two crawlers on one host;
+- a crawl runs only under its outlet's lock (``storage.outlet_lock``), probed every few
+  seconds: a lock the database dropped (connection lost) stops the crawl, and the
+  job goes back to the broker.
+
+A crawl job for an outlet another job is crawling waits: it goes back to the broker
+and is retried every ``BUSY_RETRY_S`` seconds (``task.retry`` publishes the retry
+before acknowledging the job, so no moment exists where it is on neither). When it
+finally runs, the frontier makes it cheap: it fetches what the other crawl left.
+Redelivery after a killed worker (same job, same outlet) goes the same way: the new
+crawl reaps the dead run (its leases back to ``pending``) and continues it.
+
+A re-extraction needs no lock: it skips articles the current extractor already
+produced, so a repeated or redelivered one only finishes what is left.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from celery import Celery, Task
+from sqlalchemy.orm import Session
+
+from crawler.scheduling.runs import (
+    DEFAULT_TIME_LIMIT_S,
+    ChildProcesses,
+    CrawlOutcome,
+    log_outcome,
+    run_command,
+    run_crawl,
+)
+from crawler.workers.app import CRAWL_TASK, REEXTRACT_TASK
+from storage import crawlstate
+from storage.engine import database_url as resolve_database_url
+from storage.engine import StorageError, make_engine
+from storage.outlet_lock import OutletLock
+
+logger = logging.getLogger(__name__)
+
+WORKER_ENV = "PROVNEWS_WORKER"     # the crawl records it in crawl_runs.worker
+BUSY_RETRY_S = 10                  # a job for a busy outlet asks again this often
+# A killed worker's lock goes with its connection at once, but its redelivered job may
+# arrive while the server is still closing that session: wait a little before retrying.
+LOCK_WAIT_S = 5.0
+LOCK_POLL_S = 0.5
+LOCK_PROBE_S = 5.0                 # how often a running crawl checks that its lock still holds
+PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+
+
+class WorkerChildren(ChildProcesses):
+    """Job subprocesses that receive SIGKILL when the worker thread that started them dies."""
+
+    def spawn(self, argv: Sequence[str], **popen_args: object) -> subprocess.Popen[bytes] | None:
+        if _LIBC is None:  # no such guarantee off Linux: the outlet lock still bounds the overlap
+            return super().spawn(argv, **popen_args)
+        parent = os.getpid()
+
+        def die_with_parent() -> None:
+            _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != parent:  # the worker died before prctl took effect
+                os._exit(1)
+
+        return super().spawn(argv, preexec_fn=die_with_parent, **popen_args)
+
+
+CHILDREN = WorkerChildren()
+
+
+def _take(lock: OutletLock) -> bool:
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while not lock.acquire():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(LOCK_POLL_S)
+    return True
+
+
+def crawl_job(task: Task, outlet: str, *, sources: str | None, mirror: str | None, time_limit_s: float,
+              since: str | None, trigger: str) -> dict[str, Any]:
+    """Crawl ``outlet`` under its lock; retried later when the outlet is busy or the lock is lost."""
+    url = resolve_database_url(None)
+    engine = make_engine(url)
+    lock = OutletLock(engine, outlet)
+    try:
+        try:
+            taken = _take(lock)
+        except StorageError as exc:  # the database is down: the job waits for it, on the broker
+            logger.error("crawl %s: %s; asking again in %d s", outlet, exc, BUSY_RETRY_S)
+            raise task.retry(countdown=BUSY_RETRY_S) from exc
+        if not taken:
+            logger.info("crawl %s: outlet busy with another job; asking again in %d s", outlet, BUSY_RETRY_S)
+            raise task.retry(countdown=BUSY_RETRY_S)
+        try:
+            with Session(engine) as session, session.begin():
+                dead = crawlstate.reap_worker_runs(session, outlet)
+            if dead:
+                logger.warning("crawl %s: runs %s of a dead worker closed as killed; their URLs are pending",
+                               outlet, dead)
+            result = run_crawl(outlet, database_url=url, sources=sources, mirror=mirror, since=since,
+                               time_limit_s=time_limit_s, trigger=trigger, children=CHILDREN, watch=lock.alive,
+                               extra_env={WORKER_ENV: task.request.hostname or ""})
+            lost = not lock.alive()
+        finally:
+            lock.release()
+    finally:
+        engine.dispose()
+    log_outcome(result)
+    if lost:
+        logger.warning("crawl %s: the outlet lock was lost (database connection); the job goes back", outlet)
+        raise task.retry(countdown=BUSY_RETRY_S)
+    return _summary(result)
+
+
+def reextract_argv(*, outlet: str | None, since: str | None, until: str | None, ids: str | None,
+                   everything: bool) -> list[str]:
+    argv = [sys.executable, "-m", "crawler", "reextract", "--format", "json"]
+    for option, value in (("--outlet", outlet), ("--since", since), ("--until", until), ("--ids", ids)):
+        if value:
+            argv += [option, value]
+    return argv + (["--all"] if everything else [])
+
+
+def reextract_job(outlet: str | None, since: str | None, until: str | None, ids: str | None,
+                  everything: bool, time_limit_s: float) -> dict[str, Any]:
+    argv = reextract_argv(outlet=outlet, since=since, until=until, ids=ids, everything=everything)
+    result = run_command(f"reextract {outlet or ids or 'all'}", argv, time_limit_s=time_limit_s,
+                         env=dict(os.environ), children=CHILDREN)
+    log_outcome(result)
+    return _summary(result)
+
+
+def _summary(result: CrawlOutcome) -> dict[str, Any]:
+    return {k: v for k, v in result.as_json().items() if k != "output_tail"}
+
+
+def register(app: Celery) -> None:
+    """Bind the two job kinds to ``app`` under their fixed names (``app.CRAWL_TASK``, …)."""
+
+    @app.task(name=CRAWL_TASK, bind=True, max_retries=None)
+    def crawl(self: Task, outlet: str, sources: str | None = None, mirror: str | None = None,
+              time_limit_s: float = DEFAULT_TIME_LIMIT_S, since: str | None = None,
+              trigger: str = "manual") -> dict[str, Any]:
+        return crawl_job(self, outlet, sources=sources, mirror=mirror, time_limit_s=time_limit_s, since=since,
+                         trigger=trigger)
+
+    @app.task(name=REEXTRACT_TASK)
+    def reextract(outlet: str | None = None, since: str | None = None, until: str | None = None,
+                  ids: str | None = None, everything: bool = False,
+                  time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> dict[str, Any]:
+        return reextract_job(outlet, since, until, ids, everything, time_limit_s)
