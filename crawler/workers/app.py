@@ -25,7 +25,7 @@ Why each setting:
 from __future__ import annotations
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from crawler.settings import PROVNEWS_BROKER_VISIBILITY_TIMEOUT
 
@@ -59,7 +59,9 @@ def make_app(broker_url: str, visibility_timeout: int = PROVNEWS_BROKER_VISIBILI
         # comes back and its recrawl costs little (the frontier remembers what is done).
         worker_cancel_long_running_tasks_on_connection_loss=False,
         task_ignore_result=True,
-        task_queues=[Queue(name) for name in QUEUES],
+        # Each queue on its own exchange and key: a bare Queue(name) gets Celery's default
+        # exchange and routing key, which would bind every queue to the crawl jobs.
+        task_queues=[Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES],
         task_default_queue=CRAWL_QUEUE,
         task_routes={CRAWL_TASK: {"queue": CRAWL_QUEUE}, REEXTRACT_TASK: {"queue": EXTRACT_QUEUE}},
         worker_hijack_root_logger=False,
