@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -254,7 +255,7 @@ class Cluster:
         found = []
         for host, clients in spans.items():
             ordered = sorted(clients.items(), key=lambda item: item[1][0])
-            for (a, (_, a_end)), (b, (b_start, _)) in zip(ordered, ordered[1:], strict=False):
+            for (a, (_, a_end)), (b, (b_start, _)) in pairwise(ordered):
                 if b_start < a_end:
                     found.append(f"{host}: {a} until {a_end:.3f}, {b} from {b_start:.3f}")
         return found

@@ -37,12 +37,21 @@ REEXTRACT_TASK = "provnews.reextract"
 
 
 def transport_options(visibility_timeout: int) -> dict[str, int]:
-    """Redis' transport options. kombu sweeps for jobs past their visibility timeout only
-    every ``unacked_restore_interval × unacked_restore_throttle`` seconds (10 × 10 by
-    default), which would add up to 100 s to every redelivery: sweep on every call,
-    every tenth of the timeout (at most every 10 s; one small ZRANGE per worker)."""
+    """Redis' transport options, so a killed worker's job comes back soon after its
+    visibility timeout:
+
+    - kombu sweeps for jobs past the timeout only every ``unacked_restore_interval ×
+      unacked_restore_throttle`` seconds (10 × 10 by default), which would add up to
+      100 s: sweep on every call, every tenth of the timeout (at most every 10 s; one
+      small ZRANGE per worker);
+    - a sweep holds a mutex key that expires after ``unacked_mutex_expire`` (300 s): a
+      worker killed in the middle of its sweep (seen in the kill test) blocks every
+      redelivery that long. A sweep takes milliseconds; the mutex expires after half
+      the timeout (between 5 and 300 s).
+    """
     return {"visibility_timeout": visibility_timeout, "unacked_restore_throttle": 1,
-            "unacked_restore_interval": max(1, min(10, visibility_timeout // 10))}
+            "unacked_restore_interval": max(1, min(10, visibility_timeout // 10)),
+            "unacked_mutex_expire": max(5, min(300, visibility_timeout // 2))}
 
 
 def make_app(broker_url: str, visibility_timeout: int = PROVNEWS_BROKER_VISIBILITY_TIMEOUT) -> Celery:

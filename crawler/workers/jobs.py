@@ -12,7 +12,7 @@ two differences that matter when a worker can die at any moment:
   job goes back to the broker.
 
 A crawl job for an outlet another job is crawling waits: it goes back to the broker
-and is retried every ``BUSY_RETRY_S`` seconds (``task.retry`` publishes the retry
+and is retried every few seconds (``retry_delay``; ``task.retry`` publishes the retry
 before acknowledging the job, so no moment exists where it is on neither). When it
 finally runs, the frontier makes it cheap: it fetches what the other crawl left.
 Redelivery after a killed worker (same job, same outlet) goes the same way: the new
@@ -47,14 +47,14 @@ from crawler.scheduling.runs import (
 )
 from crawler.workers.app import CRAWL_TASK, REEXTRACT_TASK
 from storage import crawlstate
-from storage.engine import database_url as resolve_database_url
 from storage.engine import StorageError, make_engine
+from storage.engine import database_url as resolve_database_url
 from storage.outlet_lock import OutletLock
 
 logger = logging.getLogger(__name__)
 
 WORKER_ENV = "PROVNEWS_WORKER"     # the crawl records it in crawl_runs.worker
-BUSY_RETRY_S = 10                  # a job for a busy outlet asks again this often
+BUSY_RETRY_S = 10                  # a job for a busy outlet asks again this often (at most)
 # A killed worker's lock goes with its connection at once, but its redelivered job may
 # arrive while the server is still closing that session: wait a little before retrying.
 LOCK_WAIT_S = 5.0
@@ -83,6 +83,15 @@ class WorkerChildren(ChildProcesses):
 CHILDREN = WorkerChildren()
 
 
+def retry_delay(app: Celery) -> int:
+    """How long a job for a busy outlet waits before asking again. Celery's worker holds
+    a retry with a countdown unacknowledged until it runs, so with Redis the countdown
+    must stay well below the visibility timeout, or Redis hands the waiting job out a
+    second time (then a third…): a quarter of it, at most ``BUSY_RETRY_S``."""
+    visibility = (app.conf.broker_transport_options or {}).get("visibility_timeout", 3600)
+    return max(1, min(BUSY_RETRY_S, int(visibility) // 4))
+
+
 def _take(lock: OutletLock) -> bool:
     deadline = time.monotonic() + LOCK_WAIT_S
     while not lock.acquire():
@@ -98,15 +107,16 @@ def crawl_job(task: Task, outlet: str, *, sources: str | None, mirror: str | Non
     url = resolve_database_url(None)
     engine = make_engine(url)
     lock = OutletLock(engine, outlet)
+    delay = retry_delay(task.app)
     try:
         try:
             taken = _take(lock)
         except StorageError as exc:  # the database is down: the job waits for it, on the broker
-            logger.error("crawl %s: %s; asking again in %d s", outlet, exc, BUSY_RETRY_S)
-            raise task.retry(countdown=BUSY_RETRY_S) from exc
+            logger.error("crawl %s: %s; asking again in %d s", outlet, exc, delay)
+            raise task.retry(countdown=delay) from exc
         if not taken:
-            logger.info("crawl %s: outlet busy with another job; asking again in %d s", outlet, BUSY_RETRY_S)
-            raise task.retry(countdown=BUSY_RETRY_S)
+            logger.info("crawl %s: outlet busy with another job; asking again in %d s", outlet, delay)
+            raise task.retry(countdown=delay)
         try:
             with Session(engine) as session, session.begin():
                 dead = crawlstate.reap_worker_runs(session, outlet)
@@ -124,7 +134,7 @@ def crawl_job(task: Task, outlet: str, *, sources: str | None, mirror: str | Non
     log_outcome(result)
     if lost:
         logger.warning("crawl %s: the outlet lock was lost (database connection); the job goes back", outlet)
-        raise task.retry(countdown=BUSY_RETRY_S)
+        raise task.retry(countdown=delay)
     return _summary(result)
 
 
