@@ -153,7 +153,7 @@ class Cluster:
             [sys.executable, "-m", "crawler", "worker", "--broker", self.redis.url, "--db", self.db_url,
              "--name", name, "--concurrency", str(concurrency), "--visibility-timeout",
              str(self.visibility_timeout), "--log-level", "INFO"],
-            env=cli_env(), stdout=log, stderr=subprocess.STDOUT)
+            env=cli_env(PROVNEWS_ARCHIVE_DIR=str(self.workdir / "archive")), stdout=log, stderr=subprocess.STDOUT)
         log.close()
 
     def wait_workers(self, names: Iterable[str], timeout: float = READY_TIMEOUT_S) -> None:
@@ -179,6 +179,18 @@ class Cluster:
             env=cli_env(), capture_output=True, text=True, timeout=120, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"enqueue failed: {result.stderr}")
+
+    def enqueue_reextract(self, *options: str) -> None:
+        subprocess.run([sys.executable, "-m", "crawler", "enqueue", "reextract", *options, "--broker", self.redis.url],
+                       env=cli_env(), capture_output=True, text=True, timeout=120, check=True)
+
+    def execute(self, sql: str) -> None:
+        engine = create_engine(self.db_url)
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(sql))
+        finally:
+            engine.dispose()
 
     def query(self, sql: str) -> list[tuple]:
         engine = create_engine(self.db_url)

@@ -114,6 +114,15 @@ def test_three_workers_crawl_ten_outlets_once_each_host_by_one_worker_at_a_time(
     workers_used = set().union(*done.values())
     assert workers_used <= set(names) and len(workers_used) >= 2, workers_used  # `runs` names the worker
 
+    # A re-extraction job: articles read by an "older extractor" are read again from the archive.
+    outlet = cluster.outlets[0]
+    version = cluster.query(f"SELECT DISTINCT extractor_version FROM articles WHERE outlet = '{outlet}'")
+    assert len(version) == 1 and version[0][0]
+    cluster.execute(f"UPDATE articles SET extractor_version = 'old' WHERE outlet = '{outlet}'")
+    cluster.enqueue_reextract("--outlet", outlet)
+    cluster.wait_quiet(timeout=300)
+    assert cluster.query(f"SELECT DISTINCT extractor_version FROM articles WHERE outlet = '{outlet}'") == version
+
 
 @pytest.mark.slow
 # A short visibility timeout, so a killed worker's job comes back within seconds; a crawl
@@ -146,7 +155,7 @@ def test_a_worker_killed_mid_crawl_ten_times_loses_and_duplicates_nothing(cluste
     cluster.wait_quiet(timeout=600)
 
     _assert_everything_once(cluster)
-    killed = cluster.query("SELECT outlet, worker FROM crawl_runs WHERE status = 'killed'")
+    killed = cluster.query("SELECT worker, outlet FROM crawl_runs WHERE status = 'killed'")
     assert set(kills) <= set(killed), f"kills {kills}, runs marked killed {killed} (seed {seed})"
     done = _finished_by_worker(cluster)
     for worker, outlet in kills:   # each killed job was redelivered and completed by another worker
