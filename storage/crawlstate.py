@@ -104,6 +104,14 @@ def reap_worker_runs(session: Session, outlet: str) -> list[int]:
     return dead
 
 
+def finished_run_since(session: Session, outlet: str, since: datetime) -> int | None:
+    """The id of a run of the outlet that started at or after ``since`` and went to its
+    end (ok, partial, failed), or None: a crawl job enqueued at ``since`` is then done."""
+    return session.scalars(select(CrawlRun.id).where(
+        CrawlRun.outlet == outlet, CrawlRun.status.in_(RAN_TO_END), CrawlRun.started_at >= since)
+        .order_by(CrawlRun.id).limit(1)).first()
+
+
 def close_runs_of(session: Session, pid: int, since: datetime, status: str) -> None:
     """Set ``status`` on the runs process ``pid`` of this host started since ``since``,
     whether it closed them (as interrupted) or died with them running; free their leases."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from functools import cache
 from typing import Any
 
@@ -32,9 +33,10 @@ def broker_url(cli_value: str | None = None) -> str | None:
 def enqueue_crawl(app: Celery, outlet: str, *, sources: str | None = None, mirror: str | None = None,
                   time_limit_s: float = DEFAULT_TIME_LIMIT_S, since: str | None = None,
                   trigger: str = "manual") -> str:
-    """Put one crawl job on the ``crawl`` queue; its id."""
+    """Put one crawl job on the ``crawl`` queue; its id. The job carries the time it was
+    enqueued: a run of the outlet started after it does the job (``jobs.crawl_job``)."""
     kwargs = {"outlet": outlet, "sources": sources, "mirror": mirror, "time_limit_s": time_limit_s,
-              "since": since, "trigger": trigger}
+              "since": since, "trigger": trigger, "enqueued_at": time.time()}
     return app.send_task(CRAWL_TASK, kwargs=kwargs).id
 
 

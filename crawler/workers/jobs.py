@@ -18,6 +18,12 @@ finally runs, the frontier makes it cheap: it fetches what the other crawl left.
 Redelivery after a killed worker (same job, same outlet) goes the same way: the new
 crawl reaps the dead run (its leases back to ``pending``) and continues it.
 
+A job carries the time it was enqueued; once it holds the lock, a job whose outlet
+has a run that started after that time and went to its end is done already (a
+second delivery of a job that ran, a job that waited behind a crawl started after
+it) and is acknowledged without crawling. The times come from two hosts' clocks: a
+skew of seconds only moves which run counts.
+
 A re-extraction needs no lock: it skips articles the current extractor already
 produced, so a repeated or redelivered one only finishes what is left.
 """
@@ -32,9 +38,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from celery import Celery, Task
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from crawler.scheduling.runs import (
@@ -101,8 +109,15 @@ def _take(lock: OutletLock) -> bool:
     return True
 
 
+def _done_since(engine: Engine, outlet: str, enqueued_at: float | None) -> int | None:
+    if enqueued_at is None:
+        return None
+    with Session(engine) as session:
+        return crawlstate.finished_run_since(session, outlet, datetime.fromtimestamp(enqueued_at, UTC))
+
+
 def crawl_job(task: Task, outlet: str, *, sources: str | None, mirror: str | None, time_limit_s: float,
-              since: str | None, trigger: str) -> dict[str, Any]:
+              since: str | None, trigger: str, enqueued_at: float | None = None) -> dict[str, Any]:
     """Crawl ``outlet`` under its lock; retried later when the outlet is busy or the lock is lost."""
     url = resolve_database_url(None)
     engine = make_engine(url)
@@ -118,6 +133,10 @@ def crawl_job(task: Task, outlet: str, *, sources: str | None, mirror: str | Non
             logger.info("crawl %s: outlet busy with another job; asking again in %d s", outlet, delay)
             raise task.retry(countdown=delay)
         try:
+            done = _done_since(engine, outlet, enqueued_at)
+            if done is not None:
+                logger.info("crawl %s: done by run %d since this job was enqueued; not crawled again", outlet, done)
+                return {"outlet": outlet, "outcome": "skipped", "done_by_run": done}
             with Session(engine) as session, session.begin():
                 dead = crawlstate.reap_worker_runs(session, outlet)
             if dead:
@@ -166,9 +185,9 @@ def register(app: Celery) -> None:
     @app.task(name=CRAWL_TASK, bind=True, max_retries=None)
     def crawl(self: Task, outlet: str, sources: str | None = None, mirror: str | None = None,
               time_limit_s: float = DEFAULT_TIME_LIMIT_S, since: str | None = None,
-              trigger: str = "manual") -> dict[str, Any]:
+              trigger: str = "manual", enqueued_at: float | None = None) -> dict[str, Any]:
         return crawl_job(self, outlet, sources=sources, mirror=mirror, time_limit_s=time_limit_s, since=since,
-                         trigger=trigger)
+                         trigger=trigger, enqueued_at=enqueued_at)
 
     @app.task(name=REEXTRACT_TASK)
     def reextract(outlet: str | None = None, since: str | None = None, until: str | None = None,

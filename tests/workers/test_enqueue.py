@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from crawler.scheduling import SchedulerService
 from crawler.workers import enqueue
-from crawler.workers.app import CRAWL_QUEUE, CRAWL_TASK, EXTRACT_QUEUE, REEXTRACT_TASK, make_app
+from crawler.workers.app import (
+    CRAWL_QUEUE,
+    CRAWL_TASK,
+    EXTRACT_QUEUE,
+    REEXTRACT_TASK,
+    make_app,
+)
 from crawler.workers.jobs import reextract_argv, retry_delay
 
 BROKER = "memory://"
@@ -27,6 +35,7 @@ def test_the_schedulers_job_enqueues_the_crawl_instead_of_running_it(monkeypatch
     assert result["outcome"] == "enqueued" and result["outlet"] == "baolangson"
     headers, kwargs = _take(CRAWL_QUEUE)
     assert headers["task"] == CRAWL_TASK and headers["id"] == result["job"]
+    assert time.time() - 60 < kwargs.pop("enqueued_at") <= time.time()
     assert kwargs == {"outlet": "baolangson", "sources": None, "mirror": "http://127.0.0.1:8001",
                       "time_limit_s": 600, "since": None, "trigger": "schedule"}
 

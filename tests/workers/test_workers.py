@@ -127,7 +127,7 @@ def test_three_workers_crawl_ten_outlets_once_each_host_by_one_worker_at_a_time(
 @pytest.mark.slow
 # A short visibility timeout, so a killed worker's job comes back within seconds; a crawl
 # that runs longer than it is delivered twice, which the outlet lock must make harmless.
-@pytest.mark.parametrize("cluster", [15], indirect=True)
+@pytest.mark.parametrize("cluster", [30], indirect=True)
 def test_a_worker_killed_mid_crawl_ten_times_loses_and_duplicates_nothing(cluster: Cluster):
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
@@ -163,7 +163,7 @@ def test_a_worker_killed_mid_crawl_ten_times_loses_and_duplicates_nothing(cluste
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("cluster", [15], indirect=True)
+@pytest.mark.parametrize("cluster", [30], indirect=True)
 def test_workers_reconnect_after_a_broker_restart_and_no_job_is_lost(cluster: Cluster):
     names = ["r1@test", "r2@test", "r3@test"]
     _start(cluster, names)
