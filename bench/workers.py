@@ -119,9 +119,14 @@ class Cluster:
     redis: RedisServer
     articles: list[GenArticle]
     visibility_timeout: int = 3600
+    amqp: str | None = None     # a RabbitMQ URL: the broker instead of the private redis-server
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     mirror: subprocess.Popen[bytes] | None = None
     mirror_port: int = 0
+
+    @property
+    def broker_url(self) -> str:
+        return self.amqp or self.redis.url
 
     @property
     def sources(self) -> Path:
@@ -150,7 +155,7 @@ class Cluster:
     def start_worker(self, name: str, concurrency: int = 1) -> None:
         log = open(self.workdir / f"worker-{name}.log", "ab")  # noqa: SIM115 - the child writes it
         self.workers[name] = subprocess.Popen(
-            [sys.executable, "-m", "crawler", "worker", "--broker", self.redis.url, "--db", self.db_url,
+            [sys.executable, "-m", "crawler", "worker", "--broker", self.broker_url, "--db", self.db_url,
              "--name", name, "--concurrency", str(concurrency), "--visibility-timeout",
              str(self.visibility_timeout), "--log-level", "INFO"],
             env=cli_env(PROVNEWS_ARCHIVE_DIR=str(self.workdir / "archive")), stdout=log, stderr=subprocess.STDOUT)
@@ -174,14 +179,14 @@ class Cluster:
 
     def enqueue(self, outlets: Iterable[str]) -> None:
         result = subprocess.run(
-            [sys.executable, "-m", "crawler", "enqueue", "crawl", *outlets, "--broker", self.redis.url,
+            [sys.executable, "-m", "crawler", "enqueue", "crawl", *outlets, "--broker", self.broker_url,
              "--sources", str(self.sources), "--mirror", self.mirror_url, "--time-limit", "600"],
             env=cli_env(), capture_output=True, text=True, timeout=120, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"enqueue failed: {result.stderr}")
 
     def enqueue_reextract(self, *options: str) -> None:
-        subprocess.run([sys.executable, "-m", "crawler", "enqueue", "reextract", *options, "--broker", self.redis.url],
+        subprocess.run([sys.executable, "-m", "crawler", "enqueue", "reextract", *options, "--broker", self.broker_url],
                        env=cli_env(), capture_output=True, text=True, timeout=120, check=True)
 
     def execute(self, sql: str) -> None:
@@ -202,7 +207,10 @@ class Cluster:
 
     def broker_idle(self) -> bool:
         """No job queued, reserved or waiting for a retry (kombu keeps a reserved job in
-        ``unacked`` until it is acknowledged)."""
+        ``unacked`` until it is acknowledged; RabbitMQ counts only ready messages, so the
+        workers are asked for their reserved and scheduled jobs too)."""
+        if self.amqp:
+            return self._amqp_idle()
         client = self.redis.client()
         try:
             queued = sum(client.llen(key) for key in client.keys("crawl*") + client.keys("extract*")
@@ -211,13 +219,31 @@ class Cluster:
         finally:
             client.close()
 
+    def _amqp_idle(self) -> bool:
+        from kombu import Connection
+
+        from crawler.workers.app import QUEUES, make_app
+        with Connection(self.amqp) as connection:
+            channel = connection.channel()
+            ready = sum(channel.queue_declare(queue, passive=True).message_count for queue in QUEUES)
+        if ready:
+            return False
+        inspect = make_app(self.amqp).control.inspect(timeout=2)
+        held = [inspect.active() or {}, inspect.reserved() or {}, inspect.scheduled() or {}]
+        return not any(jobs for answer in held for jobs in answer.values())
+
+    def purge(self) -> None:
+        """Empty the job queues (a RabbitMQ broker is shared: jobs of an earlier run must not count)."""
+        from crawler.workers.app import make_app
+        make_app(self.broker_url).control.purge()
+
     def wait_quiet(self, timeout: float) -> float:
         """Until the broker holds no job and no crawl runs; the seconds it took."""
         start = time.monotonic()
         while time.monotonic() - start < timeout:
             try:
                 idle = self.broker_idle()
-            except OSError:
+            except Exception:  # noqa: BLE001 - the broker is restarting: not idle yet
                 idle = False
             running = self.query("SELECT count(*) FROM crawl_runs WHERE status = 'running'")[0][0] \
                 if self.has_ledger() else 0
@@ -277,14 +303,14 @@ class Cluster:
 
 
 def make_cluster(workdir: Path, base_db: str, outlets: int, articles: int, visibility_timeout: int = 3600,
-                 seed: int = 1) -> tuple[Cluster, str]:
+                 seed: int = 1, amqp: str | None = None) -> tuple[Cluster, str]:
     """Generate the mirror, start it and a private redis-server; (cluster, schema to drop)."""
     workdir.mkdir(parents=True, exist_ok=True)
     generated = generate(workdir / "scale", outlets, articles, seed)
     db_url, schema = fresh_schema_url(base_db)
     redis = RedisServer(workdir / "redis")
     redis.start()
-    cluster = Cluster(workdir, db_url, redis, generated, visibility_timeout)
+    cluster = Cluster(workdir, db_url, redis, generated, visibility_timeout, amqp)
     cluster.start_mirror()
     return cluster, schema
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,6 +86,27 @@ def _assert_everything_once(cluster: Cluster) -> None:
     assert held == [], f"locks left behind: {held}"
 
 
+def _kill_mid_crawl(cluster: Cluster, rng: random.Random, count: int) -> list[tuple[str, str, float]]:
+    """``kill -9`` a worker whose crawl is running, ``count`` times at random moments, each
+    time starting a spare so three workers stay; (worker, outlet, when) of each kill."""
+    kills: list[tuple[str, str, float]] = []
+    deadline = time.monotonic() + 400
+    while len(kills) < count and time.monotonic() < deadline:
+        time.sleep(rng.uniform(0.5, 3.0))
+        running = cluster.query("SELECT worker, outlet FROM crawl_runs WHERE status = 'running' "
+                                "AND worker IS NOT NULL") if cluster.has_ledger() else []
+        victims = [(w, o) for w, o in running if w in cluster.workers]
+        if not victims:
+            if cluster.broker_idle():   # everything done before the last kill: give it more work
+                cluster.enqueue(cluster.outlets)
+            continue
+        worker, outlet = rng.choice(victims)
+        cluster.kill_worker(worker)
+        kills.append((worker, outlet, time.time()))
+        cluster.start_worker(f"spare{len(kills)}@test")
+    return kills
+
+
 def _crawls_running(cluster: Cluster) -> int:
     if not cluster.has_ledger():
         return 0
@@ -134,31 +156,15 @@ def test_a_worker_killed_mid_crawl_ten_times_loses_and_duplicates_nothing(cluste
     names = ["k1@test", "k2@test", "k3@test"]
     _start(cluster, names)
     cluster.enqueue(cluster.outlets)
-    kills: list[tuple[str, str]] = []
-    spare = 0
-    deadline = time.monotonic() + 400
-    while len(kills) < 10 and time.monotonic() < deadline:
-        time.sleep(rng.uniform(0.5, 3.0))
-        running = cluster.query("SELECT worker, outlet FROM crawl_runs WHERE status = 'running' "
-                                "AND worker IS NOT NULL")
-        victims = [(w, o) for w, o in running if w in cluster.workers]
-        if not victims:
-            if cluster.broker_idle():   # everything done before ten kills: give it more work
-                cluster.enqueue(cluster.outlets)
-            continue
-        worker, outlet = rng.choice(victims)
-        cluster.kill_worker(worker)
-        kills.append((worker, outlet))
-        spare += 1
-        cluster.start_worker(f"spare{spare}@test")   # three workers again
+    kills = _kill_mid_crawl(cluster, rng, 10)
     assert len(kills) == 10, f"only {len(kills)} kills landed mid-crawl (seed {seed})"
     cluster.wait_quiet(timeout=600)
 
     _assert_everything_once(cluster)
     killed = cluster.query("SELECT worker, outlet FROM crawl_runs WHERE status = 'killed'")
-    assert set(kills) <= set(killed), f"kills {kills}, runs marked killed {killed} (seed {seed})"
+    assert {(w, o) for w, o, _ in kills} <= set(killed), f"kills {kills}, runs marked killed {killed} (seed {seed})"
     done = _finished_by_worker(cluster)
-    for worker, outlet in kills:   # each killed job was redelivered and completed by another worker
+    for worker, outlet, _ in kills:   # each killed job was redelivered and completed by another worker
         assert done.get(outlet, set()) - {worker}, f"{outlet} never completed after {worker} died (seed {seed})"
 
 
@@ -186,3 +192,48 @@ def test_workers_reconnect_after_a_broker_restart_and_no_job_is_lost(cluster: Cl
     runs = cluster.query(f"SELECT count(*) FROM crawl_runs WHERE outlet = '{cluster.outlets[0]}' "
                          "AND status IN ('ok', 'partial')")[0][0]
     assert runs >= 2
+
+
+AMQP = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+@pytest.fixture
+def rabbit_cluster(tmp_path: Path) -> Iterator[Cluster]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 5672)) != 0:
+            pytest.skip("RabbitMQ does not answer on 127.0.0.1:5672")
+    base = _postgres()
+    built, schema = make_cluster(tmp_path, base, OUTLETS, ARTICLES, amqp=AMQP)
+    built.purge()
+    try:
+        yield built
+    finally:
+        built.stop()
+        built.redis.stop()
+        admin = create_engine(base)
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.slow
+def test_on_rabbitmq_a_killed_workers_job_comes_back_at_once(rabbit_cluster: Cluster):
+    """RabbitMQ redelivers when the killed worker's connection closes: no visibility timeout."""
+    cluster = rabbit_cluster
+    seed = random.randrange(1 << 30)
+    _start(cluster, ["q1@test", "q2@test", "q3@test"])
+    cluster.enqueue(cluster.outlets)
+    kills = _kill_mid_crawl(cluster, random.Random(seed), 3)
+    assert len(kills) == 3, f"only {len(kills)} kills landed mid-crawl (seed {seed})"
+    cluster.wait_quiet(timeout=600)
+
+    _assert_everything_once(cluster)
+    for worker, outlet, when in kills:
+        later = cluster.query(f"SELECT min(extract(epoch FROM started_at)) FROM crawl_runs WHERE outlet = '{outlet}' "
+                              f"AND worker != '{worker}' AND status IN ('ok', 'partial') "
+                              f"AND extract(epoch FROM started_at) > {when}")[0][0]
+        # A spare worker starts in seconds on a quiet machine; generous for a loaded one, far below
+        # the hour a Redis broker would wait (its visibility timeout).
+        assert later is not None and later - when < 120, f"{outlet}: redelivered after {later and later - when} s"
