@@ -231,7 +231,7 @@ def test_on_rabbitmq_a_killed_workers_job_comes_back_at_once(rabbit_cluster: Clu
 
     _assert_everything_once(cluster)
     for worker, outlet, when in kills:
-        later = cluster.query(f"SELECT min(extract(epoch FROM started_at)) FROM crawl_runs WHERE outlet = '{outlet}' "
+        later = cluster.query(f"SELECT min(extract(epoch FROM started_at))::float8 FROM crawl_runs WHERE outlet = '{outlet}' "
                               f"AND worker != '{worker}' AND status IN ('ok', 'partial') "
                               f"AND extract(epoch FROM started_at) > {when}")[0][0]
         # A spare worker starts in seconds on a quiet machine; generous for a loaded one, far below
