@@ -118,43 +118,51 @@ def _done_since(engine: Engine, outlet: str, enqueued_at: float | None) -> int |
 
 def crawl_job(task: Task, outlet: str, *, sources: str | None, mirror: str | None, time_limit_s: float,
               since: str | None, trigger: str, enqueued_at: float | None = None) -> dict[str, Any]:
-    """Crawl ``outlet`` under its lock; retried later when the outlet is busy or the lock is lost."""
+    """Crawl ``outlet`` under its lock; retried later when the outlet is busy, the lock is
+    lost or the database does not answer (the job then waits on the broker, not lost)."""
     url = resolve_database_url(None)
     engine = make_engine(url)
     lock = OutletLock(engine, outlet)
     delay = retry_delay(task.app)
     try:
-        try:
-            taken = _take(lock)
-        except StorageError as exc:  # the database is down: the job waits for it, on the broker
-            logger.error("crawl %s: %s; asking again in %d s", outlet, exc, delay)
-            raise task.retry(countdown=delay) from exc
-        if not taken:
+        if not _take(lock):
             logger.info("crawl %s: outlet busy with another job; asking again in %d s", outlet, delay)
             raise task.retry(countdown=delay)
         try:
-            done = _done_since(engine, outlet, enqueued_at)
-            if done is not None:
-                logger.info("crawl %s: done by run %d since this job was enqueued; not crawled again", outlet, done)
-                return {"outlet": outlet, "outcome": "skipped", "done_by_run": done}
-            with Session(engine) as session, session.begin():
-                dead = crawlstate.reap_worker_runs(session, outlet)
-            if dead:
-                logger.warning("crawl %s: runs %s of a dead worker closed as killed; their URLs are pending",
-                               outlet, dead)
-            result = run_crawl(outlet, database_url=url, sources=sources, mirror=mirror, since=since,
-                               time_limit_s=time_limit_s, trigger=trigger, children=CHILDREN, watch=lock.alive,
-                               extra_env={WORKER_ENV: task.request.hostname or ""})
+            result = _crawl_locked(task, engine, url, outlet, sources=sources, mirror=mirror, since=since,
+                                   time_limit_s=time_limit_s, trigger=trigger, enqueued_at=enqueued_at, lock=lock)
             lost = not lock.alive()
         finally:
             lock.release()
+    except StorageError as exc:
+        logger.error("crawl %s: %s; asking again in %d s", outlet, exc, delay)
+        raise task.retry(countdown=delay) from exc
     finally:
         engine.dispose()
+    if isinstance(result, dict):
+        return result
     log_outcome(result)
     if lost:
         logger.warning("crawl %s: the outlet lock was lost (database connection); the job goes back", outlet)
         raise task.retry(countdown=delay)
     return _summary(result)
+
+
+def _crawl_locked(task: Task, engine: Engine, url: str, outlet: str, *, sources: str | None, mirror: str | None,
+                  since: str | None, time_limit_s: float, trigger: str, enqueued_at: float | None,
+                  lock: OutletLock) -> CrawlOutcome | dict[str, Any]:
+    """With the lock held: nothing when a later run did the job, else the crawl's outcome."""
+    done = _done_since(engine, outlet, enqueued_at)
+    if done is not None:
+        logger.info("crawl %s: done by run %d since this job was enqueued; not crawled again", outlet, done)
+        return {"outlet": outlet, "outcome": "skipped", "done_by_run": done}
+    with Session(engine) as session, session.begin():
+        dead = crawlstate.reap_worker_runs(session, outlet)
+    if dead:
+        logger.warning("crawl %s: runs %s of a dead worker closed as killed; their URLs are pending", outlet, dead)
+    return run_crawl(outlet, database_url=url, sources=sources, mirror=mirror, since=since,
+                     time_limit_s=time_limit_s, trigger=trigger, children=CHILDREN, watch=lock.alive,
+                     extra_env={WORKER_ENV: task.request.hostname or ""})
 
 
 def reextract_argv(*, outlet: str | None, since: str | None, until: str | None, ids: str | None,
