@@ -9,7 +9,8 @@ interrupted (stopped by a signal), from its fetch and route errors and how many 
 requests were answered (stat ``provnews/fetch/answered``); the word is also left in the
 stat ``provnews/outcome`` for the crawl summary and the exit code.
 
-Settings read: PROVNEWS_TRIGGER (manual | schedule | demo); the database is the
+Settings read: PROVNEWS_TRIGGER (manual | schedule | demo), PROVNEWS_WORKER (the worker whose
+job runs the crawl, recorded on its run); the database is the
 crawl's one ``Frontier``'s.
 Signals: ``fetch_failed`` (sent by the spiders' errback with the request and a
 reason code) is logged like a response; ``page_rejected`` (url, reason: sent by the
@@ -43,11 +44,12 @@ OUTCOME_STAT = "provnews/outcome"           # the run's word (crawler.core.outco
 
 
 class LedgerExtension:
-    def __init__(self, crawler: Crawler, frontier: Frontier, trigger: str):
+    def __init__(self, crawler: Crawler, frontier: Frontier, trigger: str, worker: str | None = None):
         self.crawler = crawler
         self.frontier = frontier
         self.database = frontier.database
         self.trigger = trigger
+        self.worker = worker
         self.buffer: list[dict[str, Any]] = []
         self.run_id: int | None = None
         crawler.signals.connect(self.spider_opened, signals.spider_opened)
@@ -59,13 +61,14 @@ class LedgerExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LedgerExtension:
-        return cls(crawler, Frontier.from_crawler(crawler), crawler.settings.get("PROVNEWS_TRIGGER", "manual"))
+        return cls(crawler, Frontier.from_crawler(crawler), crawler.settings.get("PROVNEWS_TRIGGER", "manual"),
+                   crawler.settings.get("PROVNEWS_WORKER"))
 
     def spider_opened(self, spider: Spider) -> None:
         outlet = getattr(getattr(spider, "outlet", None), "key", None) or spider.name
         with self.database.session() as session, session.begin():
             dead = crawlstate.reap_dead_runs(session, outlet)
-            self.run_id = crawlstate.start_run(session, outlet, self.trigger)
+            self.run_id = crawlstate.start_run(session, outlet, self.trigger, self.worker)
         if dead:
             logger.warning("runs %s of %s had died; their leased URLs are pending again", dead, outlet)
         spider.run_id = self.run_id

@@ -111,6 +111,7 @@ PROVNEWS_RECHECK_AFTER_HOURS = 12  # …when their last fetch is older than this
 PROVNEWS_ROUTE_HISTORY_RUNS = 10
 PROVNEWS_ROUTE_AUDIT_EVERY = 24    # hourly crawls: one audit a day
 PROVNEWS_TRIGGER = "manual"        # recorded in crawl_runs: manual | schedule | demo | scrape
+PROVNEWS_WORKER = None             # set by `provnews worker` for its crawls: recorded in crawl_runs.worker
 PROVNEWS_STORY_THRESHOLD = 0.5     # estimated Jaccard similarity that makes two texts one story
 # Feeds, sitemaps and first listing pages are asked for with If-None-Match /
 # If-Modified-Since (crawler.fetching.conditional): an unchanged one costs a bodiless 304.
@@ -136,6 +137,15 @@ PROVNEWS_CONTACT = None            # an URL or e-mail appended to USER_AGENT
 # The web app (crawler.web, `provnews serve`) is read-only unless this is set: its scrape
 # form then asks for this token (and `serve --web-scrape` must allow the form at all).
 PROVNEWS_WEB_TOKEN = None
+# Crawls on Celery workers (crawler.workers): the broker (redis://… or amqp://…) that
+# `schedule run`, `enqueue`, `worker` and `workers` use when --broker is not given.
+PROVNEWS_BROKER_URL = None
+# Seconds a Redis broker waits for a job's ack before giving it to another worker. It
+# must exceed the longest job (the crawl time limit, 3600 s by default), or a job still
+# running is delivered a second time (harmless under the outlet lock, but a wasted
+# crawl); the lower it is, the sooner a killed worker's job runs again elsewhere.
+# RabbitMQ redelivers as soon as the worker's connection closes and ignores it.
+PROVNEWS_BROKER_VISIBILITY_TIMEOUT = 7200
 
 _LIST_SEPARATOR = ","
 

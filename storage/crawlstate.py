@@ -47,9 +47,9 @@ def now() -> datetime:
 # --- runs --------------------------------------------------------------------------
 
 
-def start_run(session: Session, outlet: str, trigger: str) -> int:
+def start_run(session: Session, outlet: str, trigger: str, worker: str | None = None) -> int:
     run = CrawlRun(outlet=outlet, trigger=trigger, started_at=now(), status="running",
-                   pid=os.getpid(), host=HOST)
+                   pid=os.getpid(), host=HOST, worker=worker)
     session.add(run)
     session.flush()
     return run.id
@@ -85,6 +85,31 @@ def reap_dead_runs(session: Session, outlet: str, status: str = "killed") -> lis
         session.execute(update(CrawlRun).where(CrawlRun.id.in_(dead)).values(status=status, finished_at=now()))
         release_leases(session, dead)
     return dead
+
+
+def reap_worker_runs(session: Session, outlet: str) -> list[int]:
+    """Mark the outlet's runs that a worker's job started and that still say ``running``
+    as ``killed``, on any host, and free their leases.
+
+    Only for a caller that holds the outlet's lock (``storage.outlet_lock``): every
+    worker job crawls under that lock, and its crawl process dies with it, so such a
+    run still ``running`` belongs to a dead worker, whatever host it ran on (a run of
+    another host is otherwise left to its leases' expiry: see ``reap_dead_runs``).
+    """
+    dead = list(session.scalars(select(CrawlRun.id).where(
+        CrawlRun.outlet == outlet, CrawlRun.status == "running", CrawlRun.worker.is_not(None))))
+    if dead:
+        session.execute(update(CrawlRun).where(CrawlRun.id.in_(dead)).values(status="killed", finished_at=now()))
+        release_leases(session, dead)
+    return dead
+
+
+def finished_run_since(session: Session, outlet: str, since: datetime) -> int | None:
+    """The id of a run of the outlet that started at or after ``since`` and went to its
+    end (ok, partial, failed), or None: a crawl job enqueued at ``since`` is then done."""
+    return session.scalars(select(CrawlRun.id).where(
+        CrawlRun.outlet == outlet, CrawlRun.status.in_(RAN_TO_END), CrawlRun.started_at >= since)
+        .order_by(CrawlRun.id).limit(1)).first()
 
 
 def close_runs_of(session: Session, pid: int, since: datetime, status: str) -> None:

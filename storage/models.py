@@ -239,6 +239,8 @@ class CrawlRun(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)  # running | ok | failed | timed_out | killed
     pid: Mapped[int | None]
     host: Mapped[str | None] = mapped_column(String(255))
+    # The Celery worker (its node name, e.g. celery@host-a) whose job ran this crawl; None outside workers.
+    worker: Mapped[str | None] = mapped_column(String(255))
     requests: Mapped[int] = mapped_column(default=0)
     discovered: Mapped[int] = mapped_column(default=0)
     fetched: Mapped[int] = mapped_column(default=0)

@@ -55,6 +55,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "archive": ("crawler.cli.archive:archive_app", "The raw archive: every article page as fetched (WARC)."),
     "import-warc": ("crawler.cli.archive:import_warc_command",
                     "Import articles of registered outlets from other crawlers' WARC files."),
+    "worker": ("crawler.cli.worker:worker",
+               "Run a Celery worker: crawl and re-extraction jobs from the broker, until SIGTERM."),
+    "enqueue": ("crawler.cli.worker:enqueue_app", "Put one-off jobs on the broker for the workers."),
+    "workers": ("crawler.cli.worker:workers", "List the live workers and the job each is running (Celery's inspect)."),
 }
 
 

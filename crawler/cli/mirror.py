@@ -24,6 +24,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = MIRROR_PORT,
     sites: Annotated[Path, typer.Option(help="Folder of host folders, e.g. a generated DIR/sites.",
                                         exists=True, file_okay=False)] = SITES_DIR,
+    request_log: Annotated[Path | None, typer.Option(
+        help="Append every request to this file as a JSON line: host, path, status, client, start, end.",
+        dir_okay=False)] = None,
 ) -> None:
     """Serve every mirrored outlet until interrupted; crawl it with --mirror.
 
@@ -33,7 +36,7 @@ def serve(
     [bold]provnews crawl baolangson --mirror http://127.0.0.1:8001[/]
     """
     port_free_or_exit(host, port)
-    server = MirrorServer(sites, host=host, port=port)
+    server = MirrorServer(sites, host=host, port=port, request_log=request_log)
     stderr.print(f"serving {', '.join(server.sites)} at {server.url} (Ctrl-C to stop; "
                  f"open {server.url}/ in a browser for the list)")
     try:

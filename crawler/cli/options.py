@@ -21,6 +21,10 @@ SourcesOption = Annotated[Path | None, typer.Option(
 MirrorOption = Annotated[str | None, typer.Option(
     "--mirror", help="Fetch from a local mirror at this origin (e.g. http://127.0.0.1:8001, `provnews mirror serve`).")]
 
+BrokerOption = Annotated[str | None, typer.Option(
+    "--broker", envvar="PROVNEWS_BROKER_URL", show_envvar=True,
+    help="Celery broker URL, redis://host:6379/0 or amqp://user:password@host:5672// (none: one machine).")]
+
 
 def port_free_or_exit(host: str, port: int) -> None:
     """Exit with one line (code 10) when another process holds the port, before a

@@ -23,7 +23,13 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine
 
-from crawler.cli.options import DbOption, MirrorOption, SourcesOption, registry_or_exit
+from crawler.cli.options import (
+    BrokerOption,
+    DbOption,
+    MirrorOption,
+    SourcesOption,
+    registry_or_exit,
+)
 from crawler.cli.output import (
     ExitCode,
     Format,
@@ -106,6 +112,7 @@ def run(
     time_limit: TimeLimitOption = DEFAULT_TIME_LIMIT_S,
     max_parallel: Annotated[int, typer.Option(
         "--max-parallel", min=1, help="Crawls that may run at the same time.")] = 4,
+    broker: BrokerOption = None,
 ) -> None:
     """Run the scheduler in the foreground until SIGTERM or Ctrl-C; logs go to stderr.
 
@@ -113,7 +120,8 @@ def run(
     the outlet's time zone; every 60 minutes when absent). Jobs live in the
     database (table apscheduler_jobs), so a restart neither loses nor duplicates
     them, and a run missed while the scheduler was down is made up once. Only one
-    scheduler may run per database.
+    scheduler may run per database. With a broker, each run is a job for the
+    workers (`provnews worker`) instead of a crawl on this machine.
 
     Example: [bold]provnews schedule run --db sqlite:///provnews.db --time-limit 1800[/]
     """
@@ -126,7 +134,8 @@ def run(
     _check_database(url)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     service = SchedulerService(url, specs, sources=_absolute(sources), mirror=mirror,
-                               time_limit_s=time_limit, max_parallel=max_parallel, only=bool(outlets))
+                               time_limit_s=time_limit, max_parallel=max_parallel, only=bool(outlets),
+                               broker_url=broker)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: service.stop())
     try:

@@ -14,7 +14,11 @@ and a ``Last-Modified`` (the file's mtime), and a bodiless 304 to a request whos
 
 Every request is counted per host and path (``hits``), with its status (``statuses``)
 and whether it carried validators (``conditional``), so tests can assert what a
-crawl fetched, what it did not, and what it was spared.
+crawl fetched, what it did not, and what it was spared. With a ``request_log`` file, every
+answered request is also appended to it as one JSON line: host, path, status, the
+client (``X-Provnews-Client``, sent by the mirror download handler) and when the
+request was read and when its answer was written (``start``, ``end``, Unix seconds),
+so a test can check, across processes, which requests to one host were in flight at once.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import json
 import logging
 import mimetypes
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from email.message import Message
@@ -143,8 +148,11 @@ class MirrorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, sites_dir: Path = SITES_DIR, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, sites_dir: Path = SITES_DIR, host: str = "127.0.0.1", port: int = 0,
+                 request_log: Path | None = None):
         self.sites = {p.name: MirrorSite(p) for p in sorted(sites_dir.iterdir()) if p.is_dir()}
+        # Line-buffered: a line is in the file when its request is answered, whenever the server is stopped.
+        self.request_log = open(request_log, "a", buffering=1, encoding="utf-8") if request_log else None  # noqa: SIM115
         self.hits: Counter[tuple[str, str]] = Counter()
         self.statuses: Counter[tuple[str, str, int]] = Counter()
         self.conditional: Counter[tuple[str, str]] = Counter()
@@ -169,6 +177,16 @@ class MirrorServer(ThreadingHTTPServer):
             self.statuses[(host, target, status)] += 1
             self.conditional[(host, target)] += conditional
 
+    def log_request(self, entry: dict[str, object]) -> None:
+        if self.request_log is not None:
+            with self._hits_lock:
+                self.request_log.write(json.dumps(entry) + "\n")
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self.request_log is not None:
+            self.request_log.close()
+
     def clear_counts(self) -> None:
         with self._hits_lock:
             self.hits.clear()
@@ -192,6 +210,7 @@ class MirrorRequestHandler(BaseHTTPRequestHandler):
         self._respond(send_body=False)
 
     def _respond(self, send_body: bool) -> None:
+        start = time.time()
         host, path = self._target()
         self.server.count(host.rsplit(":", 1)[0], path)
         site = self.server.site_for(host)
@@ -219,6 +238,10 @@ class MirrorRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body:
             self.wfile.write(body)
+        self.wfile.flush()
+        self.server.log_request({"host": host.rsplit(":", 1)[0], "path": path, "status": int(status),
+                                 "client": self.headers.get("X-Provnews-Client"), "start": start,
+                                 "end": time.time()})
 
     def _target(self) -> tuple[str, str]:
         """(host, path) asked for: from the Host header, or, when it names no mirrored

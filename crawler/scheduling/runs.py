@@ -146,13 +146,36 @@ def stop_group(process: subprocess.Popen[bytes], grace_s: float) -> None:
     process.wait()
 
 
-def crawl_command(outlet: str, sources: str | None = None, mirror: str | None = None) -> list[str]:
+def crawl_command(outlet: str, sources: str | None = None, mirror: str | None = None,
+                  since: str | None = None) -> list[str]:
     argv = [sys.executable, "-m", "crawler", "crawl", outlet]
     if sources:
         argv += ["--sources", sources]
     if mirror:
         argv += ["--mirror", mirror]
+    if since:
+        argv += ["--since", since]
     return argv
+
+
+def _wait(process: subprocess.Popen[bytes], time_limit_s: float, watch: Callable[[], bool] | None,
+          watch_every_s: float) -> bool:
+    """Wait for the child; True when it ended, False when ``watch`` said stop (the caller
+    lost what the child runs under). Raises TimeoutExpired at the time limit."""
+    if watch is None:
+        process.wait(timeout=time_limit_s)
+        return True
+    deadline = time.monotonic() + time_limit_s
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise subprocess.TimeoutExpired(process.args, time_limit_s)
+        try:
+            process.wait(timeout=min(remaining, watch_every_s))
+            return True
+        except subprocess.TimeoutExpired:
+            if not watch():
+                return False
 
 
 def run_command(
@@ -164,8 +187,12 @@ def run_command(
     kill_grace_s: float = KILL_GRACE_S,
     children: ChildProcesses | None = None,
     on_start: Callable[[int], None] | None = None,
+    watch: Callable[[], bool] | None = None,
+    watch_every_s: float = 5.0,
 ) -> CrawlOutcome:
-    """Run ``argv`` in its own process group for at most ``time_limit_s`` seconds."""
+    """Run ``argv`` in its own process group for at most ``time_limit_s`` seconds; with
+    ``watch``, ask it every ``watch_every_s`` and stop the child (``interrupted``) when it
+    says False."""
     children = children or CHILDREN
     started, clock = time.time(), time.monotonic()
     with tempfile.TemporaryFile() as output:
@@ -177,10 +204,13 @@ def run_command(
             on_start(process.pid)
         try:
             try:
-                code: int | None = process.wait(timeout=time_limit_s)
+                ended = _wait(process, time_limit_s, watch, watch_every_s)
+                if not ended:
+                    stop_group(process, kill_grace_s)
+                code: int | None = process.returncode
                 timed_out = False
             except subprocess.TimeoutExpired:
-                timed_out = True
+                timed_out, ended = True, True
                 stop_group(process, kill_grace_s)
                 code = process.returncode
         finally:
@@ -191,7 +221,7 @@ def run_command(
         tail = output.read().decode("utf-8", "replace")
     if timed_out:
         outcome: Outcome = "timed_out"
-    elif code != 0 and children.stopping:
+    elif (code != 0 and children.stopping) or not ended:
         outcome = "interrupted"
     else:
         outcome = outcome_of_exit(code) or "failed"  # type: ignore[arg-type]
@@ -208,11 +238,19 @@ def run_crawl(
     kill_grace_s: float = KILL_GRACE_S,
     trigger: str = "manual",
     on_start: Callable[[int], None] | None = None,
+    since: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    children: ChildProcesses | None = None,
+    watch: Callable[[], bool] | None = None,
 ) -> CrawlOutcome:
-    """Crawl one outlet in a subprocess and return what happened (never raises for the crawl's faults)."""
-    env = {**os.environ, DATABASE_URL_ENV: database_url, TRIGGER_ENV: trigger}
-    result = run_command(outlet, crawl_command(outlet, sources, mirror), time_limit_s=time_limit_s, env=env,
-                         kill_grace_s=kill_grace_s, on_start=on_start)
+    """Crawl one outlet in a subprocess and return what happened (never raises for the crawl's faults).
+
+    ``extra_env``, ``children`` and ``watch`` are for a worker's job (``crawler.workers``):
+    the worker's name for the ledger, children that die with the worker, and the outlet
+    lock's probe."""
+    env = {**os.environ, DATABASE_URL_ENV: database_url, TRIGGER_ENV: trigger, **(extra_env or {})}
+    result = run_command(outlet, crawl_command(outlet, sources, mirror, since), time_limit_s=time_limit_s, env=env,
+                         kill_grace_s=kill_grace_s, on_start=on_start, children=children, watch=watch)
     if result.outcome == "timed_out" and result.pid is not None:
         _record_timeout(database_url, result)
     return result

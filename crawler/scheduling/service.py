@@ -70,6 +70,7 @@ from storage.engine import DATABASE_URL_ENV, StorageError, make_engine, safe_url
 logger = logging.getLogger(__name__)
 
 DISPLAY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+BROKER_URL_ENV = "PROVNEWS_BROKER_URL"   # read by the enqueueing job function
 DEFAULT_MAX_PARALLEL = 4
 JOBS_TABLE = "apscheduler_jobs"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
@@ -195,8 +196,14 @@ class SchedulerService:
                  mirror: str | None = None, time_limit_s: int = DEFAULT_TIME_LIMIT_S,
                  max_parallel: int = DEFAULT_MAX_PARALLEL, heartbeat_s: float = HEARTBEAT_S,
                  kill_grace_s: float = KILL_GRACE_S, func: Callable[..., Any] = scheduled_crawl,
-                 on_outcome: Callable[[dict[str, Any]], None] | None = None, only: bool = False):
+                 on_outcome: Callable[[dict[str, Any]], None] | None = None, only: bool = False,
+                 broker_url: str | None = None):
         self.url, self.specs = url, list(specs)
+        # With a broker the jobs enqueue crawls for workers (crawler.workers) instead of running them.
+        self.broker_url = broker_url
+        if broker_url:  # Celery is imported only when a broker is used
+            from crawler.workers.enqueue import scheduled_enqueue
+            func = scheduled_enqueue
         self.only = only  # the specs are a chosen few outlets: keep the other jobs, run none of them
         self.sources, self.mirror, self.time_limit_s = sources, mirror, time_limit_s
         self.max_parallel, self.heartbeat_s, self.kill_grace_s = max_parallel, heartbeat_s, kill_grace_s
@@ -244,6 +251,8 @@ class SchedulerService:
             lock.acquire()
             # The job function reads the URL from here, so that it is never stored in the job table.
             os.environ[DATABASE_URL_ENV] = self.url
+            if self.broker_url:
+                os.environ[BROKER_URL_ENV] = self.broker_url
             CHILDREN.reopen()
             scheduler = build_scheduler(engine, max_parallel=self.max_parallel)
             self._scheduler, self._engine = scheduler, engine
