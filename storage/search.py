@@ -1,31 +1,39 @@
-"""Diacritic-insensitive full-text search over stored articles, ranked in tiers.
+"""Full-text search over stored articles, ranked in tiers, in the database.
 
-Both backends index the same column, ``articles.search_text`` = ``fold(title,
-summary, text)``, and both receive the user's query folded by the same Python
-``fold``, so "lang son", "Lạng Sơn" and "LẠNG SƠN" find the same articles on
-SQLite (FTS5 external-content table ``articles_fts``) and PostgreSQL (GIN index
-on the stored ``articles.search_vector`` = ``to_tsvector('simple', search_text)``,
-migration 0006). The query language and its FTS5/tsquery text are in
-``storage.search_query``: user input never reaches the FTS grammar.
+Three indexes (SQLite FTS5 tables; PostgreSQL tsvector columns):
 
-Ranking, the same on both backends (the SQL finds the matches of each tier, Python
-orders them with values read from the article row, so both backends order alike):
+- folded, ``articles.search_text`` = ``fold(title, summary, text)`` (``articles_fts``;
+  ``search_vector``, migration 0006): "lang son", "Lạng Sơn" and "LẠNG SƠN" alike;
+- exact, title, lead and text with their diacritics (``articles_exact``;
+  ``search_exact``, migration 0010): "cửa khẩu" and never "của khâu";
+- head, title and lead folded, by column (``articles_head``; ``search_head``): where
+  the words are.
+
+The query language and its FTS5/tsquery text are in ``storage.search_query``: user
+input never reaches the FTS grammar.
+
+A query typed with diacritics (one clause, every unit marked) is held to them: only
+articles holding it as typed are listed (in either tone placement, or written with
+no marks at all, "Da Nang" in an English text). When none does, every folded match is
+listed, scattered syllables last, and ``SearchHits.loose`` says so ("no article holds
+cửa khẩu; these hold its syllables apart or other words"). A query without marks, or
+with OR, searches the folded index.
+
+Order, the same on both backends:
 
 1. the tier of an unquoted run of several syllables ("cửa khẩu"): held in sequence,
-   then near (every adjacent pair within NEAR_GAP words), then with one adjacent pair;
-2. held as typed: with the diacritics the user typed (tone placement aside, see
-   ``_exactness``), so "cửa khẩu" ranks above "của khâu";
-3. how much is verbatim: runs in sequence as typed, then words with their diacritics;
-4. where the words are: the title counts twice, the lead (sapo) once;
-5. newest published, then newest stored.
+   then near (every adjacent pair within NEAR_GAP words), then with one adjacent pair,
+   then (only in a loose listing) scattered; each tier is one index query;
+2. held with the typed marks before held only unmarked;
+3. where the words are: each unit in the title counts 2, in the lead 1;
+4. newest published, then newest stored.
 
-Only articles holding the query together and as typed are listed; when none does, every
-match is listed in that order, scattered syllables last, and ``SearchHits.loose`` says so
-("no article holds cửa khẩu; these hold its syllables apart or other words").
-
-Every key is a property of the article alone (no corpus statistics such as bm25's
-IDF), and only articles stored up to ``as_of`` are searched, so the order of a
-query never changes while a crawl inserts: pages neither repeat nor skip.
+Each tier reads its newest RANK_WINDOW matches (ids, from the index), and only the
+tiers a page reaches are ordered, with one index query per key over those ids and a
+read of their published_at: no article text is read to rank, and page 50 costs what
+page 1 does. Every key is a property of the article alone (no corpus statistics such
+as bm25's IDF), and only articles stored up to ``as_of`` are searched, so the order
+of a query never changes while a crawl inserts: pages neither repeat nor skip.
 """
 
 from __future__ import annotations
