@@ -38,6 +38,7 @@ of a query never changes while a crawl inserts: pages neither repeat nor skip.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -255,7 +256,7 @@ def _scope(session: Session, query: ParsedQuery, spelling: str, conditions: tupl
         terms = dict.fromkeys(t for u in query.units for t in spellings(u, spelling)[0])
         ids = _rowid(dialect, spelling)
         # Counting stops at what makes a term common: a common term's sample is the dearest.
-        enough = max(1, int(COMMON_DF * DF_SAMPLE / newest))
+        enough = math.ceil(COMMON_DF / max(1.0, newest / DF_SAMPLE))
         samples = [
             select(func.count()).select_from(_matching(dialect, spelling, _one_term(dialect, term)).where(
                 ids > newest - DF_SAMPLE, ids <= newest).limit(enough).subquery()).scalar_subquery()
@@ -415,7 +416,7 @@ def _ordered(session: Session, query: ParsedQuery, tier: _Tier) -> list[int]:
                                   sorted(unmarked))
     # The raw column: ISO text in UTC on SQLite, whose order is the time's; converting
     # 1,000 values to aware datetimes cost more than reading them.
-    published = dict(session.execute(select(Article.id, _PUBLISHED_RAW).where(Article.id.in_(ids))).tuples().all())
+    published = {i: p for i, p in session.execute(select(Article.id, _PUBLISHED_RAW).where(Article.id.in_(ids)))}
     return sorted(ids, key=lambda i: (i not in unmarked, score[i], published.get(i) is not None, published.get(i) or 0,
                                       i), reverse=True)
 
