@@ -39,7 +39,6 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import StorageError, classify, first_line
-from storage.search import exact_flags
 
 DEFAULT_DATABASE_URL = "sqlite:///provnews.db"
 DATABASE_URL_ENV = "PROVNEWS_DATABASE_URL"
@@ -104,8 +103,6 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any, busy_ms: int = SQLIT
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
-    # search.py ranks exact-diacritic matches; SQLite's lower() is ASCII-only.
-    dbapi_connection.create_function("pn_exact", 2, exact_flags, deterministic=True)
 
 
 def read_only(engine: Engine) -> Engine:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -143,6 +144,11 @@ class Article(Base):
     # there) and the extractor that read it (crawler.archive.extractor).
     archive_id: Mapped[int | None] = mapped_column(index=True)
     extractor_version: Mapped[str | None] = mapped_column(String(40))
+
+    # The few flagged rows, so search leaves them out without reading every candidate
+    # row (migration 0010).
+    __table_args__ = (Index("ix_articles_flagged", "id", sqlite_where=sql_text("encoding_confidence IS NOT NULL"),
+                            postgresql_where=sql_text("encoding_confidence IS NOT NULL")),)
 
     urls: Mapped[list[ArticleUrl]] = relationship(back_populates="article", cascade="all, delete-orphan")
 

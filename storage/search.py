@@ -1,96 +1,85 @@
-"""Diacritic-insensitive full-text search over stored articles, ranked in tiers.
+"""Full-text search over stored articles, ranked in tiers, in the database.
 
-Both backends index the same column, ``articles.search_text`` = ``fold(title,
-summary, text)``, and both receive the user's query folded by the same Python
-``fold``, so "lang son", "Lạng Sơn" and "LẠNG SƠN" find the same articles on
-SQLite (FTS5 external-content table ``articles_fts``) and PostgreSQL (GIN index
-on the stored ``articles.search_vector`` = ``to_tsvector('simple', search_text)``,
-migration 0006). The query language and its FTS5/tsquery text are in
-``storage.search_query``: user input never reaches the FTS grammar.
+Three indexes (SQLite FTS5 tables; PostgreSQL tsvector columns):
 
-Ranking, the same on both backends (the SQL finds the matches of each tier, Python
-orders them with values read from the article row, so both backends order alike):
+- folded, ``articles.search_text`` = ``fold(title, summary, text)`` (``articles_fts``;
+  ``search_vector``, migration 0006): "lang son", "Lạng Sơn" and "LẠNG SƠN" alike;
+- exact, title, lead and text with their diacritics (``articles_exact``;
+  ``search_exact``, migration 0010): "cửa khẩu" and never "của khâu";
+- head, title and lead folded, by column (``articles_head``; ``search_head``): where
+  the words are.
+
+The query language and its FTS5/tsquery text are in ``storage.search_query``: user
+input never reaches the FTS grammar.
+
+A query typed with diacritics (one clause, every unit marked) is held to them: only
+articles holding it as typed are listed (in either tone placement, or written with
+no marks at all, "Da Nang" in an English text). When none does, every folded match is
+listed, scattered syllables last, and ``SearchHits.loose`` says so ("no article holds
+cửa khẩu; these hold its syllables apart or other words"). A query without marks, or
+with OR, searches the folded index.
+
+Order, the same on both backends:
 
 1. the tier of an unquoted run of several syllables ("cửa khẩu"): held in sequence,
-   then near (every adjacent pair within NEAR_GAP words), then with one adjacent pair;
-2. held as typed: with the diacritics the user typed (tone placement aside, see
-   ``_exactness``), so "cửa khẩu" ranks above "của khâu";
-3. how much is verbatim: runs in sequence as typed, then words with their diacritics;
-4. where the words are: the title counts twice, the lead (sapo) once;
-5. newest published, then newest stored.
+   then near (every adjacent pair within NEAR_GAP words), then with one adjacent pair,
+   then (only in a loose listing) scattered; each tier is one index query;
+2. held with the typed marks before held only unmarked;
+3. where the words are: each unit in the title counts 2, in the lead 1;
+4. newest published, then newest stored.
 
-Only articles holding the query together and as typed are listed; when none does, every
-match is listed in that order, scattered syllables last, and ``SearchHits.loose`` says so
-("no article holds cửa khẩu; these hold its syllables apart or other words").
-
-Every key is a property of the article alone (no corpus statistics such as bm25's
-IDF), and only articles stored up to ``as_of`` are searched, so the order of a
-query never changes while a crawl inserts: pages neither repeat nor skip.
+Each tier reads its newest RANK_WINDOW matches (ids, from the index), and only the
+tiers a page reaches are ordered, with one index query per key over those ids and a
+read of their published_at: no article text is read to rank, and page 50 costs what
+page 1 does. Every key is a property of the article alone (no corpus statistics such
+as bm25's IDF), and only articles stored up to ``as_of`` are searched, so the order
+of a query never changes while a crawl inserts: pages neither repeat nor skip.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, NamedTuple
 
-from sqlalchemy import (
-    Row,
-    Select,
-    and_,
-    bindparam,
-    case,
-    column,
-    false,
-    func,
-    literal_column,
-    or_,
-    select,
-    table,
-)
+from sqlalchemy import Row, Select, column, false, func, literal_column, select, table
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Article, local_datetime
 from storage.search_query import (
     APART,
-    MAX_NEEDLES,
+    BARE,
+    EXACT,
+    FOLDED,
+    HEAD,
+    MARKED,
     MAX_PHRASE_TOKENS,
     MAX_TERMS,
     NEAR,
     PAIR,
     PHRASE,
-    SEQUENCE,
-    TOKEN,
-    WORD,
-    WORDS,
-    Needle,
     ParsedQuery,
+    exact_ready,
+    fts5_excluded,
+    fts5_head,
     fts5_match,
     parse_query,
+    spellings,
+    tsquery_excluded,
+    tsquery_head,
     tsquery_text,
 )
-from storage.textfold import (
-    _FOLD,
-    _fold_slow,
-    fold,
-    has_diacritics,
-    search_text,
-    tone_spellings,
-)
+from storage.textfold import _FOLD, _fold_slow, fold, has_diacritics, search_text
 
-__all__ = ["MAX_NEEDLES", "MAX_PHRASE_TOKENS", "MAX_TERMS", "ParsedQuery", "SearchHit", "SearchHits", "_fold_slow",
+__all__ = ["MAX_PHRASE_TOKENS", "MAX_TERMS", "ParsedQuery", "SearchHit", "SearchHits", "_fold_slow",
            "fold", "fts5_match", "has_diacritics", "parse_query", "search", "search_text"]
 
 VIETNAM = timezone(timedelta(hours=7))
 SNIPPET_CHARS = 160
-# The FTS5 virtual table has no model: it is created by the migration.
-_FTS = table("articles_fts", column("rowid"))
-# PostgreSQL only (migration 0006), so no model column: a generated tsvector that
-# phrase rechecks read instead of re-parsing search_text per row.
-_VECTOR = literal_column("articles.search_vector")
 
 
 @dataclass
@@ -103,8 +92,6 @@ class SearchHit:
     # How the article holds the query: "phrase", "near", "pair", "apart" (see
     # storage.search_query.LEVELS), or "match" for a query with no run of several syllables.
     match: str
-    # How many of the query's units typed with diacritics the article holds verbatim, in sequence.
-    exact: int
     snippet: str
     # (start, end) character spans of matched terms inside ``snippet``.
     highlights: list[tuple[int, int]] = field(default_factory=list)
@@ -183,72 +170,12 @@ def filters(
     return conditions
 
 
-def exact_flags(haystack: str | None, needles: str) -> str:
-    """SQLite function ``pn_exact``: "1" or "0" per needle, found verbatim in haystack or
-    not (lower case, either tone placement). ``needles`` as ``_encode`` writes them:
-    U+001F between needles, U+001E between alternatives, U+001D between the strings
-    an alternative needs, U+001C between the spellings of one string."""
-    text = unicodedata.normalize("NFC", haystack or "").casefold()
-    return "".join("1" if any(all(any(s in text for s in part.split("\x1c")) for part in alt.split("\x1d"))
-                               for alt in needle.split("\x1e"))
-                   else "0" for needle in needles.split("\x1f"))
-
-
-def _encode(needles: list[Needle]) -> str:
-    return "\x1f".join("\x1e".join("\x1d".join("\x1c".join(tone_spellings(part)) for part in alt)
-                                   for alt in n.alternatives) for n in needles)
-
-
-def _exact_column(dialect: str, needles: list[Needle]) -> ColumnElement[str]:
-    if not needles:
-        return literal_column("''")
-    haystack = (func.coalesce(Article.title, "") + "\n" + func.coalesce(Article.summary, "") + "\n"
-                + func.coalesce(Article.text, ""))
-    if dialect == "sqlite":
-        # SQLite's lower() is ASCII-only; the engine registers this Python function.
-        return func.pn_exact(haystack, _encode(needles))
-    # PostgreSQL's lower() is Unicode-aware in a UTF-8 database (C.UTF-8 or a real locale).
-    folded = func.lower(haystack)
-    flags: list[ColumnElement[str]] = []
-    for i, needle in enumerate(needles):
-        found = or_(*(and_(*(or_(*(func.strpos(folded, bindparam(f"needle_{i}_{j}_{k}_{n}", spelling)) > 0
-                                   for n, spelling in enumerate(tone_spellings(part))))
-                             for k, part in enumerate(alt)))
-                      for j, alt in enumerate(needle.alternatives)))
-        flags.append(case((found, "1"), else_="0"))
-    return func.concat(*flags)
-
-
-class _Exact(NamedTuple):
-    """What of the query an article holds verbatim."""
-
-    sequences: int  # units found in sequence as typed
-    words: int  # diacritic words found
-    as_typed: bool  # see _exactness
-
-
-def _exactness(query: ParsedQuery, flags: str, level: int) -> _Exact:
-    """Read ``pn_exact``'s flags. An article holds the query as typed when each unit typed
-    with diacritics is there: in sequence for a match in the PHRASE tier, with all its
-    words for a NEAR or PAIR match (an APART match never is). So "của khâu" does not
-    answer "cửa khẩu", nor "đã nâng" "Đà Nẵng", but "Da Nang" written without marks does.
-    An OR query is not held to its diacritics: the flags cannot say which clause matched."""
-    found = {(n.kind, n.unit) for n, flag in zip(query.needles, flags, strict=False) if flag == "1"}
-    units = {n.unit for n in query.needles if n.unit >= 0} if len(query.clauses) == 1 else set()
-    kind = SEQUENCE if level == PHRASE or not query.graded else WORDS
-    held = all((kind, u) in found for u in units)
-    return _Exact(sum(1 for k, _ in found if k == SEQUENCE), sum(1 for k, _ in found if k == WORD),
-                  level != APART and held if query.graded else held)
-
-
-def placement(title: str | None, summary: str | None, units: list[str]) -> int:
-    """Where the folded units are: each one in the title counts 2, in the lead 1."""
-    def padded(text: str | None) -> str:
-        return " " + " ".join(TOKEN.findall(fold(text or ""))) + " "
-
-    head, lead = padded(title), padded(summary)
-    return sum(2 * (f" {u} " in head) + (f" {u} " in lead) for u in units)
-
+# Where each spelling is indexed (migrations 0001/0006 and 0010): SQLite FTS5 tables,
+# PostgreSQL generated tsvector columns. MARKED and BARE read the exact index.
+_FTS_TABLE = {FOLDED: "articles_fts", EXACT: "articles_exact", MARKED: "articles_exact", BARE: "articles_exact",
+              HEAD: "articles_head"}
+_PG_VECTOR = {FOLDED: "search_vector", EXACT: "search_exact", MARKED: "search_exact", BARE: "search_exact",
+              HEAD: "search_head"}
 
 # Each tier's newest RANK_WINDOW matches are ranked (more when a deeper page is
 # asked for), so page 50 of 20 costs what page 1 does. The same number caps the
@@ -277,8 +204,8 @@ class SearchHits(list[SearchHit]):
     total_exact: bool = True
     # Only articles with ids up to this were searched; pass it back for the next page.
     as_of: int | None = None
-    # No article holds the query as typed (see _exactness): these hold its syllables
-    # apart, or words that fold onto it ("của khâu" for "cửa khẩu").
+    # No article holds the query as typed: these hold its syllables apart, or words
+    # that fold onto it ("của khâu" for "cửa khẩu").
     loose: bool = False
     # Set when a query of very common words searched only this many newest articles.
     newest_only: int | None = None
@@ -287,75 +214,123 @@ class SearchHits(list[SearchHit]):
 class _Scope(NamedTuple):
     """What every tier's SQL shares: the filters, the newest id searched and the lowest."""
 
-    indexed: list[ColumnElement[bool]]
-    by_row: list[ColumnElement[bool]]
+    indexed: list[ColumnElement[bool]]  # answered from the filter columns' indexes
+    by_row: list[ColumnElement[bool]]  # read from each candidate's row (author)
     as_of: int
     # Only ids above this are searched (a query of only common words); None: all.
     floor: int | None
     window: int
+    include_flagged: bool
 
 
-def _scope(session: Session, query: ParsedQuery, indexed: list[ColumnElement[bool]],
-           by_row: list[ColumnElement[bool]], as_of: int | None, dated: bool, window: int) -> _Scope:
+def _match(dialect: str, spelling: str, text: str) -> ColumnElement[bool]:
+    """``text`` (FTS5 MATCH or to_tsquery text) against the index of ``spelling``."""
+    if dialect == "sqlite":
+        return literal_column(_FTS_TABLE[spelling]).op("MATCH")(text)
+    vector = literal_column(f"articles.{_PG_VECTOR[spelling]}")
+    return vector.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), text))
+
+
+_PUBLISHED_RAW = literal_column("articles.published_at")
+_FTS_ROWID = {name: table(name, column("rowid")).c.rowid for name in set(_FTS_TABLE.values())}
+
+
+def _rowid(dialect: str, spelling: str) -> ColumnElement[int]:
+    return _FTS_ROWID[_FTS_TABLE[spelling]] if dialect == "sqlite" else Article.id
+
+
+def _matching(dialect: str, spelling: str, text: str) -> Select[tuple[int]]:
+    """SELECT of the ids ``text`` matches in the index of ``spelling``."""
+    return select(_rowid(dialect, spelling).label("id")).where(_match(dialect, spelling, text))
+
+
+def _scope(session: Session, query: ParsedQuery, spelling: str, conditions: tuple[list[ColumnElement[bool]], ...],
+           as_of: int | None, dated: bool, window: int, include_flagged: bool) -> _Scope:
     """``dated``: a --since/--until range is asked for. Ids follow insertion, not
     publication, so the newest-ids bound could hide every article of an older range:
     a dated query is never bounded."""
+    dialect = session.get_bind().dialect.name
     newest = as_of if as_of is not None else session.scalar(select(func.max(Article.id))) or 0
     floor = None
-    if session.get_bind().dialect.name == "sqlite" and not dated and newest > SCAN_ROWS:
+    if not dated and newest > SCAN_ROWS:
+        terms = dict.fromkeys(t for u in query.units for t in spellings(u, spelling)[0])
+        ids = _rowid(dialect, spelling)
+        # Counting stops at what makes a term common: a common term's sample is the dearest.
+        enough = math.ceil(COMMON_DF / max(1.0, newest / DF_SAMPLE))
         samples = [
-            select(func.count()).select_from(_FTS).where(
-                literal_column("articles_fts").op("MATCH")(f'"{term}"'), _FTS.c.rowid > newest - DF_SAMPLE,
-                _FTS.c.rowid <= newest).scalar_subquery()
-            for term in query.terms
+            select(func.count()).select_from(_matching(dialect, spelling, _one_term(dialect, term)).where(
+                ids > newest - DF_SAMPLE, ids <= newest).limit(enough).subquery()).scalar_subquery()
+            for term in terms
         ]
         counts = session.execute(select(*samples)).one()
-        scale = max(1.0, newest / DF_SAMPLE)
-        if all(count * scale >= COMMON_DF for count in counts):
+        if all(count >= enough for count in counts):
             floor = newest - SCAN_ROWS
-    return _Scope(indexed, by_row, newest, floor, window)
+    return _Scope(*conditions, newest, floor, window, include_flagged)
 
 
-def _tier_match(dialect: str, query: ParsedQuery, level: int, higher: int | None) -> ColumnElement[bool]:
-    """Documents holding ``query`` at ``level`` but not at the tier above it."""
+def _one_term(dialect: str, term: str) -> str:
+    return f'"{term}"' if dialect == "sqlite" else f"'{term}'"
+
+
+def _tier_text(dialect: str, query: ParsedQuery, spelling: str, level: int, higher: int | None) -> str:
+    """Match text for the documents holding ``query`` at ``level`` but not at ``higher``."""
     if dialect == "sqlite":
-        text = f"({fts5_match(query, level)})"
-        if higher is not None:
-            text += f" NOT ({fts5_match(query, higher)})"
-        return literal_column("articles_fts").op("MATCH")(text)
-    text = f"({tsquery_text(query, level)})"
-    if higher is not None:
-        text += f" & !({tsquery_text(query, higher)})"
-    return _VECTOR.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), text))
+        text = f"({fts5_match(query, level, spelling)})"
+        return text + f" NOT ({fts5_match(query, higher, spelling)})" if higher is not None else text
+    text = f"({tsquery_text(query, level, spelling)})"
+    return text + f" & !({tsquery_text(query, higher, spelling)})" if higher is not None else text
 
 
-def _tier_ids(session: Session, match: ColumnElement[bool], scope: _Scope) -> list[int]:
+def _excluded(dialect: str, query: ParsedQuery, spelling: str, include_flagged: bool) -> list[ColumnElement[bool]]:
+    """Flagged articles unless asked for (read from the partial index ix_articles_flagged,
+    migration 0010), and the exclusions for an index other than the folded one (whose
+    match text has them)."""
+    ids = _rowid(dialect, spelling)
+    out = [] if include_flagged else [ids.not_in(select(Article.id).where(Article.encoding_confidence.is_not(None)))]
+    clause = query.clauses[0]
+    if spelling == FOLDED or not clause.excluded:
+        return out
+    if dialect == "sqlite":
+        return [*out, ids.not_in(_matching(dialect, FOLDED, fts5_excluded(clause)))]
+    return [*out, ~_match(dialect, FOLDED, tsquery_excluded(clause))]
+
+
+def _tier_ids(session: Session, spelling: str, match: str, scope: _Scope, extra: list[ColumnElement[bool]]) -> list[int]:
     """The ids of the newest ``scope.window`` matches up to ``scope.as_of``."""
-    if session.get_bind().dialect.name != "sqlite":
-        stmt = select(Article.id).where(match, Article.id <= scope.as_of, *scope.indexed, *scope.by_row)
-        return list(session.scalars(stmt.order_by(Article.id.desc()).limit(scope.window)))
+    dialect = session.get_bind().dialect.name
     if scope.floor is not None:
-        return _newest_ids(session, match, scope)
-    stmt = select(_FTS.c.rowid).where(match, _FTS.c.rowid <= scope.as_of)
+        return _newest_ids(session, spelling, match, scope, extra)
+    ids = _rowid(dialect, spelling)
+    stmt = _matching(dialect, spelling, match).where(ids <= scope.as_of, *extra)
+    if dialect != "sqlite":
+        # Materialized so PostgreSQL reads the matches from the GIN index: ordered by id
+        # with a LIMIT, it walked the primary key backwards testing every row's vector
+        # (a phrase with few matches read all 735k rows).
+        found = stmt.where(*scope.indexed, *scope.by_row).cte("found").prefix_with("MATERIALIZED")
+        return list(session.scalars(select(found.c.id).order_by(found.c.id.desc()).limit(scope.window)))
     if scope.indexed or scope.by_row:
-        stmt = stmt.join(Article, Article.id == _FTS.c.rowid).where(*scope.indexed, *scope.by_row)
-    return list(session.scalars(stmt.order_by(_FTS.c.rowid.desc()).limit(scope.window)))
+        stmt = stmt.join(Article, Article.id == ids)
+    stmt = stmt.where(*scope.indexed, *scope.by_row)
+    return list(session.scalars(stmt.order_by(ids.desc()).limit(scope.window)))
 
 
-def _newest_ids(session: Session, match: ColumnElement[bool], scope: _Scope) -> list[int]:
+def _newest_ids(session: Session, spelling: str, match: str, scope: _Scope,
+                extra: list[ColumnElement[bool]]) -> list[int]:
     """The newest matching ids in (floor, as_of], read slice by slice from the top.
 
     Each slice is read in ascending order: FTS5 scanning downwards ignores a lower
     rowid bound until it meets a match (a phrase with no match read the whole
     index), while upwards it starts at the bound and reads on to the newest id.
     """
+    dialect = session.get_bind().dialect.name
+    ids = _rowid(dialect, spelling)
     found: list[int] = []
     top, width, floor = scope.as_of, FIRST_SLICE, scope.floor or 0
     while top > floor and len(found) < scope.window:
         bottom = max(floor, top - width)
         # Materialized so the filters are checked on the slice's matches: left to
         # itself, SQLite walked a filter's index and re-ran MATCH per row (2 s a query).
-        hits = (select(_FTS.c.rowid.label("id")).where(match, _FTS.c.rowid > bottom, _FTS.c.rowid <= top)
+        hits = (_matching(dialect, spelling, match).where(ids > bottom, ids <= top, *extra)
                 .cte("slice").prefix_with("MATERIALIZED"))
         stmt = select(hits.c.id)
         if scope.indexed:
@@ -390,58 +365,80 @@ def _tiers(query: ParsedQuery) -> list[int]:
     return [PHRASE, NEAR, PAIR] if pairs else [PHRASE, NEAR]
 
 
-class _Candidate(NamedTuple):
+class _Tier(NamedTuple):
     level: int
-    id: int
+    spelling: str
+    ids: list[int]  # newest first
 
 
-def _candidates(session: Session, query: ParsedQuery, scope: _Scope, levels: list[int],
-                higher: int | None = None) -> tuple[list[_Candidate], bool]:
-    """Each tier's newest matches (below the tier ``higher``), each id in its best tier,
-    and whether some tier's window was full (the total is then a lower bound)."""
+def _find_tiers(session: Session, query: ParsedQuery, spelling: str, scope: _Scope, levels: list[int],
+                higher: int | None = None, found_before: int = 0) -> list[_Tier]:
+    """Each tier's newest matches (below the tier ``higher``), each id in its best tier.
+
+    Once ``scope.window`` ids are found no lower tier is read: every page asked for
+    lies in those (the window covers offset + limit), and the total is then "at least"."""
     dialect = session.get_bind().dialect.name
-    found: list[_Candidate] = []
-    full = False
+    extra = _excluded(dialect, query, spelling, scope.include_flagged)
+    found: list[_Tier] = []
     for level in levels:
-        ids = _tier_ids(session, _tier_match(dialect, query, level, higher), scope)
-        found += [_Candidate(level, i) for i in ids]
-        full = full or len(ids) >= scope.window
+        if found_before + sum(len(t.ids) for t in found) >= scope.window:
+            break
+        found.append(_Tier(level, spelling, _tier_ids(session, spelling, _tier_text(dialect, query, spelling, level,
+                                                                                   higher), scope, extra)))
         higher = level
-    return found, full
+    return found
 
 
-class _Ranked(NamedTuple):
-    id: int
-    level: int
-    exact: _Exact
+def _in_range(session: Session, spelling: str, text: str, ids: list[int]) -> set[int]:
+    """Which of ``ids`` the index of ``spelling`` matches ``text`` for."""
+    dialect = session.get_bind().dialect.name
+    rowid = _rowid(dialect, spelling)
+    bound = [rowid.in_(ids)] if dialect != "sqlite" else [rowid >= min(ids), rowid <= max(ids)]
+    return set(session.scalars(_matching(dialect, spelling, text).where(*bound))) & set(ids)
 
 
-_Keyed = tuple[tuple[Any, ...], _Ranked]
+def _ordered(session: Session, query: ParsedQuery, tier: _Tier) -> list[int]:
+    """A tier's ids best first: held with the typed marks before held only unmarked
+    ("Da Nang" in an English text), then where the units are (each in the title
+    counts 2, in the lead 1), then newest published, then newest stored.
+
+    Each key is one index query over the tier's ids, or a read of their published_at,
+    so a page costs the same whatever its offset, and no article text is read."""
+    ids = tier.ids
+    if len(ids) < 2:
+        return ids
+    dialect = session.get_bind().dialect.name
+    score = dict.fromkeys(ids, 0)
+    for unit in query.units:
+        for column_, weight, tag in (("title", 2, "A"), ("summary", 1, "B")):
+            text = fts5_head(unit, column_) if dialect == "sqlite" else tsquery_head(unit, tag)
+            for i in _in_range(session, HEAD, text, ids):
+                score[i] += weight
+    unmarked: set[int] = set()
+    if tier.spelling == EXACT and any(len(spellings(u, EXACT)) > len(spellings(u, MARKED)) for u in query.units):
+        unmarked = _in_range(session, BARE, _tier_text(dialect, query, BARE, tier.level, None), ids)
+        if unmarked:
+            unmarked -= _in_range(session, MARKED, _tier_text(dialect, query, MARKED, tier.level, None),
+                                  sorted(unmarked))
+    # The raw column: ISO text in UTC on SQLite, whose order is the time's; converting
+    # 1,000 values to aware datetimes cost more than reading them.
+    published = {i: p for i, p in session.execute(select(Article.id, _PUBLISHED_RAW).where(Article.id.in_(ids)))}
+    return sorted(ids, key=lambda i: (i not in unmarked, score[i], published.get(i) is not None, published.get(i) or 0,
+                                      i), reverse=True)
 
 
-def _ranked(session: Session, query: ParsedQuery, found: list[_Candidate], include_flagged: bool) -> list[_Keyed]:
-    """The candidates with their sort keys, best first; flagged rows dropped unless asked for."""
-    level = {c.id: c.level for c in found}
-    flags = _exact_column(session.get_bind().dialect.name, query.needles).label("flags")
-    units = [" ".join(u.tokens) for u in query.units]
-    keyed = []
-    for chunk in _chunks(list(level), 2000):
-        stmt = select(Article.id, Article.title, Article.summary, Article.published_at,
-                      Article.encoding_confidence, flags).where(Article.id.in_(chunk))
-        for row in session.execute(stmt):
-            if row.encoding_confidence is not None and not include_flagged:
-                continue
-            exact = _exactness(query, row.flags, level[row.id])
-            published = row.published_at.timestamp() if row.published_at else float("-inf")
-            keyed.append(((level[row.id], exact.as_typed, exact.sequences, exact.words,
-                           placement(row.title, row.summary, units), published, row.id),
-                          _Ranked(row.id, level[row.id], exact)))
-    keyed.sort(reverse=True)
-    return keyed
-
-
-def _chunks(values: list[int], size: int) -> list[list[int]]:
-    return [values[i:i + size] for i in range(0, len(values), size)]
+def _page(session: Session, query: ParsedQuery, tiers: list[_Tier], offset: int, limit: int) -> list[tuple[int, int]]:
+    """(level, id) of the page's hits: tier by tier, each ordered only if the page reaches it."""
+    page: list[tuple[int, int]] = []
+    for tier in tiers:
+        if offset >= len(tier.ids):
+            offset -= len(tier.ids)
+            continue
+        page += [(tier.level, i) for i in _ordered(session, query, tier)[offset:offset + limit - len(page)]]
+        offset = 0
+        if len(page) >= limit:
+            break
+    return page
 
 
 def search(
@@ -469,29 +466,32 @@ def search(
     hits = SearchHits()
     if parsed.empty or limit <= 0:
         return hits
-    indexed = filters(outlet=outlet, since=since, until=until, province=province, section=section)
-    by_row = filters(author=author)  # authors_key has no index: it is read from the row
-    scope = _scope(session, parsed, indexed, by_row, as_of, since is not None or until is not None,
-                   max(RANK_WINDOW, offset + limit))
-    found, full = _candidates(session, parsed, scope, _tiers(parsed))
-    keyed = _ranked(session, parsed, found, include_flagged)
-    ranked = [r for _, r in keyed if r.exact.as_typed]
-    if not ranked:
-        # Nothing holds the query as typed: every match, best first, and say so.
-        if parsed.graded:
-            scattered, apart_full = _candidates(session, parsed, scope, [APART], higher=_tiers(parsed)[-1])
-            keyed = sorted(keyed + _ranked(session, parsed, scattered, include_flagged), reverse=True)
-            full = full or apart_full
-        ranked = [r for _, r in keyed]
-        hits.loose = bool(ranked)
-    hits.total, hits.total_exact, hits.as_of = len(ranked), not full, scope.as_of
+    # authors_key has no index: it is read from the row.
+    conditions = (filters(outlet=outlet, since=since, until=until, province=province, section=section),
+                  filters(author=author))
+    dated = since is not None or until is not None
+    window = max(RANK_WINDOW, offset + limit)
+    spelling = EXACT if exact_ready(parsed) else FOLDED
+    scope = _scope(session, parsed, spelling, conditions, as_of, dated, window, include_flagged)
+    tiers = _find_tiers(session, parsed, spelling, scope, _tiers(parsed))
+    if not any(t.ids for t in tiers):
+        # Nothing holds the query as typed: every folded match, scattered last, and say so.
+        if spelling != FOLDED:
+            scope = _scope(session, parsed, FOLDED, conditions, as_of, dated, window, include_flagged)
+            tiers = _find_tiers(session, parsed, FOLDED, scope, _tiers(parsed))
+        if parsed.graded and len(tiers) == len(_tiers(parsed)):
+            tiers += _find_tiers(session, parsed, FOLDED, scope, [APART], _tiers(parsed)[-1],
+                                 sum(len(t.ids) for t in tiers))
+        hits.loose = any(t.ids for t in tiers)
+    hits.total = sum(len(t.ids) for t in tiers)
+    hits.total_exact = hits.total < window
+    hits.as_of = scope.as_of
     if scope.floor is not None:
         hits.newest_only = SCAN_ROWS
-    page = ranked[offset:offset + limit]
-    stmt = select(*_HIT_COLUMNS).where(Article.id.in_([r.id for r in page]))
-    rows = {row.id: row for row in session.execute(stmt)}
+    page = _page(session, parsed, tiers, offset, limit)
+    rows = {row.id: row for row in session.execute(select(*_HIT_COLUMNS).where(Article.id.in_([i for _, i in page])))}
     tier = _tier_names(parsed)
-    hits.extend(_hit(rows[r.id], parsed, tier[r.level], r.exact.sequences) for r in page if r.id in rows)
+    hits.extend(_hit(rows[i], parsed, tier[level]) for level, i in page if i in rows)
     return hits
 
 
@@ -507,22 +507,19 @@ def matching_ids(session: Session, query: str) -> Select | None:
     if parsed.empty:
         return None
     dialect = session.get_bind().dialect.name
-    match = _tier_match(dialect, parsed, APART, None)
-    if dialect == "sqlite":
-        return select(_FTS.c.rowid.label("id")).where(match)
-    return select(Article.id.label("id")).where(match)
+    return _matching(dialect, FOLDED, _tier_text(dialect, parsed, FOLDED, APART, None))
 
 
 _HIT_COLUMNS = [Article.id, Article.outlet, Article.url, Article.title, Article.text, Article.published_at,
                 Article.published_offset_minutes]
 
 
-def _hit(row: Row[Any], query: ParsedQuery, match: str, exact: int) -> SearchHit:
+def _hit(row: Row[Any], query: ParsedQuery, match: str) -> SearchHit:
     snippet, spans = make_snippet(row.text or row.title or "", query.terms, runs=[u.tokens for u in query.units])
     return SearchHit(
         id=row.id, outlet=row.outlet, url=row.url, title=row.title,
         published_at=local_datetime(row.published_at, row.published_offset_minutes),
-        match=match, exact=exact, snippet=snippet, highlights=spans,
+        match=match, snippet=snippet, highlights=spans,
     )
 
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cached_property
+from itertools import pairwise
 
-from storage.textfold import fold, has_diacritics
+from storage.textfold import fold, has_diacritics, tone_spellings
 
 # unicode61 treats letters and digits as token characters and everything else
 # (including "_") as a separator; this regex mirrors it on the folded text.
@@ -41,7 +41,6 @@ _LEX = re.compile(r'(?P<neg>(?<!\S)-)?"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+)')
 # refuses expression trees deeper than 1000): extra terms are dropped.
 MAX_TERMS = 32
 MAX_PHRASE_TOKENS = 64
-MAX_NEEDLES = 12
 MAX_CLAUSES = 8
 # "Near": every adjacent pair of a run at most this many tokens apart (FTS5
 # NEAR(a b, NEAR_GAP); PostgreSQL a <1..NEAR_GAP+1> b, both orders).
@@ -49,18 +48,6 @@ NEAR_GAP = 5
 # Ranking tiers of an unquoted run of several syllables, best first.
 PHRASE, NEAR, PAIR, APART = 3, 2, 1, 0
 LEVELS = (PHRASE, NEAR, PAIR, APART)
-
-
-SEQUENCE, WORDS, WORD = "sequence", "words", "word"
-
-
-@dataclass(frozen=True)
-class Needle:
-    """Found when, for some alternative, each of its strings occurs verbatim in the article."""
-
-    kind: str  # SEQUENCE: a unit as typed; WORDS: all its words; WORD: one word
-    unit: int  # which typed unit (-1 for a WORD)
-    alternatives: tuple[list[str], ...]
 
 
 @dataclass(frozen=True)
@@ -108,20 +95,6 @@ class ParsedQuery:
     @property
     def units(self) -> list[Unit]:
         return list(dict.fromkeys(u for c in self.clauses for u in c.units))
-
-    @cached_property  # read once per candidate row while ranking
-    def needles(self) -> list[Needle]:
-        """What is looked for verbatim (lower case, NFC) in each match, for the units typed
-        with diacritics: the unit in sequence (or written with no marks at all, "Da Nang"
-        in an English text), all its words anywhere, and each word."""
-        typed = [u for u in self.units if u.exact]
-        needles: list[Needle] = []
-        for i, unit in enumerate(typed):
-            words = unit.exact.split()
-            bare = ([" ".join(unit.tokens)],) if len(words) > 1 else ()
-            needles += [Needle(SEQUENCE, i, ([unit.exact], *bare)), Needle(WORDS, i, (words, *bare))]
-        words = [w for u in typed if len(u.tokens) > 1 for w in u.exact.split() if has_diacritics(w)]
-        return (needles + [Needle(WORD, -1, ([w],)) for w in dict.fromkeys(words)])[:MAX_NEEDLES]
 
 
 class _Builder:
@@ -194,6 +167,45 @@ def parse_query(raw: str) -> ParsedQuery:
     return ParsedQuery(tuple(build.clauses), only_excluded=build.saw_exclusion and not build.clauses)
 
 
+# ---- Spellings ------------------------------------------------------------------
+# Each index reads a unit in its own spelling (storage.search): FOLDED, the folded
+# tokens (articles_fts, search_vector); EXACT, as typed, in either tone placement, or
+# with no marks at all ("Da Nang" in an English text) (articles_exact, search_exact);
+# MARKED, as typed only; BARE, the folded tokens in the exact index (unmarked text); HEAD, folded but for đ (articles_head: FTS5's unicode61 folds
+# every other Vietnamese mark).
+FOLDED, EXACT, MARKED, BARE, HEAD = "folded", "exact", "marked", "bare", "head"
+# A head query spells each d both ways; past this many spellings the rest are dropped
+# (a placement key, never a match, is lost).
+MAX_D_SPELLINGS = 8
+
+
+def spellings(unit: Unit, spelling: str) -> list[tuple[str, ...]]:
+    """The token sequences any one of which holds ``unit`` in that spelling."""
+    if spelling == HEAD:
+        variants: list[tuple[str, ...]] = [()]
+        for token in unit.tokens:
+            variants = [v + (t,) for v in variants for t in _d_spellings(token)][:MAX_D_SPELLINGS]
+        return variants
+    if spelling in (FOLDED, BARE) or unit.exact is None:
+        return [unit.tokens]
+    typed = [tuple(s.split()) for s in tone_spellings(unit.exact)]
+    bare = [unit.tokens] if spelling == EXACT and len(unit.tokens) > 1 else []
+    return typed + bare
+
+
+def _d_spellings(token: str) -> list[str]:
+    variants = [""]
+    for char in token:
+        variants = [v + c for v in variants for c in (("d", "đ") if char == "d" else (char,))][:MAX_D_SPELLINGS]
+    return variants
+
+
+def exact_ready(query: ParsedQuery) -> bool:
+    """Whether the query is held to its diacritics: one clause (an OR query is not, as
+    nothing says which clause matched) whose every unit was typed with marks."""
+    return len(query.clauses) == 1 and all(u.exact for u in query.units)
+
+
 # ---- FTS5 ----------------------------------------------------------------------
 # Tokens hold only letters and digits, so quoting them needs no escaping.
 
@@ -202,35 +214,52 @@ def _fts_phrase(tokens: tuple[str, ...]) -> str:
     return '"' + " ".join(tokens) + '"'
 
 
-def _fts_unit(unit: Unit, level: int) -> str:
+def _fts_tokens(unit: Unit, tokens: tuple[str, ...], level: int) -> str:
     if not unit.graded or level == APART:
-        return _fts_phrase(unit.tokens) if unit.quoted else " AND ".join(f'"{t}"' for t in unit.tokens)
+        return _fts_phrase(tokens) if unit.quoted else " AND ".join(f'"{t}"' for t in tokens)
     if level == PHRASE:
-        return _fts_phrase(unit.tokens)
-    pairs = list(zip(unit.tokens, unit.tokens[1:]))
+        return _fts_phrase(tokens)
+    pairs = list(pairwise(tokens))
     if level == NEAR:
         return " AND ".join(f'NEAR("{a}" "{b}", {NEAR_GAP})' for a, b in pairs)
-    words = " AND ".join(f'"{t}"' for t in unit.tokens)
+    words = " AND ".join(f'"{t}"' for t in tokens)
     return f"({words}) AND (" + " OR ".join(_fts_phrase(p) for p in pairs) + ")"
 
 
-def _fts_clause(clause: Clause, level: int) -> str:
-    positive = " AND ".join(f"({_fts_unit(u, level)})" for u in clause.units)
-    if not clause.excluded:
+def _fts_unit(unit: Unit, level: int, spelling: str) -> str:
+    alternatives = [_fts_tokens(unit, tokens, level) for tokens in spellings(unit, spelling)]
+    return alternatives[0] if len(alternatives) == 1 else " OR ".join(f"({a})" for a in alternatives)
+
+
+def _fts_clause(clause: Clause, level: int, spelling: str) -> str:
+    positive = " AND ".join(f"({_fts_unit(u, level, spelling)})" for u in clause.units)
+    if not clause.excluded or spelling != FOLDED:
         return positive
-    return f"({positive}) NOT (" + " OR ".join(_fts_phrase(e) for e in clause.excluded) + ")"
+    return f"({positive}) NOT ({fts5_excluded(clause)})"
 
 
-def fts5_match(query: ParsedQuery, level: int = APART) -> str:
-    """FTS5 MATCH text for the documents holding ``query`` at ``level`` or better."""
-    return " OR ".join(f"({_fts_clause(c, level)})" for c in query.clauses)
+def fts5_excluded(clause: Clause) -> str:
+    """What a clause excludes, folded (an exclusion ignores diacritics in every spelling)."""
+    return " OR ".join(_fts_phrase(e) for e in clause.excluded)
+
+
+def fts5_match(query: ParsedQuery, level: int = APART, spelling: str = FOLDED) -> str:
+    """FTS5 MATCH text for the documents holding ``query`` at ``level`` or better.
+
+    Only the FOLDED text carries the exclusions: the other indexes hold marked tokens."""
+    return " OR ".join(f"({_fts_clause(c, level, spelling)})" for c in query.clauses)
+
+
+def fts5_head(unit: Unit, column: str) -> str:
+    """articles_head MATCH text: the unit in sequence in ``column`` (title or summary)."""
+    return f"{{{column}}} : (" + " OR ".join(_fts_phrase(t) for t in spellings(unit, HEAD)) + ")"
 
 
 # ---- PostgreSQL to_tsquery('simple', …) ----------------------------------------
 
 
-def _ts_phrase(tokens: tuple[str, ...]) -> str:
-    return "(" + " <-> ".join(f"'{t}'" for t in tokens) + ")"
+def _ts_phrase(tokens: tuple[str, ...], weight: str = "") -> str:
+    return "(" + " <-> ".join(f"'{t}'{weight}" for t in tokens) + ")"
 
 
 def _ts_near(a: str, b: str) -> str:
@@ -239,23 +268,39 @@ def _ts_near(a: str, b: str) -> str:
     return "(" + " | ".join(f"'{x}' <{d}> '{y}'" for d in range(1, NEAR_GAP + 2) for x, y in ((a, b), (b, a))) + ")"
 
 
-def _ts_unit(unit: Unit, level: int) -> str:
+def _ts_tokens(unit: Unit, tokens: tuple[str, ...], level: int) -> str:
     if not unit.graded or level == APART:
-        return _ts_phrase(unit.tokens) if unit.quoted else "(" + " & ".join(f"'{t}'" for t in unit.tokens) + ")"
+        return _ts_phrase(tokens) if unit.quoted else "(" + " & ".join(f"'{t}'" for t in tokens) + ")"
     if level == PHRASE:
-        return _ts_phrase(unit.tokens)
-    pairs = list(zip(unit.tokens, unit.tokens[1:]))
+        return _ts_phrase(tokens)
+    pairs = list(pairwise(tokens))
     if level == NEAR:
         return "(" + " & ".join(_ts_near(a, b) for a, b in pairs) + ")"
-    words = " & ".join(f"'{t}'" for t in unit.tokens)
+    words = " & ".join(f"'{t}'" for t in tokens)
     return f"({words} & (" + " | ".join(_ts_phrase(p) for p in pairs) + "))"
 
 
-def _ts_clause(clause: Clause, level: int) -> str:
-    parts = [_ts_unit(u, level) for u in clause.units] + [f"!{_ts_phrase(e)}" for e in clause.excluded]
+def _ts_unit(unit: Unit, level: int, spelling: str) -> str:
+    alternatives = [_ts_tokens(unit, tokens, level) for tokens in spellings(unit, spelling)]
+    return alternatives[0] if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")"
+
+
+def _ts_clause(clause: Clause, level: int, spelling: str) -> str:
+    parts = [_ts_unit(u, level, spelling) for u in clause.units]
+    if spelling == FOLDED:
+        parts += [f"!{_ts_phrase(e)}" for e in clause.excluded]
     return "(" + " & ".join(parts) + ")"
 
 
-def tsquery_text(query: ParsedQuery, level: int = APART) -> str:
+def tsquery_excluded(clause: Clause) -> str:
+    return " | ".join(_ts_phrase(e) for e in clause.excluded)
+
+
+def tsquery_text(query: ParsedQuery, level: int = APART, spelling: str = FOLDED) -> str:
     """``to_tsquery('simple', …)`` text for the documents holding ``query`` at ``level`` or better."""
-    return " | ".join(_ts_clause(c, level) for c in query.clauses)
+    return " | ".join(_ts_clause(c, level, spelling) for c in query.clauses)
+
+
+def tsquery_head(unit: Unit, weight: str) -> str:
+    """search_head: the folded unit in sequence, in the title (weight A) or the lead (B)."""
+    return _ts_phrase(unit.tokens, ":" + weight)

@@ -3,7 +3,6 @@ import unicodedata
 import pytest
 
 from storage.search import (
-    MAX_NEEDLES,
     MAX_PHRASE_TOKENS,
     MAX_TERMS,
     fold,
@@ -15,10 +14,11 @@ from storage.search_query import (
     NEAR,
     PAIR,
     PHRASE,
-    SEQUENCE,
-    WORD,
-    WORDS,
-    Needle,
+    EXACT,
+    HEAD,
+    MARKED,
+    fts5_head,
+    spellings,
     tsquery_text,
 )
 from storage.textfold import tone_spellings
@@ -88,18 +88,27 @@ def test_only_exclusions_is_flagged() -> None:
     assert not parse_query("mưa").only_excluded
 
 
-def test_needles_only_for_words_with_diacritics() -> None:
-    assert parse_query("Khánh hoa").needles == [
-        Needle(SEQUENCE, 0, (["khánh hoa"], ["khanh hoa"])), Needle(WORDS, 0, (["khánh", "hoa"], ["khanh hoa"])),
-        Needle(WORD, -1, (["khánh"],))]
-    assert parse_query("lũ").needles == [Needle(SEQUENCE, 0, (["lũ"],)), Needle(WORDS, 0, (["lũ"],))]
-    assert parse_query("da nang").needles == []
+def test_each_index_reads_its_own_spelling() -> None:
+    unit = parse_query("Khánh Hòa").units[0]
+    # As typed in both tone placements, then with no marks at all ("Khanh Hoa" in an English text).
+    assert spellings(unit, EXACT) == [("khánh", "hòa"), ("khánh", "hoà"), ("khanh", "hoa")]
+    assert spellings(unit, MARKED) == [("khánh", "hòa"), ("khánh", "hoà")]
+    assert spellings(parse_query("lũ").units[0], EXACT) == [("lũ",)]  # one word: no unmarked spelling
+    # unicode61 folds every mark but đ's: the head index is asked for both.
+    assert spellings(parse_query("Đà Nẵng").units[0], HEAD) == [("da", "nang"), ("đa", "nang")]
+    assert fts5_head(parse_query("Đà Nẵng").units[0], "title") == '{title} : ("da nang" OR "đa nang")'
+
+
+def test_exact_tiers_never_hold_the_exclusions() -> None:
+    # An exclusion is folded: the exact index cannot read it, search applies it on the folded one.
+    query = parse_query("cửa khẩu -hàng")
+    assert fts5_match(query, PHRASE, EXACT) == '((("cửa khẩu") OR ("cua khau")))'
+    assert fts5_match(query, PHRASE) == '((("cua khau")) NOT ("hang"))'
 
 
 def test_huge_queries_are_capped() -> None:
     parsed = parse_query(" ".join(f"từ{i}" for i in range(2000)) + ' "' + "a b " * 500 + '"')
     assert len(parsed.terms) <= MAX_TERMS
-    assert len(parsed.needles) <= MAX_NEEDLES
     assert all(len(u.tokens) <= MAX_PHRASE_TOKENS for u in parse_query('"' + "a b " * 500 + '"').units)
 
 
