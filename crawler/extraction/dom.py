@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin
 
@@ -276,34 +277,72 @@ def positions(tree: etree._Element) -> dict[etree._Element, int]:
     return {el: i for i, el in enumerate(tree.iter())}
 
 
+@dataclass
+class Line:
+    """One paragraph of ``block_lines``: its text, the block element it was read in, and
+    how much of the text is link text."""
+
+    text: str
+    block: etree._Element
+    link_chars: int = 0
+
+    @property
+    def link_share(self) -> float:
+        return self.link_chars / len(self.text) if self.text else 0.0
+
+
 def block_paragraphs(root: etree._Element) -> list[str]:
     """Paragraph texts of ``root`` in document order: text is cut at every block
     boundary and at ``<br>``. Iterative, so depth does not matter."""
-    paragraphs: list[str] = []
+    return [line.text for line in block_lines(root)]
+
+
+def block_lines(root: etree._Element) -> list[Line]:
+    """``block_paragraphs`` with, for each, its block element and its link text."""
+    lines: list[Line] = []
     buffer: list[str] = []
+    blocks: list[etree._Element] = [root]  # the open block elements, innermost last
+    links = 0  # chars of link text in ``buffer``
+    in_link = 0  # depth of open <a>
 
     def flush() -> None:
+        nonlocal links
         text = " ".join("".join(buffer).split())
         if text:
-            paragraphs.append(text)
+            lines.append(Line(text, blocks[-1], min(links, len(text))))
         buffer.clear()
+        links = 0
+
+    def add(text: str, link: bool) -> None:
+        nonlocal links
+        buffer.append(text)
+        if link:
+            links += len(text.strip())
 
     for event, el in etree.iterwalk(root, events=("start", "end")):
         tag = el.tag if isinstance(el.tag, str) else ""
         if event == "start":
             if tag in BLOCK_TAGS or tag == "br":
                 flush()
+            if tag in BLOCK_TAGS and el is not root:
+                blocks.append(el)
+            if tag == "a":
+                in_link += 1
             if tag in ("script", "style", "noscript", "template"):
                 continue
             if el.text and not _inside_skipped(el):
-                buffer.append(el.text)
+                add(el.text, in_link > 0)
         else:
             if tag in BLOCK_TAGS:
                 flush()
+                if el is not root:
+                    blocks.pop()
+            if tag == "a":
+                in_link -= 1
             if el is not root and el.tail and not _inside_skipped(el.getparent()):
-                buffer.append(el.tail)
+                add(el.tail, in_link > 0)
     flush()
-    return paragraphs
+    return lines
 
 
 def _inside_skipped(el: etree._Element | None) -> bool:
