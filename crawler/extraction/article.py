@@ -93,6 +93,8 @@ class _Page:
     noise: dom.NoiseMemo = field(default_factory=dict)  # ``dom.is_noise`` answers, each judged once
     _order: dict[etree._Element, int] | None = None
     _marked: list[tuple[etree._Element, str, str]] | None = None
+    _h1: etree._Element | bool | None = None  # False: the page has none
+    crumb: etree._Element | None = None  # a breadcrumb h1 ("THỜI SỰ > Cần Thơ"), not the title
 
     def noisy(self, el: etree._Element) -> bool:
         return dom.is_noise(el, self.noise)
@@ -104,7 +106,11 @@ class _Page:
         return self._order
 
     def h1(self) -> etree._Element | None:
-        return dom.first_h1(self.tree, self.noise)
+        """The article's h1: the first one outside the noise regions, unless it is a
+        breadcrumb or section heading (``_crumb_h1``) and a later h1 is the headline."""
+        if self._h1 is None:
+            self._h1 = _article_h1(self)
+        return None if self._h1 is False else self._h1
 
     def marked(self, in_class: tuple[str, ...], in_id: tuple[str, ...] = ()) -> list[etree._Element]:
         """Attached elements whose class (or id) holds one of the words, case-folded, in
@@ -227,6 +233,9 @@ def _build(page: _Page, fallback_date: tuple[datetime, str] | None) -> ArticleRe
     record.title = record.title or _head_title(page)
     record.authors, agency = _authors(page, dom_authors + tail_authors)
     record.attribution = dom_attribution or tail_attribution or agency
+    # The paper a story is taken from is named beside the byline too ("Thế Duyệt, Đời
+    # sống Pháp luật"): it is the attribution, not an author.
+    record.authors = [a for a in record.authors if not _same_name(a, record.attribution)]
     record.image_url = _image_url(page, record.images)
     record.language = _language(page, record.text)
     record.word_count = len(re.findall(r"\w+", record.text))
@@ -252,8 +261,8 @@ def _title(page: _Page) -> str | None:
     heading = dom.text_of(h1) if h1 is not None else None
     agreed = _agreed_headline(page)
     if heading and agreed and _shared_words(heading, agreed) < TITLE_SHARED_WORDS:
-        # The first h1 is a breadcrumb or a section name ("TIN TỨC > Thời sự") while the
-        # page's two headline signals agree on another text: they name the article.
+        # The h1 is a breadcrumb or a section name ("TIN TỨC > Thời sự") while the
+        # page's headline signals agree on another text: they name the article.
         page.notes.append("title:agreed_headline")
         return agreed
     return heading or page.meta("og:title", "twitter:title")
@@ -263,10 +272,28 @@ def _title(page: _Page) -> str | None:
 TITLE_SHARED_WORDS = 0.5
 
 
+def _article_h1(page: _Page) -> etree._Element | bool:
+    h1s = [h for h in page.tree.iter("h1") if dom.text_of(h) and not page.noisy(h)]
+    if not h1s:
+        return False
+    agreed = _agreed_headline(page)
+    if agreed is None or _shared_words(dom.text_of(h1s[0]), agreed) >= TITLE_SHARED_WORDS:
+        return h1s[0]
+    for h1 in h1s[1:]:
+        if _shared_words(dom.text_of(h1), agreed) >= TITLE_SHARED_WORDS:
+            page.crumb = h1s[0]  # the first h1 named the section, the page's own headline follows
+            return h1
+    return h1s[0]
+
+
 def _agreed_headline(page: _Page) -> str | None:
-    """og:title when the JSON-LD headline says the same (folded), else None."""
-    og, ld = page.meta("og:title"), page.ld_value("headline")
-    if isinstance(og, str) and isinstance(ld, str) and og.strip() and _fold(og) == _fold(nfc(ld)):
+    """og:title when another headline signal (the JSON-LD headline or name, twitter:title)
+    says the same (folded), else None."""
+    og = page.meta("og:title")
+    if not og or not og.strip():
+        return None
+    others = (page.ld_value("headline"), page.ld_value("name"), page.meta("twitter:title"))
+    if any(isinstance(o, str) and _fold(nfc(o)) == _fold(og) for o in others):
         return " ".join(og.split())
     return None
 
@@ -285,18 +312,30 @@ def _head_title(page: _Page) -> str | None:
 
 def _section(page: _Page, title: str | None) -> str | None:
     section = page.meta("article:section")
-    if section:
-        return section
+    crumb = _ld_breadcrumb(page, title)
+    if section and "," in section:
+        # Several sections ("Thể thao,World Cup 2026,Tin tức"): the one the breadcrumb
+        # names, else the first.
+        names = [n.strip() for n in section.split(",") if n.strip()]
+        return crumb if crumb and crumb.casefold() in {n.casefold() for n in names} else names[0]
+    if section or crumb:
+        return section or crumb
+    crumbs = [page.crumb] if page.crumb is not None else page.marked(("breadcrumb",))
+    links = page.in_order(a for box in crumbs for a in box.iter("a"))
+    names = [dom.text_of(a) for a in links]
+    names = [n for n in names if n and n != title and not _is_home(n)]
+    return names[-1] if names else None
+
+
+def _ld_breadcrumb(page: _Page, title: str | None) -> str | None:
+    """The last item of the JSON-LD breadcrumb that is neither home nor the article."""
     for obj in page.ld:
         if "BreadcrumbList" in dom.ld_types(obj):
             names = [_ld_item_name(i) for i in obj.get("itemListElement") or [] if isinstance(i, dict)]
             names = [n for n in names if n and n != title and not _is_home(n)]
             if names:
                 return names[-1]
-    links = page.in_order(a for crumb in page.marked(("breadcrumb",)) for a in crumb.iter("a"))
-    names = [dom.text_of(a) for a in links]
-    names = [n for n in names if n and n != title and not _is_home(n)]
-    return names[-1] if names else None
+    return None
 
 
 def _ld_item_name(item: dict) -> str | None:
@@ -315,6 +354,11 @@ def _tags(page: _Page) -> list[str]:
         tagged = [a for box in page.marked(("tag",)) for a in box.iter("a")
                   if any(w in (a.get("href") or "") for w in ("tag", "tu-khoa", "keyword"))]
         links = page.in_order([*page.tree.xpath("//a[@rel='tag']"), *tagged])
+        h1 = page.h1()
+        if h1 is not None:
+            # Tag links above the headline are the site's trending hashtags, not the article's.
+            order = page.order()
+            links = [a for a in links if order.get(a, 0) > order.get(h1, 0)]
         raw = [dom.text_of(a) for a in links]
     if not raw:
         raw = page.metas.get("news_keywords") or page.metas.get("keywords") or []
@@ -372,10 +416,21 @@ def _published(page: _Page, fallback: tuple[datetime, str] | None) -> tuple[date
 def _with_printed_time(page: _Page, day: datetime, source: str) -> tuple[datetime, str]:
     """A date-only structured value (midnight) with the time the page prints beside the
     title, when that printed date is the same day; else the day as it was."""
-    printed = _date_element(page) or _date_near_title(page)
-    if printed and printed.astimezone(page.tz).date() == day.date() and printed.time() != day.time():
-        return printed, f"{source}+page:time"
+    for printed in (_date_element(page), _date_near_title(page), _same_day_time(page, day)):
+        if printed and printed.astimezone(page.tz).date() == day.date() and printed.time() != day.time():
+            return printed, f"{source}+page:time"
     return day, source
+
+
+def _same_day_time(page: _Page, day: datetime) -> datetime | None:
+    """The first date element anywhere, a share bar or a header included, that prints a
+    time on ``day``: the same-day test is what keeps the "today" bar of another day out."""
+    for el in page.in_order([*page.tree.iter("time"), *page.marked(("date", "time", "publish"), ("date",))]):
+        text = el.get("datetime") or dom.text_of(el)
+        value = parse_date(text, page.tz) if len(text) <= 200 else None
+        if value and value.astimezone(page.tz).date() == day.date() and value.time() != day.time():
+            return value
+    return None
 
 
 def _updated(page: _Page) -> datetime | None:
@@ -659,7 +714,12 @@ def _pull_byline_nodes(page: _Page) -> tuple[list[str], str | None]:
     candidates = selected + [
         el for el in page.tree.iter("p", "div")
         if _RIGHT.search(el.get("style") or "") or (el.get("align") or "").lower() == "right"
-    ] + dom.select(page.tree, ".author, .byline, .author-name, [rel=author], [itemprop=author]")
+    ] + page.in_order([*dom.select(page.tree, "[rel=author], [itemprop=author]"),
+                       # "author", "author-name", "article-author", "author-in-player", "byline"
+                       *page.marked(("author", "byline"))])
+    source = _source_box(page)
+    if source is not None:
+        attribution = source
     for el in candidates:
         text = dom.text_of(el)
         if el.getparent() is None or not text or len(text) > 80 or (el not in selected and page.noisy(el)):
@@ -671,9 +731,37 @@ def _pull_byline_nodes(page: _Page) -> tuple[list[str], str | None]:
             continue
         else:
             names = credit_authors(text) or split_names(re.sub(r"^(?:tác giả|tg)\s*:\s*", "", text, flags=re.I))
-            authors.extend(names)
+            # A link label of the author box ("Xem các bài viết của tác giả") is no name.
+            authors.extend(n for n in names if _capitalised(n))
         dom.remove(el)
     return authors, attribution
+
+
+def _capitalised(name: str) -> bool:
+    """At least half of the words start with a capital, as names do in the corpora's scripts."""
+    words = [w for w in name.split() if w[:1].isalpha()]
+    return not words or 2 * sum(w[0].isupper() for w in words) >= len(words)
+
+
+_SOURCE_LEAD = re.compile(r"^(?:theo|nguồn\s*:?|source\s*:|quelle\s*:)$", re.IGNORECASE)
+
+
+def _source_box(page: _Page) -> str | None:
+    """The name in a source box ("Theo <span>tienphong.vn</span>"): an element whose class
+    names a source, whose own text is the lead-in and whose first child is the name. The
+    rest of such a box (a copy-link button, the original URL) is not read."""
+    for el in page.marked(("source", "nguon")):
+        first = next(el.iterchildren(tag=etree.Element), None)
+        if first is None or not _SOURCE_LEAD.match((el.text or "").strip()) or page.noisy(el):
+            continue
+        name = dom.text_of(first)
+        if 2 <= len(name) <= MAX_SOURCE_CHARS:
+            page.notes.append("attribution:source_box")
+            return name
+    return None
+
+
+MAX_SOURCE_CHARS = 60
 
 
 # "You may also like" boxes set inside the article: a heading of this kind and the
@@ -1059,6 +1147,10 @@ def _authors(page: _Page, visible: list[str]) -> tuple[list[str], str | None]:
                          _ld_publisher(page), page.outlet.name if page.outlet else None,
                          urlsplit(page.url).hostname) if s]
     return clean_authors(names, sites)
+
+
+def _same_name(name: str, other: str | None) -> bool:
+    return other is not None and _fold(name) == _fold(other)
 
 
 def _ld_publisher(page: _Page) -> str | None:
