@@ -560,10 +560,18 @@ def _summary(page: _Page) -> tuple[etree._Element | None, str | None]:
 
 
 def _generic_sapo(page: _Page) -> etree._Element | None:
-    for el in dom.select(page.tree, _SAPO_CSS):
-        if (el.tag != "meta" and len(dom.text_of(el)) >= 30 and not page.noisy(el)
-                and not _in_caption(el) and not _in_teaser(el)):
-            return el
+    usual = [el for el in dom.select(page.tree, _SAPO_CSS) if _lead_like(page, el)]
+    described = page.meta("og:description", "description", "twitter:description")
+    if described:
+        # The page's own lead says what its meta description says; a related box's
+        # ``.summary`` says something else. Any class naming a sapo or a summary
+        # ("the-article-summary") counts when it agrees.
+        named = page.marked(("sapo", "summary"))
+        for el in page.in_order([*usual, *(el for el in named if _lead_like(page, el))]):
+            if _agrees(dom.text_of(el), described):
+                return el
+    if usual:
+        return usual[0]
     # A heading as the first child of the content container (Báo Lạng Sơn's h2), or
     # a first paragraph printed wholly in bold (Báo Cần Thơ's <p><strong>).
     for container in dom.select(page.tree, _CONTENT_CSS):
@@ -573,6 +581,18 @@ def _generic_sapo(page: _Page) -> etree._Element | None:
         if first.tag in ("h2", "h3", "h4") or (first.tag in ("p", "div") and _wholly_bold(first)):
             return first
     return None
+
+
+def _lead_like(page: _Page, el: etree._Element) -> bool:
+    return (el.tag != "meta" and len(dom.text_of(el)) >= 30 and not page.noisy(el)
+            and not _in_caption(el) and not _in_teaser(el))
+
+
+def _agrees(text: str, described: str) -> bool:
+    """The two open alike (a meta description is often the lead cut short)."""
+    a, b = _fold(strip_dateline(text)), _fold(strip_dateline(described))
+    n = min(len(a), len(b), 60)
+    return n >= 30 and a[:n] == b[:n]
 
 
 def _in_caption(el: etree._Element) -> bool:
@@ -927,15 +947,14 @@ def _lines(doc: object | None) -> list[str]:
 
 
 def _page_lines(page: _Page) -> list[dom.Line]:
-    """The paragraphs of the page outside its noise regions, read from our own tree (a
-    copy, pruned in one pass): what gap filling gives back from, and (their prose) the
-    guard's estimate of the article. A second, recall-minded trafilatura pass gave about
-    the same lines at the cost of a whole extraction (ours took 1.8-2.5 times plain
-    trafilatura's time per page with it)."""
-    tree = copy.deepcopy(page.tree)
-    dom.drop_noise(tree)
-    body = tree.find("body")
-    return dom.block_lines(body if body is not None else tree)
+    """The paragraphs of the page outside its noise regions, read from our own tree:
+    what gap filling gives back from, and (their prose) the guard's estimate of the
+    article. A second, recall-minded trafilatura pass gave about the same lines at the
+    cost of a whole extraction (ours took 1.8-2.5 times plain trafilatura's time per
+    page with it)."""
+    body = page.tree.find("body")
+    lines = dom.block_lines(body if body is not None else page.tree)
+    return [line for line in lines if not page.noisy(line.block)]
 
 
 # A line more than this share of link text is a teaser or a menu, never given back.

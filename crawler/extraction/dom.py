@@ -154,7 +154,7 @@ def select(tree: etree._Element, css: str | None) -> list[etree._Element]:
         return []
     simple = _simple_group(css)
     if simple is not None:
-        return [el for el in tree.iter() if isinstance(el.tag, str) and any(_matches(el, s) for s in simple)]
+        return [el for el in simple.candidates(tree) if simple.matches(el)]
     compiled = _compiled(css)
     return compiled(tree) if compiled is not None else []
 
@@ -162,34 +162,59 @@ def select(tree: etree._Element, css: str | None) -> list[etree._Element]:
 # ``tag``, ``.class``, ``tag.class``, ``#id``, ``[attr=value]``: the selector groups of the
 # generic rules and most outlet entries. libxml2 evaluates cssselect's XPath for a class
 # (``contains(concat(' ', normalize-space(@class), ' '), …)``) once per element and per
-# alternative, which made selection a seventh of our time per page; one pass in Python
-# over the elements that checks each against the group is several times faster.
+# alternative; an XPath that only fetches the elements having the attributes, then one
+# set lookup per element, is about three times faster on AEB's pages.
 _SIMPLE = re.compile(r"^(?P<tag>[a-z][a-z0-9]*)?(?:\.(?P<cls>[\w-]+)|#(?P<id>[\w-]+)"
                      r"|\[(?P<attr>[\w-]+)=(?P<val>[\w-]+)\])?$")
 
 
+@dataclass(frozen=True)
+class _SimpleGroup:
+    by_class: dict[str, frozenset[str] | None]  # class → the tags it must be on (None: any)
+    by_id: dict[str, frozenset[str] | None]
+    by_attr: dict[tuple[str, str], frozenset[str] | None]
+    tags: frozenset[str]  # bare tag selectors
+    xpath: etree.XPath
+
+    def candidates(self, tree: etree._Element) -> list[etree._Element]:
+        return self.xpath(tree)
+
+    def matches(self, el: etree._Element) -> bool:
+        if el.tag in self.tags:
+            return True
+        for token in (el.get("class") or "").split():
+            if token in self.by_class and _tag_ok(el, self.by_class[token]):
+                return True
+        id_ = el.get("id")
+        if id_ in self.by_id and _tag_ok(el, self.by_id[id_]):
+            return True
+        return any(el.get(attr) == val and _tag_ok(el, tags) for (attr, val), tags in self.by_attr.items())
+
+
+def _tag_ok(el: etree._Element, tags: frozenset[str] | None) -> bool:
+    return tags is None or el.tag in tags
+
+
 @lru_cache(maxsize=256)
-def _simple_group(css: str) -> tuple[tuple[str | None, ...], ...] | None:
-    parts = []
+def _simple_group(css: str) -> _SimpleGroup | None:
+    found: dict[str, dict] = {"cls": {}, "id": {}, "attr": {}}
+    tags: set[str] = set()
     for part in css.split(","):
         m = _SIMPLE.match(part.strip())
         if m is None or not part.strip():
             return None
-        parts.append((m["tag"], m["cls"], m["id"], m["attr"], m["val"]))
-    return tuple(parts)
-
-
-def _matches(el: etree._Element, simple: tuple[str | None, ...]) -> bool:
-    tag, cls, id_, attr, val = simple
-    if tag and el.tag != tag:
-        return False
-    if cls:
-        return cls in (el.get("class") or "").split()
-    if id_:
-        return el.get("id") == id_
-    if attr:
-        return el.get(attr) == val
-    return True
+        kind, key = next(((k, m[k] if k != "attr" else (m["attr"], m["val"])) for k in ("cls", "id", "attr")
+                          if m[k]), (None, None))
+        if kind is None:
+            tags.add(m["tag"])
+            continue
+        allowed = found[kind].get(key, frozenset())
+        found[kind][key] = None if not m["tag"] or (key in found[kind] and allowed is None) \
+            else allowed | {m["tag"]}
+    tests = (["@class"] if found["cls"] else []) + (["@id"] if found["id"] else []) + \
+        [f"@{attr}" for attr, _ in found["attr"]] + [f"self::{tag}" for tag in sorted(tags)]
+    return _SimpleGroup(found["cls"], found["id"], found["attr"], frozenset(tags),
+                        etree.XPath(f"//*[{' or '.join(tests) or 'false()'}]"))
 
 
 @lru_cache(maxsize=256)
