@@ -842,7 +842,8 @@ def _body(page: _Page, lead: str | None) -> list[str]:
     thorough = not page.huge
     if not thorough:
         page.notes.append("body:huge_page")
-    doc = bare_extraction(copy.deepcopy(page.tree), url=page.url, with_metadata=False, fast=not thorough,
+    # No copy of ours: bare_extraction copies a tree it is given before touching it.
+    doc = bare_extraction(page.tree, url=page.url, with_metadata=False, fast=not thorough,
                           include_tables=thorough, include_comments=False, include_images=False,
                           favor_precision=thorough, deduplicate=False)
     paragraphs = _lines(doc)
