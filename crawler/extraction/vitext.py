@@ -197,6 +197,11 @@ _INITIALS = re.compile(r"^[a-zà-ỹđ]{1,5}$")
 _AND = re.compile(r"\s+(?:and|und|et|y|e|en|i|og|och|và|VÀ)\s+|\s*(?:,|;|&|\s-\s|\s–\s|\|)\s*")
 
 
+# "Tâm HằngTTXVN": a name and an agency's acronym printed in two inline elements and
+# read without a space between them (upper-case acronyms only, after a lower-case letter).
+_GLUED_AGENCY = re.compile(r"^(?P<name>.*[^\W\d_])(?P<agency>TTXVN|VNA|VOV|AFP|AP|DPA|dpa|EFE|ANSA|APA)$")
+
+
 def is_agency(name: str) -> bool:
     return bool(_AGENCY.match(" ".join(name.split()).strip(" .()")))
 
@@ -218,6 +223,10 @@ def parse_byline(value: str) -> tuple[list[str], list[str]]:
             elif match.group("paren") and _INITIALS.match(extra):
                 part = match.group("name")  # "(abc)": the editor's initials, not a name
         part = part.strip(" ,.-–|()")
+        glued = _GLUED_AGENCY.match(part)
+        if glued and glued.group("name")[-1].islower():
+            agencies.append(glued.group("agency"))
+            part = glued.group("name")
         if is_agency(part):
             agencies.append(part)
         elif part:

@@ -27,6 +27,8 @@ from crawler.extraction.vitext import (
     ("Nhóm PV", ["Nhóm PV"], []),
     ("Minh Anh - Hoàng Hà", ["Minh Anh", "Hoàng Hà"], []),
     ("Y Moan", ["Y Moan"], []),  # "Y" starts Ê Đê names; only a lower-case "y" joins two
+    ("Tâm HằngTTXVN", ["Tâm Hằng"], ["TTXVN"]),  # two inline elements read without a space
+    ("NGUYỄN VĂN A", ["NGUYỄN VĂN A"], []),  # capitals are no glued acronym
 ])
 def test_parse_byline(byline: str, names: list[str], agencies: list[str]) -> None:
     assert parse_byline(byline) == (names, agencies)

@@ -90,3 +90,60 @@ def test_a_promo_box_inside_the_article_leaves_the_text() -> None:
     record = extract_article(html, URL)
     assert "Giá lúa" not in record.text and "Bạn có thể quan tâm" not in record.text
     assert record.text.count("Đoạn") == 6
+
+
+def test_a_breadcrumb_h1_gives_way_to_the_headline_h1_and_names_the_section() -> None:
+    # JSON-LD "name" (no "headline") agrees with og:title; the date sits in a share bar.
+    headline = "Tập trung thanh tra các lĩnh vực có nguy cơ"
+    ld = json.dumps({"@type": "NewsArticle", "name": headline, "datePublished": "2026-01-08"}, ensure_ascii=False)
+    head = f"<meta property='og:title' content='{headline}'><script type='application/ld+json'>{ld}</script>"
+    html = _page(f"<h1><a href='/thoi-su/'>THỜI SỰ</a> &gt; <a href='/thoi-su/can-tho/'>Cần Thơ</a></h1>"
+                 f"<div class='detail-share'><span class='pubdate'>08/01/2026 - 18:21</span></div>"
+                 f"<h1>{headline}</h1><article>{_paragraphs(4)}</article>", head)
+    record = extract_article(html, URL)
+    assert (record.title, record.section) == (headline, "Cần Thơ")
+    assert record.published_at.isoformat() == "2026-01-08T18:21:00+07:00"
+
+
+def test_a_section_list_is_narrowed_by_the_breadcrumb() -> None:
+    crumb = json.dumps({"@type": "BreadcrumbList", "itemListElement": [
+        {"@type": "ListItem", "position": 1, "item": {"@id": "/giai-tri/", "name": "Giải trí"}}]}, ensure_ascii=False)
+    head = (f"<meta property='article:section' content='Hậu trường sao,Giải trí,Thời trang'>"
+            f"<script type='application/ld+json'>{crumb}</script>")
+    html = _page(f"<h1>Tin</h1><article>{_paragraphs(4)}</article>", head)
+    assert extract_article(html, URL).section == "Giải trí"
+    html = _page(f"<h1>Tin</h1><article>{_paragraphs(4)}</article>",
+                 "<meta property='article:section' content='Kinh tế,Doanh nghiệp'>")
+    assert extract_article(html, URL).section == "Kinh tế"
+
+
+def test_a_source_box_is_the_attribution_and_never_an_author() -> None:
+    html = _page(f"<h1>Tin</h1><div class='meta'><span class='author'>Thế Duyệt, Đời sống Pháp luật</span></div>"
+                 f"<article>{_paragraphs(4)}</article><div class='link-source-wrapper'>"
+                 f"<a class='link-source-name' href='#'>Theo <span>Đời sống Pháp luật</span>"
+                 f"<span class='btn-copy'><i>Copy link</i></span></a></div>")
+    record = extract_article(html, URL)
+    assert (record.authors, record.attribution) == (["Thế Duyệt"], "Đời sống Pháp luật")
+
+
+def test_an_author_box_link_label_is_no_author() -> None:
+    html = _page(f"<h1>Tin</h1><div class='article-author'><span class='author-in-box'>Phương Nghi</span>"
+                 f"<a class='author-more' href='/tac-gia/1'>Xem các bài viết của tác giả</a></div>"
+                 f"<article>{_paragraphs(4)}</article>")
+    assert extract_article(html, URL).authors == ["Phương Nghi"]
+
+
+def test_hashtags_above_the_headline_are_not_the_article_tags() -> None:
+    html = _page(f"<div class='header'><ul class='header__hashtag'><li><a href='/x#hashtag'># World Cup</a></li></ul>"
+                 f"</div><h1>Tin</h1><article>{_paragraphs(4)}</article>"
+                 f"<div class='tags'><a href='/tag/cong-an'>công an</a></div>")
+    assert extract_article(html, URL).tags == ["công an"]
+
+
+def test_the_lead_that_agrees_with_the_meta_description_wins_over_a_related_summary() -> None:
+    lead = "Giá vàng thế giới lập kỷ lục mới nhờ dòng tiền trú ẩn an toàn gia tăng trong tuần."
+    related = "Trong phiên giao dịch chiều nay, giá vàng miếng lập kỷ lục mới ở mức cao nhất."
+    html = _page(f"<h1>Giá vàng</h1><p class='the-article-summary'>{lead}</p><article>{_paragraphs(3)}"
+                 f"<table><tr><td><p class='summary'>{related}</p></td></tr></table>{_paragraphs(2)}</article>",
+                 f"<meta property='og:description' content='{lead}'>")
+    assert extract_article(html, URL).summary == lead
