@@ -16,6 +16,9 @@ import pytest
 
 from crawler.core.outcome import EXIT_CODES
 from crawler.mirror.server import MirrorServer
+from crawler.services.crawl import CrawlOptions, Shutdown
+from storage import crawlstate
+from storage.database import open_database
 from tests.conftest import run_cli, stored_urls
 
 OUTLETS = ("baocaobang", "baokhanhhoa", "baocantho")
@@ -164,3 +167,19 @@ def test_a_second_signal_stops_at_once(mirror: MirrorServer, tmp_path: Path):
         assert statuses <= {("interrupted",), ("running",)}, statuses
         assert run_cli(*_crawl_args(mirror, tmp_path / "p.db")).returncode == 0
         assert {s[0] for s in _statuses(tmp_path / "p.db").values()} <= {"interrupted", "killed"}
+
+
+def test_outlets_stopped_before_their_spider_opened_are_recorded_interrupted(tmp_path: Path):
+    """The graceful stop's last step (and the forced stop's): an outlet whose crawl had
+    not begun when the signal came still gets its ``interrupted`` row, marked as a
+    mirror's when the crawl was one; one that had begun is left to its own run."""
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    database = open_database(url)
+    shutdown = Shutdown([], lambda _: None, CrawlOptions(url, mirror="http://127.0.0.1:9150"),
+                        ["baocaobang", "baocantho"], "demo")
+    with database.session() as session, session.begin():  # this process's run of baocaobang had begun
+        crawlstate.start_run(session, "baocaobang", "demo", mirror=True)
+    database.close()
+    shutdown.record_unbegun()
+    rows = _rows(tmp_path / "p.db", "SELECT outlet, status, trigger, mirror FROM crawl_runs ORDER BY id")
+    assert rows == [("baocaobang", "running", "demo", 1), ("baocantho", "interrupted", "demo", 1)]
