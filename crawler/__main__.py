@@ -1,5 +1,5 @@
 """``python -m crawler`` is the ``provnews`` command."""
 
-from crawler.cli.main import main
+from crawler.cli.entry import main
 
 main()

@@ -68,7 +68,8 @@ class LedgerExtension:
         outlet = getattr(getattr(spider, "outlet", None), "key", None) or spider.name
         with self.database.session() as session, session.begin():
             dead = crawlstate.reap_dead_runs(session, outlet)
-            self.run_id = crawlstate.start_run(session, outlet, self.trigger, self.worker)
+            self.run_id = crawlstate.start_run(session, outlet, self.trigger, worker=self.worker,
+                                               mirror=self.frontier.mirror)
         if dead:
             logger.warning("runs %s of %s had died; their leased URLs are pending again", dead, outlet)
         spider.run_id = self.run_id
@@ -125,7 +126,7 @@ class LedgerExtension:
         base = base_interval(outlet) if outlet is not None else None
         with self.database.session() as session, session.begin():
             if base is not None:
-                previous = crawlstate.last_interval(session, outlet.key)
+                previous = crawlstate.last_interval(session, outlet.key, self.frontier.mirror)
                 counts["interval_minutes"] = next_interval(base, previous, counts["new"], counts["discovered"])
             crawlstate.finish_run(session, self.run_id, outcome, **counts)
         # A stop on request (SIGTERM, Ctrl-C, a page cap) leaves URLs leased but never

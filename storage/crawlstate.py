@@ -47,9 +47,12 @@ def now() -> datetime:
 # --- runs --------------------------------------------------------------------------
 
 
-def start_run(session: Session, outlet: str, trigger: str, worker: str | None = None) -> int:
+def start_run(session: Session, outlet: str, trigger: str, *, worker: str | None = None,
+              mirror: bool = False) -> int:
+    """A ``running`` row for this process; ``worker``: the Celery worker running the crawl,
+    if any; ``mirror``: the run fetches from a mirror."""
     run = CrawlRun(outlet=outlet, trigger=trigger, started_at=now(), status="running",
-                   pid=os.getpid(), host=HOST, worker=worker)
+                   pid=os.getpid(), host=HOST, worker=worker, mirror=mirror)
     session.add(run)
     session.flush()
     return run.id
@@ -124,6 +127,20 @@ def close_runs_of(session: Session, pid: int, since: datetime, status: str) -> N
         release_leases(session, ids)
 
 
+def record_unbegun_runs(session: Session, pid: int, since: datetime, outlets: Iterable[str], trigger: str,
+                        mirror: bool, status: str) -> list[str]:
+    """A finished row of ``status`` for each of ``outlets`` that process ``pid`` of this host
+    started no run of since ``since``: its crawl was stopped before its spider opened, and
+    the ledger still says it was asked for and why it did nothing. The outlets recorded."""
+    begun = set(session.scalars(select(CrawlRun.outlet).where(CrawlRun.pid == pid, CrawlRun.host == HOST,
+                                                              CrawlRun.started_at >= since)))
+    missing = [outlet for outlet in dict.fromkeys(outlets) if outlet not in begun]
+    stamp = now()
+    session.add_all([CrawlRun(outlet=outlet, trigger=trigger, started_at=stamp, finished_at=stamp, status=status,
+                              pid=pid, host=HOST, mirror=mirror) for outlet in missing])
+    return missing
+
+
 def release_leases(session: Session, run_ids: list[int]) -> None:
     """Give the URLs still leased to these runs back to the frontier (``pending``):
     a run that stopped, killed or asked to, will not fetch them."""
@@ -131,10 +148,12 @@ def release_leases(session: Session, run_ids: list[int]) -> None:
                     .values(state="pending", lease_until=None, lease_run=None))
 
 
-def last_interval(session: Session, outlet: str) -> int | None:
-    """The cadence the latest finished run of the outlet chose (adaptive scheduling)."""
+def last_interval(session: Session, outlet: str, mirror: bool) -> int | None:
+    """The cadence the latest finished run of the outlet chose (adaptive scheduling),
+    among runs of the outlet itself or (``mirror``) of a mirror of it."""
     stmt = (select(CrawlRun.interval_minutes).where(CrawlRun.outlet == outlet, CrawlRun.finished_at.is_not(None),
-                                                    CrawlRun.interval_minutes.is_not(None))
+                                                    CrawlRun.interval_minutes.is_not(None),
+                                                    CrawlRun.mirror.is_(mirror))
             .order_by(CrawlRun.id.desc()).limit(1))
     return session.scalar(stmt)
 
@@ -146,17 +165,20 @@ def recent_runs(session: Session, outlet: str | None = None, limit: int = 20) ->
     return list(session.scalars(stmt))
 
 
-def finished_runs(session: Session, outlet: str, limit: int) -> list[CrawlRun]:
+def finished_runs(session: Session, outlet: str, limit: int, mirror: bool) -> list[CrawlRun]:
     """The outlet's latest runs that went to their end (ok, partial or failed), newest
-    first: route choice learns from them (a killed or interrupted run's counts are incomplete)."""
-    stmt = (select(CrawlRun).where(CrawlRun.outlet == outlet, CrawlRun.status.in_(RAN_TO_END))
+    first: route choice learns from them (a killed or interrupted run's counts are
+    incomplete). Only runs of the same kind: a mirror's routes say nothing of the outlet's."""
+    stmt = (select(CrawlRun).where(CrawlRun.outlet == outlet, CrawlRun.status.in_(RAN_TO_END),
+                                   CrawlRun.mirror.is_(mirror))
             .order_by(CrawlRun.id.desc()).limit(limit))
     return list(session.scalars(stmt))
 
 
-def count_finished_runs(session: Session, outlet: str) -> int:
+def count_finished_runs(session: Session, outlet: str, mirror: bool) -> int:
     stmt = select(func.count()).select_from(CrawlRun).where(CrawlRun.outlet == outlet,
-                                                              CrawlRun.status.in_(RAN_TO_END))
+                                                              CrawlRun.status.in_(RAN_TO_END),
+                                                              CrawlRun.mirror.is_(mirror))
     return session.scalar(stmt) or 0
 
 

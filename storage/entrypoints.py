@@ -43,11 +43,12 @@ class Stored:
     parent_key: str | None
 
 
-def load(session: Session, outlet: str) -> dict[str, Stored]:
-    """The outlet's entry points by url_key."""
+def load(session: Session, outlet: str, mirror: bool) -> dict[str, Stored]:
+    """The outlet's entry points by url_key, as a crawl of the outlet itself or (``mirror``)
+    of a mirror of it left them: a mirror's validators and children say nothing of the outlet's."""
     rows = session.execute(select(
         EntryPoint.url_key, EntryPoint.url, EntryPoint.etag, EntryPoint.last_modified, EntryPoint.fetched_at,
-        EntryPoint.parent_key).where(EntryPoint.outlet == outlet))
+        EntryPoint.parent_key).where(EntryPoint.outlet == outlet, EntryPoint.mirror.is_(mirror)))
     return {key: Stored(url, etag, modified, fetched, parent) for key, url, etag, modified, fetched, parent in rows}
 
 
@@ -57,14 +58,17 @@ def distrusted_hosts(session: Session) -> set[str]:
 
 
 def record_fetch(session: Session, key: str, url: str, outlet: str, route: str,
-                 etag: str | None, last_modified: str | None, body: bytes) -> str | None:
+                 etag: str | None, last_modified: str | None, body: bytes, mirror: bool) -> str | None:
     """Store a full (200) fetch's validators and body hash; why the validators lie,
-    or None when they may be trusted."""
+    or None when they may be trusted. ``mirror``: fetched from a mirror, compared only
+    with what a mirror served before (a recording is not the outlet's current page)."""
     digest, stamp = body_hash(body), datetime.now(UTC)
     old = session.get(EntryPoint, key)
+    if old is not None and old.mirror != mirror:
+        old = None
     lie = _lie(old, etag, last_modified, digest) if old is not None else None
     values = {"url": url, "outlet": outlet, "route": route, "etag": etag, "last_modified": last_modified,
-              "body_hash": digest, "fetched_at": stamp}
+              "body_hash": digest, "fetched_at": stamp, "mirror": mirror}
     if old is None or old.body_hash != digest:
         values["changed_at"] = stamp
     stmt = dialect_insert(session)(EntryPoint).values(url_key=key, **values)
@@ -84,15 +88,19 @@ def _lie(old: EntryPoint, etag: str | None, last_modified: str | None, digest: s
     return None
 
 
-def name_children(session: Session, parent_key: str, outlet: str, route: str, children: dict[str, str]) -> None:
+def name_children(session: Session, parent_key: str, outlet: str, route: str, children: dict[str, str],
+                  mirror: bool) -> None:
     """Record ``{url_key: url}`` as the entry points ``parent_key`` names now, forgetting
-    the ones it no longer names. Known children keep their validators."""
+    the ones it no longer names. Known children of the same kind (``mirror`` or not)
+    keep their validators; a child known from the other kind is taken over without them."""
     session.execute(delete(EntryPoint).where(EntryPoint.parent_key == parent_key,
                                              EntryPoint.url_key.not_in(list(children))))
     if not children:
         return
-    rows = [{"url_key": key, "url": url, "outlet": outlet, "route": route, "parent_key": parent_key}
-            for key, url in children.items()]
+    session.execute(delete(EntryPoint).where(EntryPoint.url_key.in_(list(children)),
+                                             EntryPoint.mirror.is_not(mirror)))
+    rows = [{"url_key": key, "url": url, "outlet": outlet, "route": route, "parent_key": parent_key,
+             "mirror": mirror} for key, url in children.items()]
     stmt = dialect_insert(session)(EntryPoint).values(rows)
     session.execute(stmt.on_conflict_do_update(index_elements=["url_key"],
                                                set_={"parent_key": stmt.excluded.parent_key}))

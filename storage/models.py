@@ -261,6 +261,8 @@ class CrawlRun(Base):
     routes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The cadence the scheduler chose after this run (adaptive), in minutes.
     interval_minutes: Mapped[int | None]
+    # A crawl of a mirror (migration 0010): no evidence about the real outlet.
+    mirror: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class FetchLog(Base):
@@ -333,6 +335,7 @@ class EntryPoint(Base):
     # The entry point that named this one (a sitemap index, a listing advertising a
     # feed): when the parent answers 304, its children are asked for instead.
     parent_key: Mapped[str | None] = mapped_column(String(40))
+    mirror: Mapped[bool] = mapped_column(default=False, server_default=false())  # fetched from a mirror
 
 
 class HostPolicy(Base):

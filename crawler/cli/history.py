@@ -95,12 +95,12 @@ def runs(outlet: Annotated[str | None, typer.Option(help="Only this outlet.")] =
                      if r.finished_at else None, "requests": r.requests, "discovered": r.discovered,
                      "fetched": r.fetched, "new": r.new, "updated": r.updated, "duplicates": r.duplicates,
                      "dropped": r.dropped, "blocked": r.blocked, "errors": r.errors, "routes": r.routes,
-                     "interval_minutes": r.interval_minutes, "host": r.host, "worker": r.worker}
-                                     for r in runs_]):
+                     "interval_minutes": r.interval_minutes, "host": r.host, "worker": r.worker,
+                     "mirror": r.mirror} for r in runs_]):
         return
     # Most telling first: at 80 columns the last ones are left out (json has them all).
     print_table("Crawl runs", ["outlet", "status", f"started ({LOCAL_ZONE})", "requests", "new", "errors",
                                "updated", "fetched", "dropped", "trigger", "worker", "id"],
                 [[r.outlet, r.status, local_minute(r.started_at), r.requests, r.new,
                   ", ".join(f"{k}: {v}" for k, v in r.errors.items()) or "-", r.updated, r.fetched, r.dropped,
-                  r.trigger, r.worker or "-", r.id] for r in runs_])
+                  f"{r.trigger} (mirror)" if r.mirror else r.trigger, r.worker or "-", r.id] for r in runs_])

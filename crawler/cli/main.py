@@ -7,7 +7,6 @@ quick command load neither Scrapy nor SQLAlchemy: a full import took 0.8 s.
 
 from __future__ import annotations
 
-import signal
 import sys
 from importlib import import_module
 from typing import Annotated
@@ -18,7 +17,6 @@ from typer._click import Command, Context, HelpFormatter  # Typer's vendored Cli
 from typer.core import TyperCommand, TyperGroup
 
 from crawler import __version__
-from crawler.core.outcome import EXIT_CODES
 
 # name → (module:attribute, the line `provnews --help` shows: its docstring's or help's first
 # line, kept equal by tests/docs). An attribute is a command function or a Typer sub-app.
@@ -120,25 +118,3 @@ def _global(version: Annotated[bool | None, typer.Option(
         "--version", callback=_print_version, is_eager=True, help="Print provnews' version and exit.")] = None,
 ) -> None:
     """Collect, clean and search Vietnamese provincial news."""
-
-
-class Interrupted(BaseException):
-    """SIGINT or SIGTERM outside a crawl (a crawl installs its own handlers). A
-    BaseException, so neither ``except Exception`` nor Click (which turns a
-    KeyboardInterrupt into "Aborted!" and exit 1) stops it on its way to ``main``."""
-
-
-def _interrupt(signum: int, _frame: object) -> None:
-    raise Interrupted(signum)
-
-
-def main() -> None:
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _interrupt)
-    try:
-        app()
-    except (Interrupted, KeyboardInterrupt):
-        for signum in (signal.SIGINT, signal.SIGTERM):  # already stopping: a second signal changes nothing
-            signal.signal(signum, signal.SIG_IGN)
-        sys.stderr.write("interrupted\n")
-        sys.exit(EXIT_CODES["interrupted"])

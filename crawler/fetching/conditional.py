@@ -43,21 +43,23 @@ CHILD_ROUTE = {"sitemap": "sitemap", "listing": "feed"}
 class Revalidation:
     """One outlet's stored validators, loaded when its run starts, and the hosts distrusted."""
 
-    def __init__(self, crawler: Any, database: Database, outlet: str, *, enabled: bool, audit_after: timedelta):
+    def __init__(self, crawler: Any, database: Database, outlet: str, *, enabled: bool, audit_after: timedelta,
+                 mirror: bool):
         self.crawler = crawler  # its stats exist only once the crawl starts
         self.database = database
         self.outlet = outlet
         self.enabled = enabled
         self.audit_after = audit_after
+        self.mirror = mirror  # fetching from a mirror: its entry points are kept apart
         with database.session() as session, session.begin():
-            self.known = entrypoints.load(session, outlet)
+            self.known = entrypoints.load(session, outlet, mirror)
             self.distrusted = entrypoints.distrusted_hosts(session)
 
     @classmethod
-    def from_crawler(cls, crawler: Any, database: Database, outlet: str) -> Revalidation:
+    def from_crawler(cls, crawler: Any, database: Database, outlet: str, mirror: bool) -> Revalidation:
         settings = crawler.settings
         return cls(crawler, database, outlet, enabled=settings.getbool("PROVNEWS_CONDITIONAL"),
-                   audit_after=timedelta(hours=settings.getfloat("PROVNEWS_VALIDATOR_AUDIT_HOURS")))
+                   audit_after=timedelta(hours=settings.getfloat("PROVNEWS_VALIDATOR_AUDIT_HOURS")), mirror=mirror)
 
     def headers(self, url: str) -> dict[str, str]:
         """The validators to send for ``url``: none when switched off, never fetched in
@@ -95,10 +97,11 @@ class Revalidation:
         key, host = url_key(url), urlsplit(url).hostname or ""
         etag, modified = _header(response, b"ETag"), _header(response, b"Last-Modified")
         with self.database.session() as session, session.begin():
-            lie = entrypoints.record_fetch(session, key, url, self.outlet, route, etag, modified, response.body)
+            lie = entrypoints.record_fetch(session, key, url, self.outlet, route, etag, modified, response.body,
+                                           self.mirror)
             if children is not None:
                 named = {url_key(child): child for child in children}
-                entrypoints.name_children(session, key, self.outlet, CHILD_ROUTE[route], named)
+                entrypoints.name_children(session, key, self.outlet, CHILD_ROUTE[route], named, self.mirror)
             lie = lie if host not in self.distrusted else None  # told once is enough
             if lie:
                 entrypoints.distrust(session, host, f"{lie}: {url}")

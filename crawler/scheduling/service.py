@@ -237,7 +237,7 @@ class SchedulerService:
             return
         try:
             with Session(self._engine) as session:
-                minutes = crawlstate.last_interval(session, outlet_key)
+                minutes = crawlstate.last_interval(session, outlet_key, mirror=bool(self.mirror))
             adapt_job(self._scheduler, outlet_key, minutes)
         except Exception:  # noqa: BLE001 - a failed adaptation keeps the current cadence
             logger.exception("could not adapt the cadence of %s", outlet_key)

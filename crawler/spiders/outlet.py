@@ -178,7 +178,8 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         spider.recheck_days = crawler.settings.getfloat("PROVNEWS_RECHECK_DAYS")
         spider.recheck_after = timedelta(hours=crawler.settings.getfloat("PROVNEWS_RECHECK_AFTER_HOURS"))
         spider.frontier = Frontier.from_crawler(crawler)
-        spider.revalidation = Revalidation.from_crawler(crawler, spider.frontier.database, spider.outlet.key)
+        spider.revalidation = Revalidation.from_crawler(crawler, spider.frontier.database, spider.outlet.key,
+                                                        spider.frontier.mirror)
         spider.sitemaps_requested: set[str] = set(spider.outlet.sitemaps)
         spider.history_runs = crawler.settings.getint("PROVNEWS_ROUTE_HISTORY_RUNS")
         spider.audit_every = crawler.settings.getint("PROVNEWS_ROUTE_AUDIT_EVERY")
@@ -227,8 +228,9 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
                 yield request
 
     def _plan(self, session: Session) -> RoutePlan:
-        history = [run.routes for run in crawlstate.finished_runs(session, self.outlet.key, self.history_runs)]
-        plan = plan_routes(self.requested, history, crawlstate.count_finished_runs(session, self.outlet.key),
+        key, mirror = self.outlet.key, self.frontier.mirror  # a mirror's runs teach only mirror crawls
+        history = [run.routes for run in crawlstate.finished_runs(session, key, self.history_runs, mirror)]
+        plan = plan_routes(self.requested, history, crawlstate.count_finished_runs(session, key, mirror),
                            self.history_runs, self.audit_every, may_skip=not (self.forced_routes or self.since))
         self.tracker.begin(plan)
         self.logger.info("routes of %s: %s (%s), skipping %s", self.outlet.key, " > ".join(plan.order),

@@ -3,6 +3,7 @@ the mirror's pages are recordings (some reconstructed) under the real outlets' U
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
@@ -81,5 +82,11 @@ def test_a_mirror_crawl_marks_what_it_stores(mirror: MirrorServer, tmp_path: Pat
     with sqlite3.connect(db) as conn:
         marks = dict(conn.execute("SELECT mirror, count(*) FROM articles GROUP BY mirror").fetchall())
         frontier = dict(conn.execute("SELECT mirror, count(*) FROM frontier GROUP BY mirror").fetchall())
+        runs = conn.execute("SELECT mirror FROM crawl_runs").fetchall()
+        entry_points = dict(conn.execute("SELECT mirror, count(*) FROM entry_points GROUP BY mirror").fetchall())
     assert set(marks) == {1} and marks[1] > 0
     assert set(frontier) == {1}
+    assert runs == [(1,)]  # route choice and cadence of a live crawl will not learn from it
+    assert set(entry_points) == {1} and entry_points[1] > 0  # nor send its validators
+    listing = run_cli("runs", "--db", f"sqlite:///{db}", "--format", "json")
+    assert [run["mirror"] for run in json.loads(listing.stdout)] == [True]

@@ -26,7 +26,7 @@ def main(limit: int, argv: list[str]) -> None:
 
     store.upsert_article = upsert_then_die
     sys.argv = ["provnews", *argv]
-    from crawler.cli.main import main as cli
+    from crawler.cli.entry import main as cli
 
     cli()
 

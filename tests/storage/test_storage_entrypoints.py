@@ -13,9 +13,9 @@ LM = "Mon, 01 Jul 2025 08:00:00 GMT"
 
 
 def record(session: Session, body: bytes, etag: str | None = '"a"', modified: str | None = LM,
-           key: str = "feed") -> str | None:
+           key: str = "feed", mirror: bool = False) -> str | None:
     with session.begin():
-        return entrypoints.record_fetch(session, key, FEED, "baothu", "feed", etag, modified, body)
+        return entrypoints.record_fetch(session, key, FEED, "baothu", "feed", etag, modified, body, mirror)
 
 
 def row(session: Session, key: str = "feed") -> EntryPoint:
@@ -26,8 +26,8 @@ def row(session: Session, key: str = "feed") -> EntryPoint:
 def test_a_fetch_is_recorded_and_loaded_back(session: Session) -> None:
     assert record(session, b"<rss/>") is None
     with session.begin():
-        stored = entrypoints.load(session, "baothu")
-        assert entrypoints.load(session, "other") == {}
+        stored = entrypoints.load(session, "baothu", False)
+        assert entrypoints.load(session, "other", False) == {}
     assert set(stored) == {"feed"}
     assert (stored["feed"].url, stored["feed"].etag, stored["feed"].last_modified) == (FEED, '"a"', LM)
     assert stored["feed"].fetched_at is not None and stored["feed"].fetched_at.tzinfo is not None
@@ -84,19 +84,47 @@ def test_distrust_turns_conditional_requests_off_for_the_host(session: Session) 
 def test_children_are_named_kept_and_forgotten(session: Session) -> None:
     def name(children: dict[str, str]) -> None:
         with session.begin():
-            entrypoints.name_children(session, "index", "baothu", "sitemap", children)
+            entrypoints.name_children(session, "index", "baothu", "sitemap", children, False)
 
     name({"jun": "https://baothu.example/jun.xml", "jul": "https://baothu.example/jul.xml"})
     with session.begin():
         entrypoints.record_fetch(session, "jul", "https://baothu.example/jul.xml", "baothu", "sitemap",
-                                 '"j"', None, b"<urlset/>")
+                                 '"j"', None, b"<urlset/>", False)
     name({"jul": "https://baothu.example/jul.xml", "aug": "https://baothu.example/aug.xml"})
     with session.begin():
-        stored = entrypoints.load(session, "baothu")
+        stored = entrypoints.load(session, "baothu", False)
     assert set(stored) == {"jul", "aug"}  # June is no longer named: forgotten
     assert {key: entry.parent_key for key, entry in stored.items()} == {"jul": "index", "aug": "index"}
     assert stored["jul"].etag == '"j"' and stored["jul"].fetched_at is not None  # kept its validators
     assert stored["aug"].etag is None and stored["aug"].fetched_at is None       # named, never fetched
     name({})
     with session.begin():
-        assert entrypoints.load(session, "baothu") == {}
+        assert entrypoints.load(session, "baothu", False) == {}
+
+
+def test_a_mirror_fetch_is_kept_apart_from_the_outlets_own(session: Session) -> None:
+    """A mirror serves recordings under the outlet's URLs: its validators are no
+    evidence about the outlet, in either direction."""
+    record(session, b"live")
+    assert record(session, b"recorded", mirror=True) is None  # the same ETag, another body: no lie
+    with session.begin():
+        assert entrypoints.load(session, "baothu", False) == {}  # the live validators were replaced
+        assert set(entrypoints.load(session, "baothu", True)) == {"feed"}
+        assert entrypoints.distrusted_hosts(session) == set()
+    assert record(session, b"live") is None  # a live fetch after the mirror's: no lie either
+    with session.begin():
+        assert entrypoints.load(session, "baothu", True) == {}
+        assert set(entrypoints.load(session, "baothu", False)) == {"feed"}
+    assert row(session).mirror is False
+
+
+def test_a_child_named_by_a_mirror_loses_the_live_validators(session: Session) -> None:
+    with session.begin():
+        entrypoints.record_fetch(session, "jul", "https://baothu.example/jul.xml", "baothu", "sitemap",
+                                 '"j"', None, b"<urlset/>", False)
+        entrypoints.name_children(session, "index", "baothu", "sitemap",
+                                  {"jul": "https://baothu.example/jul.xml"}, True)
+    with session.begin():
+        assert entrypoints.load(session, "baothu", False) == {}
+        mirrored = entrypoints.load(session, "baothu", True)
+    assert mirrored["jul"].etag is None and mirrored["jul"].parent_key == "index"

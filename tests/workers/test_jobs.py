@@ -108,7 +108,7 @@ def test_a_job_a_later_run_has_done_is_acknowledged_without_crawling(database: s
     enqueued = time.time() - 30
     database_ = open_database(database)
     with database_.session() as session, session.begin():
-        run = crawlstate.start_run(session, "baolangson", "schedule", "w2@test")
+        run = crawlstate.start_run(session, "baolangson", "schedule", worker="w2@test")
         crawlstate.finish_run(session, run, "ok")
     database_.close()
     result = crawl_job(FakeTask(), "baolangson", sources=None, mirror=None, time_limit_s=60, since=None,
