@@ -91,9 +91,6 @@ class Base(DeclarativeBase):
 
 class Article(Base):
     __tablename__ = "articles"
-    # Per-day counts per outlet over a window (storage.queries.daily_counts) read only this index.
-    __table_args__ = (Index("ix_articles_published_at_outlet", "published_at", "outlet"),)
-
     id: Mapped[int] = mapped_column(primary_key=True)
     # sha1 hex of the normalised canonical URL: the natural key. Hashing keeps the
     # unique index small and below PostgreSQL's btree row limit for long URLs.
@@ -145,10 +142,15 @@ class Article(Base):
     archive_id: Mapped[int | None] = mapped_column(index=True)
     extractor_version: Mapped[str | None] = mapped_column(String(40))
 
-    # The few flagged rows, so search leaves them out without reading every candidate
-    # row (migration 0010).
-    __table_args__ = (Index("ix_articles_flagged", "id", sqlite_where=sql_text("encoding_confidence IS NOT NULL"),
-                            postgresql_where=sql_text("encoding_confidence IS NOT NULL")),)
+    __table_args__ = (
+        # The few flagged rows, so search leaves them out without reading every candidate
+        # row (migration 0010).
+        Index("ix_articles_flagged", "id", sqlite_where=sql_text("encoding_confidence IS NOT NULL"),
+              postgresql_where=sql_text("encoding_confidence IS NOT NULL")),
+        # Per-day counts per outlet over a window (storage.queries.daily_counts) read only
+        # this index (migration 0013).
+        Index("ix_articles_published_at_outlet", "published_at", "outlet"),
+    )
 
     urls: Mapped[list[ArticleUrl]] = relationship(back_populates="article", cascade="all, delete-orphan")
 
@@ -261,7 +263,7 @@ class CrawlRun(Base):
     routes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The cadence the scheduler chose after this run (adaptive), in minutes.
     interval_minutes: Mapped[int | None]
-    # A crawl of a mirror (migration 0010): no evidence about the real outlet.
+    # A crawl of a mirror (migration 0011): no evidence about the real outlet.
     mirror: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 

@@ -1,8 +1,8 @@
 """``worker`` on crawl_runs: the Celery worker (node name) whose job ran the crawl, so
 ``provnews runs`` shows where each crawl ran when crawls are spread over machines.
 
-Revision ID: 0010_issue18_worker
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_issue18_worker"
-down_revision: str | Sequence[str] | None = "0009"
+revision: str = "0012"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

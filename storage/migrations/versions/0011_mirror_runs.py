@@ -3,8 +3,8 @@ listing_walks: a crawl of a mirror (``--mirror``, ``provnews demo``) is no evide
 the real outlet. Route choice and the adaptive cadence learn only from runs of the same
 kind, and a crawl loads only the entry-point validators a crawl of its kind stored.
 
-Revision ID: 0010_issue15_mirror_runs
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_issue15_mirror_runs"
-down_revision: str | Sequence[str] | None = "0009"
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,8 +3,8 @@ outlet's articles per day over 90 days, and with both columns in one index that 
 reads the window's index entries instead of looking up every article's row (on 250,000
 articles, 500 ms → 100 ms; bench/web.py).
 
-Revision ID: 0010_issue19_outlet_day_idx
-Revises: 0009
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010_issue19_outlet_day_idx"
-down_revision: str | Sequence[str] | None = "0009"
+revision: str = "0013"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
