@@ -1,0 +1,141 @@
+"""Extraction off the reactor: a pool of worker processes, one per process however
+many crawlers it runs.
+
+The spider awaits ``ExtractPool.extract`` for each fetched article page, so the
+reactor goes on fetching, storing and answering signals while pages are parsed on
+every core. ``crawl --all`` runs one crawler per outlet in one reactor: they all
+share the one pool (``ExtractPool.for_crawler``), started at the first page and shut
+down when the reactor stops, after every crawler has finished its pages.
+
+Back-pressure is Scrapy's own: the callback holds its response until extraction is
+done, so the page counts in the scraper slot (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``), and
+the engine starts no new download while that slot is full. A killed run therefore
+has no more fetched pages to fetch again than with extraction in the callback.
+
+Workers are forkserver processes, so fork-safe: each is forked from a clean server
+process that has imported the extractor once, never from the crawl process and its
+threads. They ignore SIGINT and SIGTERM (the crawl process owns interrupts and stops
+the pool after its crawlers have finished the pages in hand; a Ctrl-C reaching the
+whole process group leaves no worker traceback) and exit by themselves within
+``WATCH_PARENT_S`` when the crawl process is gone (``kill -9``), so none is orphaned.
+
+With ``PROVNEWS_EXTRACT_WORKERS`` 0 or 1 the page is extracted in the calling
+process, on the same code path.
+
+Settings read: PROVNEWS_EXTRACT_WORKERS.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+
+from crawler.core.record import ArticleRecord
+from crawler.core.registry import Outlet
+from crawler.extraction import extract_bytes
+
+WATCH_PARENT_S = 0.5
+# Imported once by the fork server, so a worker starts in milliseconds, not seconds.
+PRELOAD = ["crawler.extraction"]
+
+
+class WorkerLost(Exception):
+    """A worker died under a page (killed, out of memory): the page is worth another try."""
+
+
+class ExtractPool:
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def for_crawler(cls, crawler: Crawler) -> ExtractPool:
+        """The process's pool (the first crawler's setting sizes it)."""
+        global _shared
+        if _shared is None:
+            _shared = cls(crawler.settings.getint("PROVNEWS_EXTRACT_WORKERS"))
+        return _shared
+
+    async def extract(self, body: bytes, url: str, *, content_type: str | None, outlet: Outlet | None,
+                      fallback_date: tuple[datetime, str] | None) -> ArticleRecord:
+        """``extract_bytes`` in a worker; its ``ExtractionError`` is raised here."""
+        kwargs: dict[str, Any] = {"content_type": content_type, "outlet": outlet, "fallback_date": fallback_date}
+        if self.workers <= 1:
+            return extract_bytes(body, url, **kwargs)
+        try:
+            future = self._pool().submit(extract_bytes, body, url, **kwargs)
+            return await maybe_deferred_to_future(_on_reactor(future))
+        except BrokenProcessPool as exc:
+            self._discard()  # the next page gets a fresh pool
+            raise WorkerLost(str(exc)) from None
+
+    def close(self) -> None:
+        """Stop the workers (the reactor is stopping: no crawler has a page in hand)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            from twisted.internet import reactor
+
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOAD)
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context,
+                                                 initializer=_worker_started, initargs=(os.getpid(),))
+            reactor.addSystemEventTrigger("before", "shutdown", self.close)
+        return self._executor
+
+    def _discard(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+
+_shared: ExtractPool | None = None
+
+
+def _on_reactor(future: Future) -> Deferred:
+    """A Deferred fired on the reactor thread with the future's outcome (the future
+    completes on the executor's own thread)."""
+    from twisted.internet import reactor
+
+    deferred: Deferred = Deferred()
+
+    def fire(done: Future) -> None:
+        error = done.exception()
+        if error is not None:
+            deferred.errback(Failure(error))
+        else:
+            deferred.callback(done.result())
+
+    future.add_done_callback(lambda done: reactor.callFromThread(fire, done))
+    return deferred
+
+
+def _worker_started(parent: int) -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), name="watch-parent", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """Poll for the crawl process; a worker outliving it would idle forever."""
+    while True:
+        time.sleep(WATCH_PARENT_S)
+        try:
+            os.kill(parent, 0)
+        except (ProcessLookupError, PermissionError):  # gone (or its pid reused by another user)
+            os._exit(0)
