@@ -16,8 +16,11 @@ Workers are forkserver processes, so fork-safe: each is forked from a clean serv
 process that has imported the extractor once, never from the crawl process and its
 threads. They ignore SIGINT and SIGTERM (the crawl process owns interrupts and stops
 the pool after its crawlers have finished the pages in hand; a Ctrl-C reaching the
-whole process group leaves no worker traceback) and exit by themselves within
-``WATCH_PARENT_S`` when the crawl process is gone (``kill -9``), so none is orphaned.
+whole process group leaves no worker traceback) and exit by themselves as soon as the
+crawl process is gone (``kill -9``, or the forced stop of a second signal), so none is
+orphaned. A worker that dies under a page (or a fork server
+killed by a signal to the whole group) fails that page as ``worker_lost``: its URL is
+retried like any failed fetch, and the next page gets a fresh pool.
 
 With ``PROVNEWS_EXTRACT_WORKERS`` 0 or 1 the page is extracted in the calling
 process, on the same code path.
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
 import signal
 import threading
 import time
@@ -125,17 +129,32 @@ def _on_reactor(future: Future) -> Deferred:
     return deferred
 
 
-def _worker_started(parent: int) -> None:
+def _worker_started(crawl_process: int) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
-    threading.Thread(target=_exit_with, args=(parent,), name="watch-parent", daemon=True).start()
+    threading.Thread(target=_exit_with, args=(crawl_process,), name="watch-crawl", daemon=True).start()
 
 
-def _exit_with(parent: int) -> None:
-    """Poll for the crawl process; a worker outliving it would idle forever."""
-    while True:
-        time.sleep(WATCH_PARENT_S)
-        try:
-            os.kill(parent, 0)
-        except (ProcessLookupError, PermissionError):  # gone (or its pid reused by another user)
-            os._exit(0)
+def _exit_with(pid: int) -> None:
+    """Exit once the crawl process has: nothing else would end a worker then (the fork
+    server, our parent, waits for its workers before it exits)."""
+    try:
+        # Readable when the process ends, even while it is an unreaped zombie, which
+        # polling its pid would take for alive.
+        watched = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux ≥ 5.3
+        while _alive(pid):
+            time.sleep(WATCH_PARENT_S)
+    else:
+        select.select([watched], [], [])
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # the pid was reused by another user's process
+        return False
+    return True
