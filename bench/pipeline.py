@@ -20,7 +20,8 @@ compared across machines (and a loaded machine moves each of them):
   the unchanged site, which must fetch no article.
 
 ``--profile`` runs the crawl under cProfile and prints its top entries (the crawl
-process only: the extraction workers are not in it).
+process only: the extraction workers are not in it); the baselines are left out, as
+no rate measured under a profiler is worth a ratio.
 
 Run: ``python -m bench.pipeline --articles 20000 --outlets 10 [--db URL] [--profile]``
 (Linux: memory is read from /proc).
@@ -196,10 +197,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
     arts = scale_mirror(args.mirror_dir, args.outlets, args.articles)
-    pages = pages_from_disk(args.mirror_dir, arts)
-    single = trafilatura_rate(pages, 1)
-    pooled = trafilatura_rate(pages, workers)
-    del pages
+    if not args.profile:
+        pages = pages_from_disk(args.mirror_dir, arts)
+        single, pooled = trafilatura_rate(pages, 1), trafilatura_rate(pages, workers)
+        del pages
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
         env = {**os.environ, "PROVNEWS_EXTRACT_WORKERS": str(workers), "PROVNEWS_ARCHIVE_DIR": f"{tmp}/archive"}
         db = args.db or f"sqlite:///{tmp}/bench.db"
@@ -215,23 +216,34 @@ def main(argv: list[str] | None = None) -> None:
             server.shutdown()
         if profile:
             print_profile(profile)
+    report(args, workers, db, first, again, startup)
+    if not args.profile:
+        ratios(first, startup, single, pooled, workers)
+
+
+def report(args: argparse.Namespace, workers: int, db: str, first: CrawlFigures, again: CrawlFigures,
+           startup: float) -> None:
     n, w = args.articles, min(args.window, args.articles)
     top = first.stored  # the memory windows: by articles stored
     wall, steady = first.stored / first.seconds, first.stored / max(first.seconds - startup, 1e-9)
     print(f"{n} articles on {args.outlets} outlets ({args.mirror_dir}); database {db.split(':')[0]}; "
           f"{workers} extraction worker(s){'; under cProfile' if args.profile else ''}")
-    print(f"plain trafilatura, one process:          {single:8.1f} pages/s")
-    print(f"plain trafilatura, pool of {workers}:            {pooled:8.1f} pages/s  ({pooled / single:.2f}×)")
     print(f"pipeline, wall clock:                    {wall:8.1f} pages/s  ({first.stored} stored in "
           f"{first.seconds:.1f} s)")
     print(f"pipeline, less {startup:.1f} s of start-up:       {steady:8.1f} pages/s")
-    print(f"ratio pipeline / trafilatura one process: {wall / single:.2f} (wall), {steady / single:.2f} (less start-up)")
-    print(f"ratio pipeline / trafilatura pool:        {wall / pooled:.2f} (wall), {steady / pooled:.2f} (less start-up)")
     print(f"peak RSS, process tree: {first.peak(0, top):.0f} MB (crawl process {first.peak(0, top, tree=False):.0f} MB); "
           f"first {w}: {first.peak(0, w):.0f} MB, last {w}: {first.peak(top - w, top):.0f} MB")
     print(f"article fetches per article: {first.article_fetches / n:.3f} ({first.article_fetches} for {n})")
     print(f"recrawl of the unchanged site: {again.article_fetches} article fetches, {again.stored - first.stored} "
           f"new rows, {again.seconds:.1f} s")
+
+
+def ratios(first: CrawlFigures, startup: float, single: float, pooled: float, workers: int) -> None:
+    wall, steady = first.stored / first.seconds, first.stored / max(first.seconds - startup, 1e-9)
+    print(f"plain trafilatura, one process:          {single:8.1f} pages/s")
+    print(f"plain trafilatura, pool of {workers}:            {pooled:8.1f} pages/s  ({pooled / single:.2f}×)")
+    print(f"ratio pipeline / trafilatura one process: {wall / single:.2f} (wall), {steady / single:.2f} (less start-up)")
+    print(f"ratio pipeline / trafilatura pool:        {wall / pooled:.2f} (wall), {steady / pooled:.2f} (less start-up)")
 
 
 if __name__ == "__main__":
