@@ -79,6 +79,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.fetching.compression.BoundedCompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.fetching.redirect.StrictRedirectMiddleware": 600,
+    "crawler.spiders.pool.ExtractionGateMiddleware": 950,             # last: holds article pages the pool cannot take yet
 }
 
 LOG_LEVEL = "INFO"

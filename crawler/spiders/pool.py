@@ -7,10 +7,13 @@ every core. ``crawl --all`` runs one crawler per outlet in one reactor: they all
 share the one pool (``ExtractPool.for_crawler``), started at the first page and shut
 down when the reactor stops, after every crawler has finished its pages.
 
-Back-pressure is Scrapy's own: the callback holds its response until extraction is
-done, so the page counts in the scraper slot (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``), and
-the engine starts no new download while that slot is full. A killed run therefore
-has no more fetched pages to fetch again than with extraction in the callback.
+Back-pressure, so that memory stays flat and a killed run has few fetched pages to
+fetch again: at most ``limit`` pages (twice the workers) wait for or are under
+extraction, process-wide; beyond that ``ExtractionGateMiddleware`` holds article
+requests before they are downloaded, and each page extracted lets one through (all of
+them once the pool is idle, so none waits for ever). Requests for feeds, sitemaps and
+listings are never held. The callback also holds its response until extraction is
+done, so Scrapy's per-crawler bound (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``) applies as before.
 
 Workers are forkserver processes, so fork-safe: each is forked from a clean server
 process that has imported the extractor once, never from the crawl process and its
@@ -36,14 +39,16 @@ import select
 import signal
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from typing import Any
 
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.python.failure import Failure
 
 from crawler.core.record import ArticleRecord
@@ -62,6 +67,9 @@ class WorkerLost(Exception):
 class ExtractPool:
     def __init__(self, workers: int):
         self.workers = workers
+        self.limit = 2 * max(workers, 1)
+        self.pending = 0  # pages waiting for or under extraction
+        self._held: deque[Deferred] = deque()  # article requests held before download
         self._executor: ProcessPoolExecutor | None = None
 
     @classmethod
@@ -76,14 +84,31 @@ class ExtractPool:
                       fallback_date: tuple[datetime, str] | None) -> ArticleRecord:
         """``extract_bytes`` in a worker; its ``ExtractionError`` is raised here."""
         kwargs: dict[str, Any] = {"content_type": content_type, "outlet": outlet, "fallback_date": fallback_date}
-        if self.workers <= 1:
-            return extract_bytes(body, url, **kwargs)
+        self.pending += 1
         try:
+            if self.workers <= 1:
+                return extract_bytes(body, url, **kwargs)
             future = self._pool().submit(extract_bytes, body, url, **kwargs)
             return await maybe_deferred_to_future(_on_reactor(future))
         except BrokenProcessPool as exc:
             self._discard()  # the next page gets a fresh pool
             raise WorkerLost(str(exc)) from None
+        finally:
+            self.pending -= 1
+            self._release()
+
+    def admission(self) -> Deferred:
+        """Fires when an article request may be downloaded."""
+        if self.pending < self.limit:
+            return succeed(None)
+        held: Deferred = Deferred()
+        self._held.append(held)
+        return held
+
+    def _release(self) -> None:
+        for _ in range(len(self._held) if self.pending == 0 else 1):
+            if self._held:
+                self._held.popleft().callback(None)
 
     def close(self) -> None:
         """Stop the workers (the reactor is stopping: no crawler has a page in hand)."""
@@ -109,6 +134,22 @@ class ExtractPool:
 
 
 _shared: ExtractPool | None = None
+
+
+class ExtractionGateMiddleware:
+    """Downloader middleware: article requests wait for ``ExtractPool.admission``. Placed
+    last before the download handler, so a request it holds has passed every check."""
+
+    def __init__(self, pool: ExtractPool):
+        self.pool = pool
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractionGateMiddleware:
+        return cls(ExtractPool.for_crawler(crawler))
+
+    async def process_request(self, request: Request) -> None:
+        if "article_url" in request.meta:
+            await maybe_deferred_to_future(self.pool.admission())
 
 
 def _on_reactor(future: Future) -> Deferred:
