@@ -4,8 +4,8 @@ many crawlers it runs.
 The spider awaits ``ExtractPool.extract`` for each fetched article page, so the
 reactor goes on fetching, storing and answering signals while pages are parsed on
 every core. ``crawl --all`` runs one crawler per outlet in one reactor: they all
-share the one pool (``ExtractPool.for_crawler``), started at the first page and shut
-down when the reactor stops, after every crawler has finished its pages.
+share the one pool (``ExtractPool.for_crawler``), started when the first spider opens
+and shut down when the reactor stops, after every crawler has finished its pages.
 
 Back-pressure, so that memory stays flat and a killed run has few fetched pages to
 fetch again: at most ``limit`` pages (twice the workers) wait for or are under
@@ -45,7 +45,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred, succeed
@@ -78,7 +78,15 @@ class ExtractPool:
         global _shared
         if _shared is None:
             _shared = cls(crawler.settings.getint("PROVNEWS_EXTRACT_WORKERS"))
+        crawler.signals.connect(_shared.start, signals.spider_opened)
         return _shared
+
+    def start(self) -> None:
+        """Start the workers while the crawl reads robots.txt, feeds and sitemaps: a pool
+        started at the first article would keep the first pages waiting for seconds."""
+        if self.workers > 1 and self._executor is None:
+            for _ in range(self.workers):
+                self._pool().submit(int)
 
     async def extract(self, body: bytes, url: str, *, content_type: str | None, outlet: Outlet | None,
                       fallback_date: tuple[datetime, str] | None) -> ArticleRecord:
