@@ -21,9 +21,9 @@ threads. They ignore SIGINT and SIGTERM (the crawl process owns interrupts and s
 the pool after its crawlers have finished the pages in hand; a Ctrl-C reaching the
 whole process group leaves no worker traceback) and exit by themselves as soon as the
 crawl process is gone (``kill -9``, or the forced stop of a second signal), so none is
-orphaned. A worker that dies under a page (or a fork server
-killed by a signal to the whole group) fails that page as ``worker_lost``: its URL is
-retried like any failed fetch, and the next page gets a fresh pool.
+orphaned. A worker that dies under a page (killed, out of memory) fails that page
+and those queued with it as ``worker_lost``: their URLs are retried like any failed
+fetch, and the next page gets a fresh pool.
 
 With ``PROVNEWS_EXTRACT_WORKERS`` 0 or 1 the page is extracted in the calling
 process, on the same code path.

@@ -1,7 +1,8 @@
 """The extraction pool (crawler.spiders.pool): pages are extracted in worker processes
 with the same result as in the crawl process, and no worker outlives its crawl,
 whether the crawl ends, is interrupted (SIGTERM: exit 130, no traceback) or killed
-(SIGKILL of the crawl process alone).
+(SIGKILL of the crawl process alone); a worker killed under a page fails that page,
+to be fetched again, and the crawl goes on with a fresh pool.
 
 Every process of a crawl is found by a marker in its environment, which the crawl
 process, the fork server and the workers all inherit (Linux: read from /proc)."""
@@ -117,3 +118,19 @@ def test_sigkill_of_the_crawl_process_leaves_no_worker(mirror: MirrorServer, tmp
     process.kill()  # the crawl process alone, not its group
     process.communicate(timeout=30)
     assert not _wait_gone(mark), "orphaned extraction workers"
+
+
+def test_a_worker_killed_fails_its_page_and_the_crawl_goes_on(mirror: MirrorServer, tmp_path: Path):
+    mark, db = uuid.uuid4().hex, tmp_path / "w.db"
+    process = _start(mirror, db, mark)
+    os.kill(min(_wait_for_workers(process, mark)), signal.SIGKILL)
+    _, err = process.communicate(timeout=300)
+    assert "Traceback" not in err, err
+    with sqlite3.connect(db) as conn:
+        states = dict(conn.execute("SELECT url, state || ' ' || coalesce(reason, '') FROM frontier"))
+        stored = {url for (url,) in conn.execute("SELECT url FROM articles")}
+    lost = {url for url, state in states.items() if state == "failed not_extracted:worker_lost"}
+    assert lost, states                      # the page under the worker, and any queued behind it
+    assert not lost & stored                 # nothing half-stored
+    assert {url for url, state in states.items() if state.startswith("done")} == stored
+    assert len(stored) + len(lost) == len(states) >= 40   # the rest was extracted by the fresh pool
