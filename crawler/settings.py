@@ -79,6 +79,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.fetching.compression.BoundedCompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.fetching.redirect.StrictRedirectMiddleware": 600,
+    "crawler.spiders.pool.ExtractionGateMiddleware": 950,             # last: holds article pages the pool cannot take yet
 }
 
 LOG_LEVEL = "INFO"
@@ -103,6 +104,9 @@ PROVNEWS_MAX_LISTING_PAGES = 50    # page cap per listing per run
 # the scraper slot above bounds what a kill throws away; a commit costs ~1 ms in WAL
 # mode. Raise it for a remote PostgreSQL where each commit is a round trip.
 PROVNEWS_STORE_BATCH_SIZE = 1
+# Processes extracting fetched pages (crawler.spiders.pool), shared by every crawl of
+# the process; 0 or 1: in the crawl process itself.
+PROVNEWS_EXTRACT_WORKERS = os.cpu_count() or 1
 PROVNEWS_LEASE_SECONDS = 600       # a leased URL is anyone's again after this (or when its run died)
 PROVNEWS_RECHECK_DAYS = 3          # articles published this recently are re-fetched for revisions…
 PROVNEWS_RECHECK_AFTER_HOURS = 12  # …when their last fetch is older than this

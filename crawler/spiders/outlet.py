@@ -12,7 +12,8 @@ never fetched again.
 
 Settings read: PROVNEWS_SOURCES, PROVNEWS_SINCE, PROVNEWS_MAX_LISTING_PAGES,
 PROVNEWS_DATABASE_URL, PROVNEWS_LEASE_SECONDS, PROVNEWS_RECHECK_DAYS,
-PROVNEWS_RECHECK_AFTER_HOURS, PROVNEWS_ROUTE_HISTORY_RUNS, PROVNEWS_ROUTE_AUDIT_EVERY.
+PROVNEWS_RECHECK_AFTER_HOURS, PROVNEWS_ROUTE_HISTORY_RUNS, PROVNEWS_ROUTE_AUDIT_EVERY,
+PROVNEWS_EXTRACT_WORKERS (pages are extracted off the reactor: crawler.spiders.pool).
 Which routes run, in what order, and the fallback to skipped ones: crawler.discovery.routing.
 Conditional requests for feeds, sitemaps and first listing pages: crawler.fetching.conditional.
 Stats written: ``provnews/route/<route>/urls`` and ``.../new`` (article URLs a route
@@ -23,7 +24,7 @@ yielded, and how many no other route had yielded first), ``provnews/route/<route
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,10 +52,11 @@ from crawler.discovery.documents import (
     parse_sitemap,
 )
 from crawler.discovery.routing import RoutePlan, RouteTracker, plan_routes
-from crawler.extraction import ExtractionError, extract_bytes
+from crawler.extraction import ExtractionError
 from crawler.fetching.conditional import REQUEST_META, Revalidation
 from crawler.fetching.errors import FetchError
 from crawler.frontier import Frontier
+from crawler.spiders.pool import ExtractPool, WorkerLost
 from storage import crawlstate
 
 MAX_SITEMAP_DEPTH = 5
@@ -69,6 +71,7 @@ class ArticleSpiderMixin:
 
     outlet: Outlet | None
     frontier: Frontier | None = None  # None: a one-off scrape keeps no frontier rows
+    pool: ExtractPool
 
     def article_request(self, url: str, route: str, entry: Entry | None = None) -> scrapy.Request:
         meta: dict[str, Any] = {"route": route, "article_url": url}
@@ -78,14 +81,14 @@ class ArticleSpiderMixin:
             meta["dont_obey_robotstxt"] = True
         return scrapy.Request(url, callback=self.parse_article, errback=self.fetch_failed, meta=meta)
 
-    def parse_article(self, response: Response) -> Iterator[Any]:
+    async def parse_article(self, response: Response) -> AsyncIterator[Any]:
         outlet = response.meta.get("outlet", self.outlet)
         if _redirected_home(response):
             # How many CMSs retire an article: its content stays ours, marked gone.
             self._reject(response, "redirected_home", "gone", vanished=True)
             return
         try:
-            record = extract_bytes(
+            record = await self.pool.extract(
                 response.body, response.url,
                 content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None,
                 outlet=outlet, fallback_date=response.meta.get("fallback_date"),
@@ -95,11 +98,16 @@ class ArticleSpiderMixin:
             self.logger.warning("not an article: %s (%s: %s)", response.url, exc.reason, exc)
             self._reject(response, f"not_article:{exc.reason}", "gone")
             return
+        except WorkerLost as exc:
+            self.crawler.stats.inc_value("provnews/extract/error/worker_lost")
+            self.logger.warning("extraction worker lost on %s: %s (retried later)", response.url, exc)
+            self._reject(response, "not_extracted:worker_lost", "failed")
+            return
         for note in record.notes:
             if note.startswith(NOTES_LOGGED):
                 self.crawler.stats.inc_value(f"provnews/extract/{note.split(':', 1)[0]}")
                 self.logger.info("decoding of %s: %s (used %s)", response.url, note, record.encoding)
-        record.fetched_at = datetime.now(timezone.utc)
+        record.fetched_at = datetime.now(UTC)
         record.request_url = response.meta["article_url"]
         record.archive = response.meta.get(ARCHIVE_META)
         yield record
@@ -163,7 +171,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         self.routes: set[str] = set()  # the routes running: the plan's first ones, then any fallback
 
     @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):  # noqa: ANN001,ANN206
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         registry = load_registry(crawler.settings.get("PROVNEWS_SOURCES"))
         if spider.outlet_key not in registry:
@@ -178,6 +186,7 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         spider.recheck_days = crawler.settings.getfloat("PROVNEWS_RECHECK_DAYS")
         spider.recheck_after = timedelta(hours=crawler.settings.getfloat("PROVNEWS_RECHECK_AFTER_HOURS"))
         spider.frontier = Frontier.from_crawler(crawler)
+        spider.pool = ExtractPool.for_crawler(crawler)
         spider.revalidation = Revalidation.from_crawler(crawler, spider.frontier.database, spider.outlet.key,
                                                         spider.frontier.mirror)
         spider.sitemaps_requested: set[str] = set(spider.outlet.sitemaps)

@@ -3,7 +3,7 @@
 Each URL is attributed to the registry outlet serving its host, if any, so the
 outlet's timezone and selectors apply; other URLs are extracted generically.
 
-Settings read: PROVNEWS_SOURCES.
+Settings read: PROVNEWS_SOURCES, PROVNEWS_EXTRACT_WORKERS (crawler.spiders.pool).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import scrapy
 
 from crawler.core.registry import load_registry, outlet_for_url
 from crawler.spiders.outlet import ArticleSpiderMixin
+from crawler.spiders.pool import ExtractPool
 
 
 class UrlSpider(ArticleSpiderMixin, scrapy.Spider):
@@ -26,9 +27,10 @@ class UrlSpider(ArticleSpiderMixin, scrapy.Spider):
         self.outlet = None
 
     @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):  # noqa: ANN001,ANN206
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.registry = load_registry(crawler.settings.get("PROVNEWS_SOURCES"))
+        spider.pool = ExtractPool.for_crawler(crawler)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
