@@ -14,6 +14,7 @@ import shutil
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,13 +45,10 @@ def _postgres() -> str:
     return base
 
 
-@pytest.fixture
-def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed: the workers' tests start a private one")
-    base = _postgres()
-    visibility = getattr(request, "param", 3600)
-    built, schema = make_cluster(tmp_path, base, OUTLETS, ARTICLES, visibility_timeout=visibility)
+@contextmanager
+def _running(made: tuple[Cluster, str], base: str) -> Iterator[Cluster]:
+    """The cluster, then its processes stopped and its schema dropped, whatever happened."""
+    built, schema = made
     try:
         yield built
     finally:
@@ -60,6 +58,16 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed: the workers' tests start a private one")
+    base = _postgres()
+    visibility = getattr(request, "param", 3600)
+    with _running(make_cluster(tmp_path, base, OUTLETS, ARTICLES, visibility_timeout=visibility), base) as built:
+        yield built
 
 
 def _start(cluster: Cluster, names: list[str]) -> None:
@@ -205,17 +213,9 @@ def rabbit_cluster(tmp_path: Path) -> Iterator[Cluster]:
         if probe.connect_ex(("127.0.0.1", 5672)) != 0:
             pytest.skip("RabbitMQ does not answer on 127.0.0.1:5672")
     base = _postgres()
-    built, schema = make_cluster(tmp_path, base, OUTLETS, ARTICLES, amqp=AMQP)
-    built.purge()
-    try:
+    with _running(make_cluster(tmp_path, base, OUTLETS, ARTICLES, amqp=AMQP), base) as built:
+        built.purge()
         yield built
-    finally:
-        built.stop()
-        built.redis.stop()
-        admin = create_engine(base)
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.mark.slow
