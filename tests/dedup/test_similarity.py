@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import unicodedata
 import uuid
 
@@ -14,8 +13,8 @@ from sqlalchemy.orm import Session
 from crawler.core import similarity as sim
 from storage import signatures
 from tests.dedup.corpus import BOILERPLATE, build, pairs
+from tests.storage.conftest import postgres_base_url
 
-POSTGRES_ENV = "PROVNEWS_TEST_POSTGRES_URL"
 LONG = build({"text": "bls-5000001"})
 OTHER = build({"text": "blc-404649"})
 
@@ -88,20 +87,6 @@ def test_precision_recall_at_default_threshold():
 
 # --- SQL -------------------------------------------------------------------------
 
-def _postgres_url():
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set; PostgreSQL similarity tests skipped")
-    try:
-        engine = create_engine(base, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"{POSTGRES_ENV} does not answer: {str(exc).splitlines()[0]}")
-    return base
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request, tmp_path):
     if request.param == "sqlite":
@@ -110,7 +95,7 @@ def engine(request, tmp_path):
         yield eng
         eng.dispose()
         return
-    base = _postgres_url()
+    base = postgres_base_url("PostgreSQL similarity tests skipped")
     schema = f"provnews_sim_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)
     with admin.begin() as conn:

@@ -36,13 +36,20 @@ def _postgres_problem(url: str) -> str | None:
     return _reachable[url]
 
 
-def postgres_schema_url() -> Iterator[str]:
+def postgres_base_url(when_unset: str) -> str:
+    """The server URL of ``PROVNEWS_TEST_POSTGRES_URL``; the test is skipped, with the
+    reason, when it is unset (``when_unset`` says what is skipped) or does not answer."""
     base = os.environ.get(POSTGRES_ENV)
     if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set; PostgreSQL storage tests skipped")
+        pytest.skip(f"{POSTGRES_ENV} is not set; {when_unset}")
     problem = _postgres_problem(base)
     if problem:
         pytest.skip(problem)
+    return base
+
+
+def postgres_schema_url() -> Iterator[str]:
+    base = postgres_base_url("PostgreSQL storage tests skipped")
     schema = f"provnews_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)
     with admin.begin() as connection:

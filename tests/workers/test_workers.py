@@ -8,7 +8,6 @@ processes. Skipped, with the reason, without ``redis-server`` or PostgreSQL.
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import socket
@@ -22,27 +21,14 @@ from sqlalchemy import create_engine, text
 
 from bench.workers import Cluster, make_cluster
 from storage.outlet_lock import outlet_locked
+from tests.storage.conftest import postgres_base_url
 
-POSTGRES_ENV = "PROVNEWS_TEST_POSTGRES_URL"
+WHY_POSTGRES = "the workers' tests need PostgreSQL"
 OUTLETS = 10
 ARTICLES = 200          # 20 per outlet: each crawl lasts long enough to be killed, the test stays short
 FETCH_FACTOR = 1.02
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(900)]
-
-
-def _postgres() -> str:
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set: the workers' tests need PostgreSQL")
-    try:
-        engine = create_engine(base, connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure means "skip"
-        pytest.skip(f"{POSTGRES_ENV} does not answer: {str(exc).splitlines()[0]}")
-    return base
 
 
 @contextmanager
@@ -64,7 +50,7 @@ def _running(made: tuple[Cluster, str], base: str) -> Iterator[Cluster]:
 def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]:
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed: the workers' tests start a private one")
-    base = _postgres()
+    base = postgres_base_url(WHY_POSTGRES)
     visibility = getattr(request, "param", 3600)
     with _running(make_cluster(tmp_path, base, OUTLETS, ARTICLES, visibility_timeout=visibility), base) as built:
         yield built
@@ -212,7 +198,7 @@ def rabbit_cluster(tmp_path: Path) -> Iterator[Cluster]:
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", 5672)) != 0:
             pytest.skip("RabbitMQ does not answer on 127.0.0.1:5672")
-    base = _postgres()
+    base = postgres_base_url(WHY_POSTGRES)
     with _running(make_cluster(tmp_path, base, OUTLETS, ARTICLES, amqp=AMQP), base) as built:
         built.purge()
         yield built
