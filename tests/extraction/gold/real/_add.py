@@ -2,7 +2,7 @@
 
     python tests/extraction/gold/real/_add.py OUTLET NAME --url URL \
         (--html FILE | --chunks DIR | --text-chunks DIR) --repo OWNER/NAME --path PATH \
-        --commit SHA [--total-chars N [--invisible-glyphs N]] [--license TEXT] [--outlet-key KEY] [--template TEXT] [--captured TEXT]
+        --commit SHA [--total-chars N [--invisible-glyphs N [--lost-note TEXT]]] [--license TEXT] [--outlet-key KEY] [--template TEXT] [--captured TEXT]
 
 --html copies a saved page byte for byte; --chunks joins NN.json files, each a JSON
 string holding one read_file chunk of the page, in name order (the way the pages here
@@ -38,6 +38,8 @@ def main() -> None:
                     help="the source's length as the search tool reports it (total_chars)")
     ap.add_argument("--invisible-glyphs", type=int, default=0,
                     help="private-use icon-font glyphs (CSS content) lost in copying; the copy must be exactly this much shorter")
+    ap.add_argument("--lost-note", default=None,
+                    help="with --invisible-glyphs: what the lost characters are and where (replaces the icon-font wording)")
     ap.add_argument("--repo", required=True)
     ap.add_argument("--path", required=True)
     ap.add_argument("--commit", required=True)
@@ -62,6 +64,10 @@ def main() -> None:
             copy = f"joined from {len(parts)} read_file chunks, {len(text)} characters; TODO: compare with the source's length"
         elif args.total_chars != len(text) + args.invisible_glyphs:
             raise SystemExit(f"the copy has {len(text)} characters, the source {args.total_chars}: not added")
+        elif args.invisible_glyphs and args.lost_note:
+            copy = (f"joined from {len(parts)} read_file chunks (the search tool's text of the file), "
+                    f"{len(text)} characters = the source's total_chars {args.total_chars} less "
+                    f"{args.invisible_glyphs}: {args.lost_note}; not byte-exact")
         elif args.invisible_glyphs:
             copy = (f"joined from {len(parts)} read_file chunks (the search tool's text of the file), "
                     f"{len(text)} characters = the source's total_chars {args.total_chars} less "
