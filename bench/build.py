@@ -114,7 +114,7 @@ def build_postgres(url: str, source: str) -> None:
             connection.execute(text(sql))
             connection.commit()
             log(f"{name} built in {time.perf_counter() - t0:.0f} s")
-        connection.execute(text("VACUUM ANALYZE articles"))
+        connection.execute(text("ANALYZE articles"))
         connection.commit()
     lite.close()
     db.close()
