@@ -218,7 +218,9 @@ FIRST_SLICE = 2000
 # COUNT_ROWS ids, and the total is then "at least" unless those were all the ids. A
 # near tier of common words read every position list of the newest 100k articles
 # (60-100 ms) for a page the phrase tier had already filled.
-COUNT_ROWS = 20_000
+# PostgreSQL rechecks each candidate's whole tsvector for a positional tier (its GIN
+# index has no positions), so it counts in fewer.
+COUNT_ROWS = {"sqlite": 20_000, "postgresql": 2_000}
 
 
 class SearchHits(list[SearchHit]):
@@ -421,9 +423,11 @@ def _find_tiers(session: Session, query: ParsedQuery, spelling: str, scope: _Sco
             break
         tier_scope, partial = scope, False
         if got >= scope.need:
-            bottom = scope.as_of - COUNT_ROWS
+            bottom = scope.as_of - COUNT_ROWS[dialect]
             tier_scope, partial = scope._replace(floor=max(bottom, scope.floor or 0)), bottom > (scope.floor or 0)
-        if level == PHRASE and higher is None and pairs_ready(query):
+        # The phrase tier, or the one tier of a query of quoted phrases only.
+        if higher is None and level in (PHRASE, APART) and (level == PHRASE or not query.graded) \
+                and pairs_ready(query):
             ids = _phrase_ids(session, query, spelling, tier_scope)
         else:
             ids = _tier_ids(session, spelling, _tier_text(dialect, query, spelling, level, higher), tier_scope, extra)

@@ -49,7 +49,7 @@ def test_title_pairs_rank_the_title_first(db: Database) -> None:
 
 
 def test_a_tier_below_the_page_is_counted_in_the_newest_ids(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importlib.import_module("storage.search"), "COUNT_ROWS", 2)
+    monkeypatch.setattr(importlib.import_module("storage.search"), "COUNT_ROWS", {"sqlite": 2, "postgresql": 2})
     for n in range(1, 5):
         store(db, n, "Cửa hàng mở, khẩu hiệu mới." if n < 3 else "Qua cửa khẩu Tân Thanh.")
     with db.read_session() as session:

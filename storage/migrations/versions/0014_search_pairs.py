@@ -46,11 +46,15 @@ POSTGRES_FUNCTIONS = [
     SELECT coalesce(array_agg(x || sep || y), '{}') FROM (SELECT regexp_split_to_array(doc, '[^[:alnum:]]+') AS t) s,
         unnest(t[1:cardinality(t) - 1], t[2:]) AS z(x, y) WHERE x <> '' AND y <> ''
     $$""",
+    # PL/pgSQL and a high COST: a SQL function is inlined and costed as cheap, and the
+    # planner then read an id range by primary key computing the pairs of every row
+    # (4.8 s for a 2,000-id slice at 200k rows) instead of asking the GIN index (17 ms).
     """CREATE FUNCTION provnews_pairs(search_text text, title text, summary text, body text) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT array_to_tsvector(provnews_pair_array(search_text, '_')
-                             || provnews_pair_array(lower(concat_ws(' ', title, summary, body)), '__'))
-    $$""",
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE COST 100000 AS $$
+    BEGIN
+        RETURN array_to_tsvector(provnews_pair_array(search_text, '_')
+                                 || provnews_pair_array(lower(concat_ws(' ', title, summary, body)), '__'));
+    END $$""",
 ]
 POSTGRES_INDEX = ("CREATE INDEX ix_articles_search_pairs ON articles"
                   " USING gin (provnews_pairs(search_text, title, summary, text))")
