@@ -9,6 +9,7 @@ import pytest
 
 from crawler.core.record import ArticleRecord, content_hash
 from storage import ArticleWrite, Database, make_url_key, search, upsert_articles
+from storage.archive import apply_reextraction
 
 VN = timezone(timedelta(hours=7))
 
@@ -57,3 +58,17 @@ def test_a_tier_below_the_page_is_counted_in_the_newest_ids(db: Database, monkey
         all_ = search(session, "cửa khẩu", limit=4)  # the page reaches the near tier
     assert (first.total, first.total_exact) == (2, False)  # the older near matches lie below the newest 2 ids
     assert (all_.total, all_.total_exact) == (4, True)
+
+
+def test_a_reextracted_article_leaves_its_old_pairs(db: Database) -> None:
+    store(db, 1, "Hàng hóa qua cửa khẩu Tân Thanh tăng.")
+    with db.read_session() as session:
+        (hit,) = search(session, "cửa khẩu")
+    text = "Giá vàng hôm nay tăng mạnh."
+    record = ArticleRecord(url=hit.url, outlet="baolangson", title="Tin", text=text,
+                           published_at=datetime(2025, 7, 1, 9, tzinfo=VN), content_hash=content_hash(text))
+    with db.session() as session, session.begin():
+        assert "text" in apply_reextraction(session, hit.id, record, "v2", 0.5)
+    with db.read_session() as session:
+        assert [h.match for h in search(session, "cửa khẩu")] == []
+        assert [h.id for h in search(session, "giá vàng")] == [hit.id]
