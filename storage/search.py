@@ -7,7 +7,10 @@ Three indexes (SQLite FTS5 tables; PostgreSQL tsvector columns):
 - exact, title, lead and text with their diacritics (``articles_exact``;
   ``search_exact``, migration 0010): "cửa khẩu" and never "của khâu";
 - head, title and lead folded, by column (``articles_head``; ``search_head``): where
-  the words are.
+  the words are;
+- pairs, each article's adjacent-syllable pairs as tokens with no positions
+  (``articles_pairs``; the expression index ``ix_articles_search_pairs``, migration
+  0014): the phrase tier, and on SQLite the title and lead of a multi-syllable unit.
 
 The query language and its FTS5/tsquery text are in ``storage.search_query``: user
 input never reaches the FTS grammar.
@@ -28,8 +31,9 @@ Order, the same on both backends:
 3. where the words are: each unit in the title counts 2, in the lead 1;
 4. newest published, then newest stored.
 
-Each tier reads its newest RANK_WINDOW matches (ids, from the index), and only the
-tiers a page reaches are ordered, with one index query per key over those ids and a
+Each tier the page reaches reads its newest RANK_WINDOW matches (ids, from the index);
+a tier below the page is only counted, in the newest COUNT_ROWS ids. Only the tiers a
+page reaches are ordered, with one index query per key over those ids and a
 read of their published_at: no article text is read to rank, and page 50 costs what
 page 1 does. Every key is a property of the article alone (no corpus statistics such
 as bm25's IDF), and only articles stored up to ``as_of`` are searched, so the order
