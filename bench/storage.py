@@ -19,7 +19,9 @@ in the same run on the same machine:
 
 Run: ``python -m bench.storage [--rows 1000000] [--db URL] [--keep]``
 (default database: a SQLite file in a temporary directory). To time search
-again on a kept database: ``python -m bench.storage --search-only sqlite:///DIR/ours.db``.
+again on a kept database: ``python -m bench.storage --search-only sqlite:///DIR/ours.db``. A large
+database for --search-only is filled far faster by ``python -m bench.build`` (bulk load, indexes
+built after it) than by the ingest phase here.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from crawler.core.archive import ArchiveRef
 from crawler.core.record import ArticleRecord
 from storage.history import add_version
 from storage.models import ArchiveRecord, Article, ArticleVersion
-from storage.queries import _row
+from storage.queries import _row, index_pairs
 from storage.search import filters
 from storage.signatures import assign_story
 
@@ -90,6 +90,10 @@ def archived_article_ids(session: Session, *, outlet: str | None = None, since: 
     return list(session.scalars(stmt.order_by(Article.id)))
 
 
+def _pair_source(article: Article) -> tuple[int, str, str | None, str | None, str]:
+    return article.id, article.search_text, article.title, article.summary, article.text
+
+
 def apply_reextraction(session: Session, article_id: int, record: ArticleRecord, extractor_version: str,
                        story_threshold: float) -> list[str]:
     """Write only the extracted columns that differ, stamp the extractor version, and, when
@@ -100,8 +104,13 @@ def apply_reextraction(session: Session, article_id: int, record: ArticleRecord,
         raise LookupError(f"article {article_id} is gone")
     wanted = _row(record, article.url_key, datetime.now(UTC), article.province)
     changed = [name for name in EXTRACTED_COLUMNS if getattr(article, name) != wanted[name]]
+    texts = {"search_text", "title", "summary", "text"} & set(changed)
+    if texts:
+        index_pairs(session, [_pair_source(article)], delete=True)
     for name in changed:
         setattr(article, name, wanted[name])
+    if texts:
+        index_pairs(session, [_pair_source(article)], delete=False)
     article.extractor_version = extractor_version
     if "content_hash" in changed:
         add_version(session, article.id, article.title, article.text, article.content_hash or "",

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from storage.search import (
     search,
     search_text,
 )
+from storage.search_query import document_pairs
 
 __all__ = [
     "ArticleWrite",
@@ -133,6 +134,33 @@ def _row(record: ArticleRecord, url_key: str, now: datetime, province: str | Non
     }
 
 
+PAIRS_BATCH = 2000
+_PAIR_SOURCES = (Article.id, Article.search_text, Article.title, Article.summary, Article.text)
+
+
+def fill_pairs(connection: Connection | Session, after: int = 0) -> None:
+    """Index the word pairs (SQLite articles_pairs, migration 0014) of every article with
+    an id above ``after``: the migration, and bench.build after a bulk load."""
+    while True:
+        rows = connection.execute(select(*_PAIR_SOURCES).where(Article.id > after).order_by(Article.id)
+                                  .limit(PAIRS_BATCH)).all()
+        if not rows:
+            return
+        index_pairs(connection, rows, delete=False)
+        after = rows[-1][0]
+
+
+def index_pairs(connection: Connection | Session, rows: Sequence[Any], *, delete: bool) -> None:
+    """Add (or, with the values they were indexed with, remove) articles' pairs. The
+    table is contentless, so a removal must name the very pairs that were added."""
+    bind = connection.get_bind() if isinstance(connection, Session) else connection
+    if not rows or bind.dialect.name != "sqlite":
+        return  # PostgreSQL: an expression index keeps itself
+    command = "INSERT INTO articles_pairs(articles_pairs, rowid, pairs) VALUES ('delete', :id, :pairs)" if delete \
+        else "INSERT INTO articles_pairs(rowid, pairs) VALUES (:id, :pairs)"
+    connection.execute(text(command), [{"id": r[0], "pairs": document_pairs(*r[1:])} for r in rows])
+
+
 def dialect_insert(session: Session):  # type: ignore[no-untyped-def]
     """The dialect's INSERT, which has on_conflict_do_update/do_nothing (shared by
     storage.crawlstate and storage.entrypoints)."""
@@ -202,8 +230,12 @@ def upsert_articles(session: Session, items: Sequence[ArticleWrite]) -> list[Ups
         # it into multi-row INSERT ... RETURNING batches without recompiling.
         stmt = _upsert_statement(session)
         params = [{**rows[key], "first_seen_at": now} for key in to_write]
+        index_pairs(session, session.execute(select(*_PAIR_SOURCES).where(
+            Article.id.in_([stored[key][0] for key in to_write if key in stored]))).all(), delete=True)
         for key, article_id in session.execute(stmt, params):
             results[key] = UpsertResult("updated" if key in stored else "inserted", article_id)
+        index_pairs(session, [(results[key].id, rows[key]["search_text"], rows[key]["title"], rows[key]["summary"],
+                          rows[key]["text"]) for key in to_write], delete=False)
 
     url_rows: list[tuple[int, list[str | None]]] = [
         (results[key].id, [item.record.url, item.record.canonical_url, *item.seen_urls])

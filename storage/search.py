@@ -7,7 +7,10 @@ Three indexes (SQLite FTS5 tables; PostgreSQL tsvector columns):
 - exact, title, lead and text with their diacritics (``articles_exact``;
   ``search_exact``, migration 0010): "cửa khẩu" and never "của khâu";
 - head, title and lead folded, by column (``articles_head``; ``search_head``): where
-  the words are.
+  the words are;
+- pairs, each article's adjacent-syllable pairs as tokens with no positions
+  (``articles_pairs``; the expression index ``ix_articles_search_pairs``, migration
+  0014): the phrase tier, and on SQLite the title and lead of a multi-syllable unit.
 
 The query language and its FTS5/tsquery text are in ``storage.search_query``: user
 input never reaches the FTS grammar.
@@ -28,8 +31,9 @@ Order, the same on both backends:
 3. where the words are: each unit in the title counts 2, in the lead 1;
 4. newest published, then newest stored.
 
-Each tier reads its newest RANK_WINDOW matches (ids, from the index), and only the
-tiers a page reaches are ordered, with one index query per key over those ids and a
+Each tier the page reaches reads its newest RANK_WINDOW matches (ids, from the index);
+a tier below the page is only counted, in the newest COUNT_ROWS ids. Only the tiers a
+page reaches are ordered, with one index query per key over those ids and a
 read of their published_at: no article text is read to rank, and page 50 costs what
 page 1 does. Every key is a property of the article alone (no corpus statistics such
 as bm25's IDF), and only articles stored up to ``as_of`` are searched, so the order
@@ -45,7 +49,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, Select, column, false, func, literal_column, select, table
+from sqlalchemy import (
+    Row,
+    Select,
+    cast,
+    column,
+    false,
+    func,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -62,15 +77,22 @@ from storage.search_query import (
     NEAR,
     PAIR,
     PHRASE,
+    TOKEN,
     ParsedQuery,
     exact_ready,
     fts5_excluded,
     fts5_head,
     fts5_match,
+    fts5_pairs,
+    fts5_unit_pairs,
+    holds_in_sequence,
+    needs_check,
+    pairs_ready,
     parse_query,
     spellings,
     tsquery_excluded,
     tsquery_head,
+    tsquery_pairs,
     tsquery_text,
 )
 from storage.textfold import _FOLD, _fold_slow, fold, has_diacritics, search_text
@@ -172,8 +194,10 @@ def filters(
 
 # Where each spelling is indexed (migrations 0001/0006 and 0010): SQLite FTS5 tables,
 # PostgreSQL generated tsvector columns. MARKED and BARE read the exact index.
+# PAIRS: the word-pair index of migration 0014 (SQLite table; PostgreSQL expression index).
+PAIRS = "pairs"
 _FTS_TABLE = {FOLDED: "articles_fts", EXACT: "articles_exact", MARKED: "articles_exact", BARE: "articles_exact",
-              HEAD: "articles_head"}
+              HEAD: "articles_head", PAIRS: "articles_pairs"}
 _PG_VECTOR = {FOLDED: "search_vector", EXACT: "search_exact", MARKED: "search_exact", BARE: "search_exact",
               HEAD: "search_head"}
 
@@ -194,6 +218,13 @@ DF_SAMPLE = 5000
 SCAN_ROWS = 100_000
 # ... in id slices from the top, the first FIRST_SLICE ids wide (see _next_width).
 FIRST_SLICE = 2000
+# A tier below the page is read only for the total: its matches among the newest
+# COUNT_ROWS ids, and the total is then "at least" unless those were all the ids. A
+# near tier of common words read every position list of the newest 100k articles
+# (60-100 ms) for a page the phrase tier had already filled.
+# PostgreSQL rechecks each candidate's whole tsvector for a positional tier (its GIN
+# index has no positions), so it counts in fewer.
+COUNT_ROWS = {"sqlite": 20_000, "postgresql": 2_000}
 
 
 class SearchHits(list[SearchHit]):
@@ -221,12 +252,20 @@ class _Scope(NamedTuple):
     floor: int | None
     window: int
     include_flagged: bool
+    # The page needs this many ranked ids (offset + limit): a tier below them is read
+    # only to count, in the newest COUNT_ROWS ids.
+    need: int
 
 
 def _match(dialect: str, spelling: str, text: str) -> ColumnElement[bool]:
     """``text`` (FTS5 MATCH or to_tsquery text) against the index of ``spelling``."""
     if dialect == "sqlite":
         return literal_column(_FTS_TABLE[spelling]).op("MATCH")(text)
+    if spelling == PAIRS:
+        # Textually the indexed expression; the lexemes are pairs as they are (to_tsquery
+        # would parse "phat_trien" into two words).
+        pairs = func.provnews_pairs(Article.search_text, Article.title, Article.summary, Article.text)
+        return pairs.op("@@")(cast(text, TSQUERY))
     vector = literal_column(f"articles.{_PG_VECTOR[spelling]}")
     return vector.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), text))
 
@@ -245,7 +284,7 @@ def _matching(dialect: str, spelling: str, text: str) -> Select[tuple[int]]:
 
 
 def _scope(session: Session, query: ParsedQuery, spelling: str, conditions: tuple[list[ColumnElement[bool]], ...],
-           as_of: int | None, dated: bool, window: int, include_flagged: bool) -> _Scope:
+           as_of: int | None, dated: bool, window: int, include_flagged: bool, need: int) -> _Scope:
     """``dated``: a --since/--until range is asked for. Ids follow insertion, not
     publication, so the newest-ids bound could hide every article of an older range:
     a dated query is never bounded."""
@@ -265,7 +304,7 @@ def _scope(session: Session, query: ParsedQuery, spelling: str, conditions: tupl
         counts = session.execute(select(*samples)).one()
         if all(count >= enough for count in counts):
             floor = newest - SCAN_ROWS
-    return _Scope(*conditions, newest, floor, window, include_flagged)
+    return _Scope(*conditions, newest, floor, window, include_flagged, need)
 
 
 def _one_term(dialect: str, term: str) -> str:
@@ -369,6 +408,8 @@ class _Tier(NamedTuple):
     level: int
     spelling: str
     ids: list[int]  # newest first
+    # Read only to count, among the newest COUNT_ROWS ids (more may lie below).
+    partial: bool = False
 
 
 def _find_tiers(session: Session, query: ParsedQuery, spelling: str, scope: _Scope, levels: list[int],
@@ -381,12 +422,64 @@ def _find_tiers(session: Session, query: ParsedQuery, spelling: str, scope: _Sco
     extra = _excluded(dialect, query, spelling, scope.include_flagged)
     found: list[_Tier] = []
     for level in levels:
-        if found_before + sum(len(t.ids) for t in found) >= scope.window:
+        got = found_before + sum(len(t.ids) for t in found)
+        if got >= scope.window:
             break
-        found.append(_Tier(level, spelling, _tier_ids(session, spelling, _tier_text(dialect, query, spelling, level,
-                                                                                   higher), scope, extra)))
+        tier_scope, partial = scope, False
+        if got >= scope.need:
+            bottom = scope.as_of - COUNT_ROWS[dialect]
+            tier_scope, partial = scope._replace(floor=max(bottom, scope.floor or 0)), bottom > (scope.floor or 0)
+        # The phrase tier, or the one tier of a query of quoted phrases only.
+        if higher is None and level in (PHRASE, APART) and (level == PHRASE or not query.graded) \
+                and pairs_ready(query):
+            ids = _phrase_ids(session, query, spelling, tier_scope)
+        else:
+            ids = _tier_ids(session, spelling, _tier_text(dialect, query, spelling, level, higher), tier_scope, extra)
+        found.append(_Tier(level, spelling, ids, partial))
         higher = level
     return found
+
+
+def _phrase_ids(session: Session, query: ParsedQuery, spelling: str, scope: _Scope) -> list[int]:
+    """The phrase tier from the word pairs (pairs_ready): the articles holding every
+    adjacent pair of each unit; a unit of three syllables or more is then checked on
+    the candidates' text, newest first, until the window is full."""
+    dialect = session.get_bind().dialect.name
+    text = fts5_pairs(query, spelling) if dialect == "sqlite" else tsquery_pairs(query, spelling)
+    extra = _excluded(dialect, query, PAIRS, scope.include_flagged)
+    if not needs_check(query):
+        return _tier_ids(session, PAIRS, text, scope, extra)
+    found: list[int] = []
+    top = scope.as_of
+    while len(found) < scope.window and top > (scope.floor or 0):
+        wanted = scope.window - len(found)
+        chunk = _tier_ids(session, PAIRS, text, scope._replace(as_of=top, window=wanted), extra)
+        held = _held(session, query, spelling, chunk)
+        found += [i for i in chunk if i in held]
+        if len(chunk) < wanted:
+            break
+        top = chunk[-1] - 1
+    return found
+
+
+def _held(session: Session, query: ParsedQuery, spelling: str, ids: list[int]) -> set[int]:
+    """Which of ``ids`` hold the query's units in sequence, read from their text as the
+    index of ``spelling`` tokenises it (the exact index: per column on SQLite, title,
+    lead and body run together on PostgreSQL)."""
+    if not ids:
+        return set()
+    if spelling == FOLDED:
+        rows = session.execute(select(Article.id, Article.search_text).where(Article.id.in_(ids)))
+        return {i for i, folded in rows if holds_in_sequence(query, spelling, [TOKEN.findall(folded)])}
+    per_column = session.get_bind().dialect.name == "sqlite"
+    held = set()
+    for i, *parts in session.execute(select(Article.id, Article.title, Article.summary, Article.text)
+                                     .where(Article.id.in_(ids))):
+        texts = [(p or "").lower() for p in parts]
+        tokens = [TOKEN.findall(t) for t in texts] if per_column else [TOKEN.findall(" ".join(texts))]
+        if holds_in_sequence(query, spelling, tokens):
+            held.add(i)
+    return held
 
 
 def _in_range(session: Session, spelling: str, text: str, ids: list[int]) -> set[int]:
@@ -411,20 +504,33 @@ def _ordered(session: Session, query: ParsedQuery, tier: _Tier) -> list[int]:
     score = dict.fromkeys(ids, 0)
     for unit in query.units:
         for column_, weight, tag in (("title", 2, "A"), ("summary", 1, "B")):
-            text = fts5_head(unit, column_) if dialect == "sqlite" else tsquery_head(unit, tag)
-            for i in _in_range(session, HEAD, text, ids):
+            if dialect == "sqlite" and len(unit.tokens) > 1:
+                # The unit's pairs in that column: short doclists, where the head index
+                # read the position lists of every article in the tier's id range.
+                place, text = PAIRS, fts5_unit_pairs(unit, column_)
+            else:
+                place, text = HEAD, fts5_head(unit, column_) if dialect == "sqlite" else tsquery_head(unit, tag)
+            for i in _in_range(session, place, text, ids):
                 score[i] += weight
     unmarked: set[int] = set()
     if tier.spelling == EXACT and any(len(spellings(u, EXACT)) > len(spellings(u, MARKED)) for u in query.units):
-        unmarked = _in_range(session, BARE, _tier_text(dialect, query, BARE, tier.level, None), ids)
+        unmarked = _in_range(session, *_level_text(dialect, query, BARE, tier.level), ids)
         if unmarked:
-            unmarked -= _in_range(session, MARKED, _tier_text(dialect, query, MARKED, tier.level, None),
-                                  sorted(unmarked))
+            unmarked -= _in_range(session, *_level_text(dialect, query, MARKED, tier.level), sorted(unmarked))
     # The raw column: ISO text in UTC on SQLite, whose order is the time's; converting
     # 1,000 values to aware datetimes cost more than reading them.
     published = {i: p for i, p in session.execute(select(Article.id, _PUBLISHED_RAW).where(Article.id.in_(ids)))}
     return sorted(ids, key=lambda i: (i not in unmarked, score[i], published.get(i) is not None, published.get(i) or 0,
                                       i), reverse=True)
+
+
+def _level_text(dialect: str, query: ParsedQuery, spelling: str, level: int) -> tuple[str, str]:
+    """(index, match text) of the articles holding ``query`` at ``level`` or better in
+    ``spelling``: the phrase level from the pairs when they answer it (a unit of three
+    syllables or more then counts as held when all its pairs are)."""
+    if level == PHRASE and pairs_ready(query):
+        return PAIRS, fts5_pairs(query, spelling) if dialect == "sqlite" else tsquery_pairs(query, spelling)
+    return spelling, _tier_text(dialect, query, spelling, level, None)
 
 
 def _page(session: Session, query: ParsedQuery, tiers: list[_Tier], offset: int, limit: int) -> list[tuple[int, int]]:
@@ -472,19 +578,19 @@ def search(
     dated = since is not None or until is not None
     window = max(RANK_WINDOW, offset + limit)
     spelling = EXACT if exact_ready(parsed) else FOLDED
-    scope = _scope(session, parsed, spelling, conditions, as_of, dated, window, include_flagged)
+    scope = _scope(session, parsed, spelling, conditions, as_of, dated, window, include_flagged, offset + limit)
     tiers = _find_tiers(session, parsed, spelling, scope, _tiers(parsed))
     if not any(t.ids for t in tiers):
         # Nothing holds the query as typed: every folded match, scattered last, and say so.
         if spelling != FOLDED:
-            scope = _scope(session, parsed, FOLDED, conditions, as_of, dated, window, include_flagged)
+            scope = _scope(session, parsed, FOLDED, conditions, as_of, dated, window, include_flagged, offset + limit)
             tiers = _find_tiers(session, parsed, FOLDED, scope, _tiers(parsed))
         if parsed.graded and len(tiers) == len(_tiers(parsed)):
             tiers += _find_tiers(session, parsed, FOLDED, scope, [APART], _tiers(parsed)[-1],
                                  sum(len(t.ids) for t in tiers))
         hits.loose = any(t.ids for t in tiers)
     hits.total = sum(len(t.ids) for t in tiers)
-    hits.total_exact = hits.total < window
+    hits.total_exact = hits.total < window and not any(t.partial for t in tiers)
     hits.as_of = scope.as_of
     if scope.floor is not None:
         hits.newest_only = SCAN_ROWS

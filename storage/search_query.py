@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -198,6 +199,77 @@ def _d_spellings(token: str) -> list[str]:
     for char in token:
         variants = [v + c for v in variants for c in (("d", "đ") if char == "d" else (char,))][:MAX_D_SPELLINGS]
     return variants
+
+
+# ---- Word pairs (migration 0014) -------------------------------------------------
+# Vietnamese words are mostly two or three syllables, so a phrase is nearly always an
+# AND of adjacent-syllable pairs. Each article's pairs are indexed as single tokens,
+# with no positions: a phrase of common syllables ("phát triển bền vững") is then a
+# few short doclists instead of the position lists of four of the commonest words.
+# The join marks the text a pair was read from, so one index serves them all:
+# FOLDED (search_text) "a_b", the exact text (title, lead and body, lower case, with
+# marks) "a__b", the folded title "a___b" and the folded lead "a____b".
+PAIR_JOIN = {FOLDED: "_", EXACT: "__", MARKED: "__", BARE: "__", "title": "___", "summary": "____"}
+
+
+def pair_tokens(tokens: Sequence[str], join: str) -> list[str]:
+    return [f"{a}{join}{b}" for a, b in pairwise(tokens)]
+
+
+def pairs_ready(query: ParsedQuery) -> bool:
+    """Whether the pairs answer the phrase tier: every unit has two syllables or more
+    (a one-syllable unit has no pair) and nothing is excluded."""
+    return all(len(u.tokens) > 1 for c in query.clauses for u in c.units) and not any(
+        c.excluded for c in query.clauses)
+
+
+def needs_check(query: ParsedQuery) -> bool:
+    """Pairs are the phrase for two syllables; a longer unit's pairs may lie apart."""
+    return any(len(u.tokens) > 2 for u in query.units)
+
+
+def _pair_alternatives(unit: Unit, spelling: str) -> list[list[str]]:
+    join = PAIR_JOIN[spelling]
+    return [pair_tokens(t, join) for t in (spellings(unit, spelling) if join in ("_", "__") else [unit.tokens])]
+
+
+def fts5_pairs(query: ParsedQuery, spelling: str) -> str:
+    """articles_pairs MATCH text: the phrase tier's candidates (see needs_check)."""
+    def unit(u: Unit) -> str:
+        return " OR ".join("(" + " AND ".join(f'"{p}"' for p in a) + ")" for a in _pair_alternatives(u, spelling))
+    return " OR ".join("(" + " AND ".join(f"({unit(u)})" for u in c.units) + ")" for c in query.clauses)
+
+
+def fts5_unit_pairs(unit: Unit, column: str) -> str:
+    """articles_pairs MATCH text: ``unit`` (two syllables or more) in the title or the lead."""
+    return fts5_pairs(ParsedQuery((Clause((unit,)),)), column)
+
+
+def tsquery_pairs(query: ParsedQuery, spelling: str) -> str:
+    """``::tsquery`` text (lexemes taken as they are) for the pairs expression index."""
+    def unit(u: Unit) -> str:
+        return "(" + " | ".join("(" + " & ".join(f"'{p}'" for p in a) + ")"
+                                for a in _pair_alternatives(u, spelling)) + ")"
+    return " | ".join("(" + " & ".join(unit(u) for u in c.units) + ")" for c in query.clauses)
+
+
+def document_pairs(search_text: str, title: str | None, summary: str | None, text: str | None) -> str:
+    """An article's articles_pairs document (SQLite), each pair once. The exact pairs
+    are read per column, as articles_exact indexes them (a phrase never spans two)."""
+    pairs = set(pair_tokens(TOKEN.findall(search_text), PAIR_JOIN[FOLDED]))
+    for part in (title, summary, text):
+        pairs.update(pair_tokens(TOKEN.findall((part or "").lower()), PAIR_JOIN[EXACT]))
+    for part, column in ((title, "title"), (summary, "summary")):
+        pairs.update(pair_tokens(TOKEN.findall(fold(part or "")), PAIR_JOIN[column]))
+    return " ".join(sorted(pairs))
+
+
+def holds_in_sequence(query: ParsedQuery, spelling: str, texts: Sequence[Sequence[str]]) -> bool:
+    """Whether a clause's every unit is, in one of its spellings, a token run of one of
+    ``texts`` (token lists): the phrase check of the candidates the pairs found."""
+    joined = [" " + " ".join(t) + " " for t in texts]
+    return any(all(any(" " + " ".join(s) + " " in j for s in spellings(u, spelling) for j in joined)
+                   for u in c.units) for c in query.clauses)
 
 
 def exact_ready(query: ParsedQuery) -> bool:

@@ -21,7 +21,7 @@ TABLES = {"articles", "article_urls"}
 
 def user_tables(engine) -> set[str]:  # type: ignore[no-untyped-def]
     return {name for name in inspect(engine).get_table_names()
-            if not name.startswith(("articles_fts", "articles_exact", "articles_head"))}
+            if not name.startswith(("articles_fts", "articles_exact", "articles_head", "articles_pairs"))}
 
 
 def test_upgrade_from_empty_downgrade_and_upgrade_again(db_url: str) -> None:
@@ -50,22 +50,23 @@ def test_search_objects_exist_after_upgrade(db) -> None:  # type: ignore[no-unty
             names = {row[0] for row in connection.execute(text("SELECT name FROM sqlite_master"))}
             assert {"articles_fts", "articles_fts_ai", "articles_fts_ad", "articles_fts_au"} <= names
             assert {"articles_exact", "articles_head", "articles_exact_ai", "articles_exact_ad",
-                    "articles_exact_au"} <= names
+                    "articles_exact_au", "articles_pairs"} <= names
         else:
             indexes = {ix["name"] for ix in inspect(connection).get_indexes("articles")}
             columns = {c["name"] for c in inspect(connection).get_columns("articles")}
             assert "ix_articles_search_vector" in indexes and "search_vector" in columns
             assert "ix_articles_search_exact" in indexes and {"search_exact", "search_head"} <= columns
+            assert "ix_articles_search_pairs" in indexes
             assert "ix_articles_search_tsv" not in indexes  # 0006 replaced the expression index
 
 
 def test_models_match_migrations(db) -> None:  # type: ignore[no-untyped-def]
     def ours(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
         # The FTS objects are migration-only: no model describes them (the tsvector
-        # columns and their indexes exist on PostgreSQL only, migrations 0006 and 0010).
+        # columns and their indexes exist on PostgreSQL only, migrations 0006, 0010 and 0014).
         return (name or "") not in {"search_vector", "ix_articles_search_vector", "search_exact", "search_head",
-                                    "ix_articles_search_exact"} and not (name or "").startswith(
-            ("articles_fts", "articles_exact", "articles_head", "alembic_version"))
+                                    "ix_articles_search_exact", "ix_articles_search_pairs"} and not (name or "").startswith(
+            ("articles_fts", "articles_exact", "articles_head", "articles_pairs", "alembic_version"))
 
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"include_object": ours, "compare_type": True})
