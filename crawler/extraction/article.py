@@ -331,11 +331,18 @@ def _ld_breadcrumb(page: _Page, title: str | None) -> str | None:
     """The last item of the JSON-LD breadcrumb that is neither home nor the article."""
     for obj in page.ld:
         if "BreadcrumbList" in dom.ld_types(obj):
-            names = [_ld_item_name(i) for i in obj.get("itemListElement") or [] if isinstance(i, dict)]
+            names = [_ld_item_name(i) for i in _flat(obj.get("itemListElement") or []) if isinstance(i, dict)]
             names = [n for n in names if n and n != title and not _is_home(n)]
             if names:
                 return names[-1]
     return None
+
+
+def _flat(items: object) -> list[object]:
+    """A list with its nested lists opened: some CMSs write each ListItem in a list of its own."""
+    if not isinstance(items, list):
+        return [items]
+    return [leaf for item in items for leaf in _flat(item)]
 
 
 def _ld_item_name(item: dict) -> str | None:

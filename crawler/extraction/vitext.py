@@ -9,6 +9,7 @@ re-published story ends with ``Theo TTXVN`` or ``Nguồn: …``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from crawler.core.record import nfc
@@ -48,7 +49,10 @@ _BOILERPLATE = re.compile(
 # Words that make a "name" an organisation: outlets are never authors.
 _ORG_WORDS = re.compile(
     r"(?:^|\s)(?:báo|tạp chí|đài|cổng thông tin|trang tin|điện tử|ban biên tập|tòa soạn|"
-    r"thông tấn|ttxvn|vov|vtv|news|online|admin|bbt)(?:\s|$)|\.(?:vn|com|net|org)\b",
+    r"thông tấn|ttxvn|vov|vtv|news|online|admin|bbt|"
+    # Public bodies and companies credited as a source ("Theo Bảo hiểm xã hội TP Hà Nội").
+    r"bảo hiểm|ubnd|ủy ban|uỷ ban|sở|cục|công ty|tập đoàn|ngân hàng|bệnh viện|trung tâm|học viện)"
+    r"(?:\s|$)|\.(?:vn|com|net|org)\b",
     re.I,
 )
 
@@ -163,7 +167,9 @@ def is_organisation(name: str, site_names: Iterable[str] = ()) -> bool:
 
 
 def _squash(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+    """Letters and digits only, without accents: "Dân trí" and dantri.com.vn's "dantri" meet."""
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
 
 
 def _site_keys(site: str) -> set[str]:
@@ -178,7 +184,13 @@ def _site_keys(site: str) -> set[str]:
 # ("Von", "Di", "Da") only count with one.
 _AUTHOR_PREFIX = re.compile(
     r"^(?:(?:by|par|por|door|przez|av|af|written by|geschrieben von|text(?:e)?\s*:?|"
-    r"tác giả|bài và ảnh|bài, ảnh|bài/ảnh|bài|tin và ảnh|tin|thực hiện)\s*:?\s+"
+    r"tác giả|bài và ảnh|bài, ảnh|bài/ảnh|bài|thực hiện)\s*:?\s+"
+    # "Tin" is also "news" ("TIN MỚI" is a box heading): a credit only with its colon.
+    r"|(?:tin và ảnh|tin, ảnh|tin)\s*:\s*"
+    # "Theo Phạm Trường": "according to" before a Vietnamese name; "Theo" alone is also
+    # a given name elsewhere (Theo Walcott), so only before a name with letters that
+    # only Vietnamese spells (ă, đ, ơ, ư, ĩ, ũ and the tone-marked block U+1EA0–U+1EF9).
+    r"|theo\s+(?=.*[ăđĩũơưĂĐĨŨƠƯ\u1ea0-\u1ef9])"
     r"|(?:von|di|da|de|autor(?:in)?|author|auteur|redakt\w*)\s*:\s*"
     r"|(?:phóng viên|cộng tác viên|pv|ctv)\s+(?=\w))",
     re.I,
@@ -200,6 +212,10 @@ _AND = re.compile(r"\s+(?:and|und|et|y|e|en|i|og|och|và|VÀ)\s+|\s*(?:,|;|&|\s-
 # "Tâm HằngTTXVN": a name and an agency's acronym printed in two inline elements and
 # read without a space between them (upper-case acronyms only, after a lower-case letter).
 _GLUED_AGENCY = re.compile(r"^(?P<name>.*[^\W\d_])(?P<agency>TTXVN|VNA|VOV|AFP|AP|DPA|dpa|EFE|ANSA|APA)$")
+
+
+# A box heading or badge read from an author-like element ("TIN MỚI", "MỚI", "HOT").
+_LABEL = re.compile(r"^(?:tin mới|mới|mới nhất|tin nóng|hot|new|live|video)$", re.I)
 
 
 def is_agency(name: str) -> bool:
@@ -246,8 +262,17 @@ def clean_authors(names: Iterable[str], site_names: Iterable[str] = ()) -> tuple
         found, agencies = parse_byline(raw)
         agency = agency or next(iter(agencies), None)
         for name in found:
-            if len(name) > MAX_BYLINE_CHARS or is_organisation(name, sites) or name.casefold() in seen:
+            if len(name) > MAX_BYLINE_CHARS or is_organisation(name, sites) or _LABEL.match(name) \
+                    or name.casefold() in seen:
                 continue
             seen.add(name.casefold())
             result.append(name)
-    return result, agency
+    return _without_joined(result), agency
+
+
+def _without_joined(names: list[str]) -> list[str]:
+    """Drop a name that is two others read together ("Trần Nghị Đức Hoàng" beside
+    "Trần Nghị" and "Đức Hoàng"): a two-author block whose text was taken whole."""
+    folded = [" ".join(n.casefold().split()) for n in names]
+    joined = {f"{a} {b}" for a in folded for b in folded if a != b}
+    return [n for n, f in zip(names, folded, strict=True) if f not in joined]

@@ -29,6 +29,10 @@ from crawler.extraction.vitext import (
     ("Y Moan", ["Y Moan"], []),  # "Y" starts Ê Đê names; only a lower-case "y" joins two
     ("Tâm HằngTTXVN", ["Tâm Hằng"], ["TTXVN"]),  # two inline elements read without a space
     ("NGUYỄN VĂN A", ["NGUYỄN VĂN A"], []),  # capitals are no glued acronym
+    ("Theo Phạm Trường", ["Phạm Trường"], []),  # "according to" before a Vietnamese name
+    ("Theo Walcott", ["Theo Walcott"], []),  # ... and a given name elsewhere
+    ("Tin, ảnh: P.Y", ["P.Y"], []),
+    ("TIN MỚI", ["TIN MỚI"], []),  # "Tin" is a credit only with its colon
 ])
 def test_parse_byline(byline: str, names: list[str], agencies: list[str]) -> None:
     assert parse_byline(byline) == (names, agencies)
@@ -44,9 +48,16 @@ def test_a_news_agency_as_author_becomes_the_attribution() -> None:
     ("Báo Nghệ An", ["baonghean.vn"]),
     ("Baonghean", ["baonghean.vn"]),
     ("Tuổi Trẻ Online", ["Tuổi Trẻ Online"]),
+    ("Dân trí", ["Báo điện tử Dân trí", "dantri.com.vn"]),  # the domain, accents aside
 ])
 def test_the_outlet_is_never_an_author(name: str, sites: list[str]) -> None:
     assert clean_authors([name], sites) == ([], None)
+
+
+def test_box_labels_public_bodies_and_joined_names_are_no_authors() -> None:
+    assert clean_authors(["TIN MỚI", "HOT", "Theo Bảo hiểm xã hội TP Hà Nội", "Huỳnh Duy"]) == (["Huỳnh Duy"], None)
+    # A two-author block read whole, beside each author on their own.
+    assert clean_authors(["Trần Nghị", "Đức Hoàng", "Trần Nghị Đức Hoàng"]) == (["Trần Nghị", "Đức Hoàng"], None)
 
 
 def test_a_person_is_kept_and_deduplicated() -> None:
