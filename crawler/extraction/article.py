@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from itertools import islice
 from urllib.parse import urljoin, urlsplit
 
@@ -119,8 +120,11 @@ class _Page:
         if self._marked is None:
             self._marked = [(el, (el.get("class") or "").lower(), (el.get("id") or "").lower())
                             for el in self.tree.xpath("//*[@class or @id]")]
+        # One regex search per attribute: an ``any`` over the words per element was a
+        # tenth of our time per page.
+        in_cls, in_ids = _any_word(in_class), _any_word(in_id)
         return [el for el, cls, id_ in self._marked
-                if (any(w in cls for w in in_class) or any(w in id_ for w in in_id)) and self.attached(el)]
+                if (in_cls.search(cls) or in_ids.search(id_)) and self.attached(el)]
 
     def attached(self, el: etree._Element) -> bool:
         """Still in the tree (not inside a node that was cut out; lxml keeps a cut node in
@@ -154,6 +158,15 @@ class _Page:
             if obj.get(key):
                 return obj[key]
         return None
+
+
+_NEVER = re.compile(r"(?!)")
+
+
+@lru_cache(maxsize=64)
+def _any_word(words: tuple[str, ...]) -> re.Pattern[str]:
+    """A regex finding any of ``words`` (literally) in a string; none: one that never matches."""
+    return re.compile("|".join(map(re.escape, words))) if words else _NEVER
 
 
 def extract_bytes(body: bytes, url: str, *, content_type: str | None = None,
