@@ -679,7 +679,19 @@ def _add_image(images: list[tuple[int, Image]], node: etree._Element, base: str,
 
 def _is_image_table(table: etree._Element, page: _Page) -> bool:
     return (table.find(".//img") is not None and table.find(".//table") is None
-            and len(dom.text_of(table)) <= MAX_CAPTION_CHARS and not page.noisy(table))
+            and len(dom.text_of(table)) <= MAX_CAPTION_CHARS and not _data_table(table)
+            and not page.noisy(table))
+
+
+# An image table holds a picture and its caption: a row or two of text. More rows of
+# text, or header cells, make a data table whose cells carry icons (a platform matrix).
+IMAGE_TABLE_TEXT_ROWS = 2
+
+
+def _data_table(table: etree._Element) -> bool:
+    if table.find(".//th") is not None:
+        return True
+    return sum(1 for row in table.iter("tr") if dom.text_of(row)) > IMAGE_TABLE_TEXT_ROWS
 
 
 def _table_caption(table: etree._Element) -> str | None:
