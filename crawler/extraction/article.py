@@ -1000,7 +1000,26 @@ def _article_lines(precise: list[str], lines: list[dom.Line]) -> list[dom.Line]:
     if not blocks:
         return []
     inside = set(_common_ancestor(blocks).iter())
-    return [line for line in lines if line.block in inside and line.link_share <= GAP_MAX_LINK_SHARE]
+    return [line for line in lines if line.block in inside and line.link_share <= GAP_MAX_LINK_SHARE
+            and not _teaser_description(line.block)]
+
+
+def _teaser_description(block: etree._Element) -> bool:
+    """The blurb of another story's card: a ``<div>`` whose previous element (its own or,
+    when it has none, its parent's) is a headline that is wholly a link. Paragraphs and
+    cells after a linked heading are the article's own (a section, a table row)."""
+    if block.tag != "div":
+        return False
+    for el in (block, block.getparent()):
+        prev = el.getprevious() if el is not None else None
+        while prev is not None and not isinstance(prev.tag, str):
+            prev = prev.getprevious()
+        if prev is None:
+            continue
+        text = dom.text_of(prev)
+        links = " ".join(dom.text_of(a) for a in prev.iter("a"))
+        return bool(text) and " ".join(links.split()) == text
+    return False
 
 
 def _common_ancestor(elements: list[etree._Element]) -> etree._Element:
