@@ -1001,7 +1001,21 @@ def _article_lines(precise: list[str], lines: list[dom.Line]) -> list[dom.Line]:
         return []
     inside = set(_common_ancestor(blocks).iter())
     return [line for line in lines if line.block in inside and line.link_share <= GAP_MAX_LINK_SHARE
-            and not _teaser_description(line.block)]
+            and not _teaser_description(line.block) and not _post_meta(line.block)]
+
+
+# Class words of a post's metadata box ("Der Beitrag wurde am … veröffentlicht und wurde
+# unter … abgelegt"): a WordPress ``postmetadata``/``entry-meta``, never the article.
+_POST_META = re.compile(r"(?:^|[\s_-])(?:post-?meta(?:data)?|entry-meta|article-meta|meta-info)(?:$|[\s_-])")
+POST_META_DEPTH = 3  # the block and its nearest ancestors
+
+
+def _post_meta(block: etree._Element) -> bool:
+    """The line sits in a post's metadata box (see ``_POST_META``)."""
+    for el in islice((block, *block.iterancestors()), POST_META_DEPTH + 1):
+        if _POST_META.search((el.get("class") or "").lower()):
+            return True
+    return False
 
 
 def _teaser_description(block: etree._Element) -> bool:
