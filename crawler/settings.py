@@ -105,11 +105,10 @@ PROVNEWS_MAX_LISTING_PAGES = 50    # page cap per listing per run
 # mode. Raise it for a remote PostgreSQL where each commit is a round trip.
 PROVNEWS_STORE_BATCH_SIZE = 1
 # Processes extracting fetched pages (crawler.spiders.pool), shared by every crawl of
-# the process; 0 or 1: in the crawl process itself. In the crawl process by default for
-# now: with a pool, a killed crawl still throws away up to ~24 fetched pages (the CI
-# kill-load test measured 1.165 x N downloads against its 1.15 bound), where in-process
-# extraction stays under it. Set it to the number of cores for throughput.
-PROVNEWS_EXTRACT_WORKERS = 1
+# the process; 0 or 1: in the crawl process itself. Default: the cores this process may
+# use. A killed crawl's fetched-but-unstored pages are not downloaded again: the next
+# crawl extracts them from the archive (PROVNEWS_ARCHIVE_REUSE_HOURS).
+PROVNEWS_EXTRACT_WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 PROVNEWS_LEASE_SECONDS = 600       # a leased URL is anyone's again after this (or when its run died)
 PROVNEWS_RECHECK_DAYS = 3          # articles published this recently are re-fetched for revisions…
 PROVNEWS_RECHECK_AFTER_HOURS = 12  # …when their last fetch is older than this
@@ -132,6 +131,10 @@ PROVNEWS_VALIDATOR_AUDIT_HOURS = 24
 PROVNEWS_ARCHIVE = True
 PROVNEWS_ARCHIVE_DIR = None        # None → provnews-archive/ beside the SQLite file (else ~/.local/share/provnews/archive)
 PROVNEWS_ARCHIVE_MAX_BYTES = 100 * 1024 * 1024   # a new WARC file past this size
+# A crawl killed between fetch and store leaves pages in the archive that no article
+# points to; the next crawl extracts those fetched this recently instead of downloading
+# them again (crawler.archive.middleware). Older ones are fetched afresh.
+PROVNEWS_ARCHIVE_REUSE_HOURS = 12.0
 PROVNEWS_REEXTRACT_CHUNK = 20      # articles per re-extraction transaction: what a killed run reads again
 
 EXTENSIONS = {

@@ -33,7 +33,7 @@ from crawler.archive.warc import ArchiveWriter
 from crawler.core.record import ArticleRecord
 from crawler.core.registry import load_registry
 from crawler.core.urls import url_key
-from crawler.frontier import Frontier
+from crawler.frontier import Frontier, frontier_key
 from storage.archive import add_record, point
 from storage.history import add_version
 from storage.queries import (
@@ -117,7 +117,8 @@ class StorePipeline:
         result = upsert_article(session, record, key, seen, province=self.provinces.get(record.outlet or ""),
                                 mirror=self.frontier.mirror)
         record.id = result.id
-        archive_id = add_record(session, record.archive) if record.archive is not None else None
+        archive_id = (add_record(session, record.archive, frontier_key(record))
+                      if record.archive is not None else None)
         version = record.extractor_version or self.extractor_version
         point(session, result.id, archive_id, version)
         if result.status != "unchanged":

@@ -43,13 +43,51 @@ class Pointer(NamedTuple):
     published_at_source: str | None
 
 
-def add_record(session: Session, ref: ArchiveRef) -> int:
-    """Remember one written WARC record; its id."""
+def add_record(session: Session, ref: ArchiveRef, request_key: str | None = None) -> int:
+    """Remember one written WARC record (fetched for the article URL of ``request_key``);
+    its id. A record that has a row already (``ref.row_id``) keeps it."""
+    if ref.row_id is not None:
+        return ref.row_id
     row = ArchiveRecord(file=ref.file, offset=ref.offset, length=ref.length, record_id=ref.record_id,
-                        digest=ref.digest, url=ref.url, status=ref.status, fetched_at=ref.fetched_at)
+                        digest=ref.digest, url=ref.url, status=ref.status, fetched_at=ref.fetched_at,
+                        request_key=request_key)
     session.add(row)
     session.flush()
     return row.id
+
+
+def adopt_records(session: Session, records: Sequence[tuple[ArchiveRef, str]]) -> int:
+    """Rows for the (record, request key) pairs of a killed crawl's files that have
+    none yet (those it stored have theirs); how many were added."""
+    files = {ref.file for ref, _ in records}
+    known = set(session.execute(select(ArchiveRecord.file, ArchiveRecord.offset)
+                                .where(ArchiveRecord.file.in_(files))).tuples())
+    fresh = [(ref, key) for ref, key in records if (ref.file, ref.offset) not in known]
+    for ref, key in fresh:
+        add_record(session, ref, key)
+    return len(fresh)
+
+
+def reusable(session: Session, keys: Sequence[str], fetched_since: datetime) -> dict[str, ArchiveRef]:
+    """{request key: the newest record fetched for it since ``fetched_since`` that no
+    article points to}: pages fetched by a crawl that died before storing them."""
+    if not keys:
+        return {}
+    stmt = (select(ArchiveRecord).where(
+        ArchiveRecord.request_key.in_(list(keys)), ArchiveRecord.status == 200,
+        ArchiveRecord.fetched_at >= fetched_since,
+        ~select(Article.id).where(Article.archive_id == ArchiveRecord.id).exists())
+        .order_by(ArchiveRecord.id))
+    found = {}
+    for row in session.scalars(stmt):
+        found[row.request_key] = ArchiveRef(row.file, row.offset, row.length, row.record_id, row.digest, row.url,
+                                            _aware(row.fetched_at), row.status, row_id=row.id)
+    return found
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; ours are all UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def point(session: Session, article_id: int, archive_id: int | None, extractor_version: str | None) -> None:
