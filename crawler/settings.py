@@ -36,12 +36,12 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOAD_FAIL_ON_DATALOSS = True
-# Downloaded pages waiting for extraction and storage: Scrapy's 5 MB default holds
-# hundreds of pages that a killed run would have to fetch again. 16 KB keeps about one
-# real article page (50–150 KB) waiting; at 64 KB the kill-load bench wasted up to 40
-# pages per kill (1.14–1.20 × N downloads), at 16 KB with single-article commits ≤ 21
-# (1.06 × N): `python -m bench.killload --articles 2000 --kills 20`.
-SCRAPER_SLOT_MAX_ACTIVE_SIZE = 16_384
+# Downloaded pages waiting for extraction and storage, per crawler. It was 16 KB (about
+# one real page) while a killed run had to download again every page it had fetched
+# and not stored; those pages are now reused from the archive (PROVNEWS_ARCHIVE_REUSE_HOURS),
+# and one page at a time would starve the extraction pool. Memory stays bounded by the
+# pool's gate (crawler.spiders.pool: twice the workers' pages, process-wide).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2 * 1024 * 1024
 RETRY_TIMES = 3
 REDIRECT_MAX_TIMES = 5
 METAREFRESH_MAXDELAY = 5
@@ -100,10 +100,10 @@ PROVNEWS_MIRROR_URL = None         # e.g. http://127.0.0.1:8000: fetch from a lo
 PROVNEWS_SINCE = None              # ISO date: skip and stop at older articles
 PROVNEWS_MIN_WORDS = 20            # shorter texts are dropped as "too_short" (a photo story's lead passes)
 PROVNEWS_MAX_LISTING_PAGES = 50    # page cap per listing per run
-# Articles per transaction. 1: an article is committed as soon as it is extracted, so
-# the scraper slot above bounds what a kill throws away; a commit costs ~1 ms in WAL
-# mode. Raise it for a remote PostgreSQL where each commit is a round trip.
-PROVNEWS_STORE_BATCH_SIZE = 1
+# Articles per transaction, written in a handful of multi-row statements whatever the
+# size (pipelines.store); a batch is also committed once its first article is a second
+# old. A kill loses no download for it: the uncommitted pages are in the archive.
+PROVNEWS_STORE_BATCH_SIZE = 100
 # Processes extracting fetched pages (crawler.spiders.pool), shared by every crawl of
 # the process; 0 or 1: in the crawl process itself. Default: the cores this process may
 # use. A killed crawl's fetched-but-unstored pages are not downloaded again: the next
