@@ -192,18 +192,27 @@ def assign_stories(
     return stories
 
 
-def _stored_band_owners(conn: Any, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
-    """{(band, hash): article ids} for these pairs: per band one probe of the primary key."""
-    by_band: dict[int, set[int]] = {}
-    for band, value in pairs:
-        by_band.setdefault(band, set()).add(value)
-    owners: dict[tuple[int, int], list[int]] = {}
-    if not by_band:
-        return owners
+def _owners_query(n_bands: int):  # type: ignore[no-untyped-def]
+    """SELECT band, hash, article_id WHERE (band=0 AND hash IN :h0) OR ...: per band one
+    probe of the primary key for every hash of the batch. Built once: composing it per
+    batch cost more than running it (bench.pipeline --profile)."""
     band, value = signature_bands.c.band, signature_bands.c.hash
-    stmt = select(band, value, signature_bands.c.article_id).where(
-        or_(*(and_(band == b, value.in_(sorted(values))) for b, values in by_band.items())))
-    for b, h, article_id in conn.execute(stmt):
+    return select(band, value, signature_bands.c.article_id).where(
+        or_(*(and_(band == b, value.in_(bindparam(f"h{b}", expanding=True))) for b in range(n_bands))))
+
+
+_OWNERS = _owners_query(BANDS)
+
+
+def _stored_band_owners(conn: Any, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
+    """{(band, hash): article ids} for these pairs (bands numbered 0 … BANDS - 1)."""
+    owners: dict[tuple[int, int], list[int]] = {}
+    if not pairs:
+        return owners
+    params: dict[str, list[int]] = {f"h{b}": [] for b in range(BANDS)}
+    for band, value in pairs:
+        params[f"h{band}"].append(value)
+    for b, h, article_id in conn.execute(_OWNERS, params):
         owners.setdefault((b, h), []).append(article_id)
     return owners
 
