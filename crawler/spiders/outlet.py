@@ -7,8 +7,9 @@ routes found it.
 
 Every article URL goes through the frontier (storage.crawlstate): discovered URLs
 are recorded, leased to this run, and settled when stored, dropped or failed; URLs
-left pending or leased by a killed run are fetched first; stored and gone URLs are
-never fetched again.
+left pending or leased by a killed run are fetched first, and those whose page it had
+already fetched are read back from the archive instead (``Frontier.reusable``,
+crawler.archive.middleware); stored and gone URLs are never fetched again.
 
 Settings read: PROVNEWS_SOURCES, PROVNEWS_SINCE, PROVNEWS_MAX_LISTING_PAGES,
 PROVNEWS_DATABASE_URL, PROVNEWS_LEASE_SECONDS, PROVNEWS_RECHECK_DAYS,
