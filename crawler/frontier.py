@@ -12,23 +12,25 @@ spider, the ledger extension and the store pipeline share it and its database, s
 one connection pool serves the crawl and no component opens its own.
 
 Settings read: PROVNEWS_DATABASE_URL, PROVNEWS_LEASE_SECONDS, PROVNEWS_MIRROR_URL (set: the rows it
-writes are marked as a mirror's).
+writes are marked as a mirror's), PROVNEWS_ARCHIVE and PROVNEWS_ARCHIVE_REUSE_HOURS (``reusable``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session
 
+from crawler.core.archive import ArchiveRef
 from crawler.core.record import ArticleRecord
 from crawler.core.urls import url_key
 from storage import crawlstate
+from storage.archive import reusable
 from storage.database import open_database
 from storage.engine import Database, database_url
 
@@ -52,9 +54,13 @@ class Snapshot:
 
 
 class Frontier:
-    def __init__(self, database: Database, lease_seconds: int, mirror: bool = False):
+    def __init__(self, database: Database, lease_seconds: int, mirror: bool = False,
+                 reuse_within: timedelta | None = None):
         self.database = database
         self.lease_seconds = lease_seconds
+        # Pages a killed crawl fetched this recently are extracted from the archive
+        # rather than downloaded again (None: the archive is off, nothing to reuse).
+        self.reuse_within = reuse_within
         # Fetching from a mirror (PROVNEWS_MIRROR_URL): every row written says so, and
         # a live crawl forgets such rows first (storage.crawlstate.forget_mirror_rows).
         self.mirror = mirror
@@ -65,8 +71,11 @@ class Frontier:
         if shared is not None:
             return shared
         settings = crawler.settings
+        reuse = (timedelta(hours=settings.getfloat("PROVNEWS_ARCHIVE_REUSE_HOURS"))
+                 if settings.getbool("PROVNEWS_ARCHIVE") else None)
         frontier = cls(open_database(database_url(settings.get("PROVNEWS_DATABASE_URL"))),
-                       settings.getint("PROVNEWS_LEASE_SECONDS"), mirror=bool(settings.get("PROVNEWS_MIRROR_URL")))
+                       settings.getint("PROVNEWS_LEASE_SECONDS"), mirror=bool(settings.get("PROVNEWS_MIRROR_URL")),
+                       reuse_within=reuse)
         crawler.provnews_frontier = frontier  # type: ignore[attr-defined]
         crawler.signals.connect(frontier.engine_stopped, signals.engine_stopped)
         return frontier
@@ -92,6 +101,13 @@ class Frontier:
         with self.database.session() as session, session.begin():
             crawlstate.discover(session, outlet, urls, self.mirror)
             return crawlstate.lease(session, run_id, urls, self.lease_seconds)
+
+    def reusable(self, keys: list[str]) -> dict[str, ArchiveRef]:
+        """{key: archived page} for URLs whose page a killed crawl fetched and never stored."""
+        if self.reuse_within is None or not keys:
+            return {}
+        with self.database.read_session() as session:
+            return reusable(session, keys, datetime.now(UTC) - self.reuse_within)
 
     def settle(self, url: str, state: str, reason: str, vanished: bool = False) -> None:
         """A fetched or refused article URL that holds no article: ``gone`` or ``failed``.

@@ -27,6 +27,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from crawler.archive.middleware import REUSE_META
 from crawler.core import signals as provnews_signals
 from crawler.core.cadence import base_interval, next_interval
 from crawler.core.outcome import classify, failures
@@ -79,6 +80,8 @@ class LedgerExtension:
         # robots.txt answering says nothing of the outlet's feeds, listings or articles.
         if response.status < 400 and not response.url.endswith("/robots.txt"):
             self.crawler.stats.inc_value(ANSWERED_STAT)
+        if REUSE_META in request.meta:
+            return  # read back from the archive: not a fetch
         self._log(response.url, status=response.status, bytes=len(response.body),
                   elapsed_ms=int(latency * 1000) if latency is not None else None)
 

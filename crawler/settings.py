@@ -36,12 +36,12 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOAD_FAIL_ON_DATALOSS = True
-# Downloaded pages waiting for extraction and storage: Scrapy's 5 MB default holds
-# hundreds of pages that a killed run would have to fetch again. 16 KB keeps about one
-# real article page (50–150 KB) waiting; at 64 KB the kill-load bench wasted up to 40
-# pages per kill (1.14–1.20 × N downloads), at 16 KB with single-article commits ≤ 21
-# (1.06 × N): `python -m bench.killload --articles 2000 --kills 20`.
-SCRAPER_SLOT_MAX_ACTIVE_SIZE = 16_384
+# Downloaded pages waiting for extraction and storage, per crawler. It was 16 KB (about
+# one real page) while a killed run had to download again every page it had fetched
+# and not stored; those pages are now reused from the archive (PROVNEWS_ARCHIVE_REUSE_HOURS),
+# and one page at a time would starve the extraction pool. Memory stays bounded by the
+# pool's gate (crawler.spiders.pool: twice the workers' pages, process-wide).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2 * 1024 * 1024
 RETRY_TIMES = 3
 REDIRECT_MAX_TIMES = 5
 METAREFRESH_MAXDELAY = 5
@@ -100,16 +100,15 @@ PROVNEWS_MIRROR_URL = None         # e.g. http://127.0.0.1:8000: fetch from a lo
 PROVNEWS_SINCE = None              # ISO date: skip and stop at older articles
 PROVNEWS_MIN_WORDS = 20            # shorter texts are dropped as "too_short" (a photo story's lead passes)
 PROVNEWS_MAX_LISTING_PAGES = 50    # page cap per listing per run
-# Articles per transaction. 1: an article is committed as soon as it is extracted, so
-# the scraper slot above bounds what a kill throws away; a commit costs ~1 ms in WAL
-# mode. Raise it for a remote PostgreSQL where each commit is a round trip.
-PROVNEWS_STORE_BATCH_SIZE = 1
+# Articles per transaction, written in a handful of multi-row statements whatever the
+# size (pipelines.store); a batch is also committed once its first article is a second
+# old. A kill loses no download for it: the uncommitted pages are in the archive.
+PROVNEWS_STORE_BATCH_SIZE = 100
 # Processes extracting fetched pages (crawler.spiders.pool), shared by every crawl of
-# the process; 0 or 1: in the crawl process itself. In the crawl process by default for
-# now: with a pool, a killed crawl still throws away up to ~24 fetched pages (the CI
-# kill-load test measured 1.165 x N downloads against its 1.15 bound), where in-process
-# extraction stays under it. Set it to the number of cores for throughput.
-PROVNEWS_EXTRACT_WORKERS = 1
+# the process; 0 or 1: in the crawl process itself. Default: the cores this process may
+# use. A killed crawl's fetched-but-unstored pages are not downloaded again: the next
+# crawl extracts them from the archive (PROVNEWS_ARCHIVE_REUSE_HOURS).
+PROVNEWS_EXTRACT_WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 PROVNEWS_LEASE_SECONDS = 600       # a leased URL is anyone's again after this (or when its run died)
 PROVNEWS_RECHECK_DAYS = 3          # articles published this recently are re-fetched for revisions…
 PROVNEWS_RECHECK_AFTER_HOURS = 12  # …when their last fetch is older than this
@@ -132,6 +131,10 @@ PROVNEWS_VALIDATOR_AUDIT_HOURS = 24
 PROVNEWS_ARCHIVE = True
 PROVNEWS_ARCHIVE_DIR = None        # None → provnews-archive/ beside the SQLite file (else ~/.local/share/provnews/archive)
 PROVNEWS_ARCHIVE_MAX_BYTES = 100 * 1024 * 1024   # a new WARC file past this size
+# A crawl killed between fetch and store leaves pages in the archive that no article
+# points to; the next crawl extracts those fetched this recently instead of downloading
+# them again (crawler.archive.middleware). Older ones are fetched afresh.
+PROVNEWS_ARCHIVE_REUSE_HOURS = 12.0
 PROVNEWS_REEXTRACT_CHUNK = 20      # articles per re-extraction transaction: what a killed run reads again
 
 EXTENSIONS = {

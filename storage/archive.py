@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from crawler.core.archive import ArchiveRef
@@ -43,13 +43,77 @@ class Pointer(NamedTuple):
     published_at_source: str | None
 
 
-def add_record(session: Session, ref: ArchiveRef) -> int:
-    """Remember one written WARC record; its id."""
+def add_record(session: Session, ref: ArchiveRef, request_key: str | None = None) -> int:
+    """Remember one written WARC record (fetched for the article URL of ``request_key``);
+    its id. A record that has a row already (``ref.row_id``) keeps it."""
+    if ref.row_id is not None:
+        return ref.row_id
     row = ArchiveRecord(file=ref.file, offset=ref.offset, length=ref.length, record_id=ref.record_id,
-                        digest=ref.digest, url=ref.url, status=ref.status, fetched_at=ref.fetched_at)
+                        digest=ref.digest, url=ref.url, status=ref.status, fetched_at=ref.fetched_at,
+                        request_key=request_key)
     session.add(row)
     session.flush()
     return row.id
+
+
+def add_records(session: Session, records: Sequence[tuple[ArchiveRef, str | None]]) -> list[int]:
+    """``add_record`` for many (record, request key) pairs: the new rows in one
+    statement; the ids in input order."""
+    fresh = [(ref, key) for ref, key in records if ref.row_id is None]
+    ids: list[int] = []
+    if fresh:
+        stmt = insert(ArchiveRecord).returning(ArchiveRecord.id, sort_by_parameter_order=True)
+        params = [{"file": ref.file, "offset": ref.offset, "length": ref.length, "record_id": ref.record_id,
+                   "digest": ref.digest, "url": ref.url, "status": ref.status, "fetched_at": ref.fetched_at,
+                   "request_key": key} for ref, key in fresh]
+        ids = list(session.scalars(stmt, params))
+    new = iter(ids)
+    return [ref.row_id if ref.row_id is not None else next(new) for ref, _ in records]
+
+
+def point_many(session: Session, pointers: Sequence[tuple[int, int | None, str | None]]) -> None:
+    """``point`` for many (article id, archive id, extractor version), in one statement."""
+    if not pointers:
+        return
+    table = Article.__table__
+    stmt = (update(table).where(table.c.id == bindparam("b_id"))
+            .values(archive_id=func.coalesce(bindparam("b_archive"), table.c.archive_id),
+                    extractor_version=bindparam("b_version")))
+    session.execute(stmt, [{"b_id": id_, "b_archive": archive, "b_version": version}
+                           for id_, archive, version in pointers])
+
+
+def adopt_records(session: Session, records: Sequence[tuple[ArchiveRef, str]]) -> int:
+    """Rows for the (record, request key) pairs of a killed crawl's files that have
+    none yet (those it stored have theirs); how many were added."""
+    files = {ref.file for ref, _ in records}
+    known = set(session.execute(select(ArchiveRecord.file, ArchiveRecord.offset)
+                                .where(ArchiveRecord.file.in_(files))).tuples())
+    fresh = [(ref, key) for ref, key in records if (ref.file, ref.offset) not in known]
+    add_records(session, fresh)
+    return len(fresh)
+
+
+def reusable(session: Session, keys: Sequence[str], fetched_since: datetime) -> dict[str, ArchiveRef]:
+    """{request key: the newest record fetched for it since ``fetched_since`` that no
+    article points to}: pages fetched by a crawl that died before storing them."""
+    if not keys:
+        return {}
+    stmt = (select(ArchiveRecord).where(
+        ArchiveRecord.request_key.in_(list(keys)), ArchiveRecord.status == 200,
+        ArchiveRecord.fetched_at >= fetched_since,
+        ~select(Article.id).where(Article.archive_id == ArchiveRecord.id).exists())
+        .order_by(ArchiveRecord.id))
+    found = {}
+    for row in session.scalars(stmt):
+        found[row.request_key] = ArchiveRef(row.file, row.offset, row.length, row.record_id, row.digest, row.url,
+                                            _aware(row.fetched_at), row.status, row_id=row.id)
+    return found
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; ours are all UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def point(session: Session, article_id: int, archive_id: int | None, extractor_version: str | None) -> None:

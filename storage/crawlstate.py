@@ -305,6 +305,18 @@ def ensure_done(session: Session, outlet: str | None, key: str, url: str, mirror
         "mirror": mirror}))
 
 
+def ensure_done_many(session: Session, rows: Iterable[tuple[str | None, str, str]], mirror: bool = False) -> None:
+    """``ensure_done`` for many (outlet, key, url) rows, in one statement."""
+    by_key = {key: {"url_key": key, "url": url, "outlet": outlet} for outlet, key, url in rows}
+    if not by_key:
+        return
+    stamp = now()
+    stmt = dialect_insert(session)(FrontierUrl)
+    stmt = stmt.values(state="done", attempts=0, updated_at=stamp, mirror=mirror).on_conflict_do_update(
+        index_elements=["url_key"], set_={"state": "done", "lease_until": None, "lease_run": None, "reason": None,
+                                          "updated_at": stamp, "mirror": mirror})
+    session.execute(stmt, list(by_key.values()))
+
 
 # --- listing walks -------------------------------------------------------------------
 

@@ -205,6 +205,9 @@ class ArchiveRecord(Base):
     url: Mapped[str] = mapped_column(Text)
     status: Mapped[int]
     fetched_at: Mapped[datetime]
+    # url_key of the article URL asked for (migration 0014): a crawl reuses a record
+    # a killed crawl fetched and never stored. None: written before 0014, or imported.
+    request_key: Mapped[str | None] = mapped_column(String(40), index=True)
 
 
 class Signature(Base):

@@ -6,7 +6,7 @@ per batch, the CLI once per command.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, NamedTuple
@@ -304,6 +304,31 @@ def find_by_content_hash(session: Session, outlet: str | None, content_hash: str
         .limit(1)
     )
     return session.execute(stmt).scalar_one_or_none()
+
+
+def content_hash_owners(session: Session, pairs: Iterable[tuple[str | None, str]]) -> dict[tuple[str | None, str], int]:
+    """``find_by_content_hash`` for many (outlet, content_hash) pairs in one query."""
+    wanted = {(outlet, hash_) for outlet, hash_ in pairs if hash_}
+    if not wanted:
+        return {}
+    stmt = (select(Article.outlet, Article.content_hash, func.min(Article.id))
+            .where(Article.content_hash.in_({hash_ for _, hash_ in wanted}))
+            .group_by(Article.outlet, Article.content_hash))
+    return {(outlet, hash_): id_ for outlet, hash_, id_ in session.execute(stmt) if (outlet, hash_) in wanted}
+
+
+def articles_for_keys(session: Session, keys: Iterable[str]) -> dict[str, tuple[int, str | None]]:
+    """{url_key: (id, content_hash)} of the stored articles among ``keys``, in one query per chunk."""
+    found: dict[str, tuple[int, str | None]] = {}
+    for chunk in _chunks(list(set(keys)), INSERT_CHUNK):
+        stmt = select(Article.url_key, Article.id, Article.content_hash).where(Article.url_key.in_(chunk))
+        found.update({key: (id_, hash_) for key, id_, hash_ in session.execute(stmt)})
+    return found
+
+
+def add_urls(session: Session, entries: list[tuple[int, str]]) -> None:
+    """``add_url`` for many (article id, url) pairs, in one statement."""
+    _add_urls_many(session, [(article_id, [url]) for article_id, url in entries])
 
 
 def article_id_for_key(session: Session, url_key: str) -> int | None:

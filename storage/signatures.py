@@ -143,3 +143,97 @@ def assign_story(
         {"band": band, "hash": value, "article_id": article_id} for band, value in band_hashes
     ])
     return story
+
+
+def assign_stories(
+    conn: Any,
+    items: Sequence[tuple[int, str]],
+    threshold: float = DEFAULT_THRESHOLD,
+    *,
+    min_words: int = MIN_WORDS,
+) -> dict[int, int | None]:
+    """``assign_story`` for a batch of (article id, text), as if called in order: each
+    article may join the story of one stored before it or earlier in the batch.
+
+    A handful of statements whatever the batch's size: the old signatures deleted, the
+    candidates of every article found with one band probe per band, their MinHashes
+    read, the new signatures and bands inserted. {article id: story id or None}.
+    """
+    ids = [article_id for article_id, _ in items]
+    if not ids:
+        return {}
+    conn.execute(delete(signature_bands).where(signature_bands.c.article_id.in_(ids)))
+    conn.execute(delete(signatures).where(signatures.c.article_id.in_(ids)))
+    signed = {}
+    for article_id, text in items:
+        if len(text.split()) >= min_words:
+            shingle_set = shingles(text)
+            sig = minhash(shingle_set)
+            signed[article_id] = (len(shingle_set), sig, bands(sig))
+    stored_bands = _stored_band_owners(conn, {pair for _, _, pairs in signed.values() for pair in pairs})
+    # Articles of the batch only push stored ones down the ranking: a stored article
+    # that ranks for some article is among its candidates from the stored bands alone.
+    known = {c for article_id, (_, _, pairs) in signed.items()
+             for c in _ranked_candidates(pairs, stored_bands, article_id)}
+    minhashes = {row.article_id: (row.story_id, unpack(row.minhash)) for row in conn.execute(
+        select(signatures.c.article_id, signatures.c.story_id, signatures.c.minhash)
+        .where(signatures.c.article_id.in_(known)))} if known else {}
+    stories: dict[int, int | None] = dict.fromkeys(ids)
+    for article_id, (_, sig, pairs) in signed.items():
+        scored = sorted(((estimate_similarity(sig, minhashes[c][1]), -minhashes[c][0])
+                         for c in _ranked_candidates(pairs, stored_bands, article_id) if c in minhashes),
+                        reverse=True)
+        story = -scored[0][1] if scored and scored[0][0] >= threshold else article_id
+        stories[article_id] = story
+        minhashes[article_id] = (story, sig)  # later articles of the batch see it
+        for pair in signed[article_id][2]:
+            stored_bands.setdefault(pair, []).append(article_id)
+    _insert_signatures(conn, signed, stories)
+    return stories
+
+
+def _owners_query(n_bands: int):  # type: ignore[no-untyped-def]
+    """SELECT band, hash, article_id WHERE (band=0 AND hash IN :h0) OR ...: per band one
+    probe of the primary key for every hash of the batch. Built once: composing it per
+    batch cost more than running it (bench.pipeline --profile)."""
+    band, value = signature_bands.c.band, signature_bands.c.hash
+    return select(band, value, signature_bands.c.article_id).where(
+        or_(*(and_(band == b, value.in_(bindparam(f"h{b}", expanding=True))) for b in range(n_bands))))
+
+
+_OWNERS = _owners_query(BANDS)
+
+
+def _stored_band_owners(conn: Any, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
+    """{(band, hash): article ids} for these pairs (bands numbered 0 … BANDS - 1)."""
+    owners: dict[tuple[int, int], list[int]] = {}
+    if not pairs:
+        return owners
+    params: dict[str, list[int]] = {f"h{b}": [] for b in range(BANDS)}
+    for band, value in pairs:
+        params[f"h{band}"].append(value)
+    for b, h, article_id in conn.execute(_OWNERS, params):
+        owners.setdefault((b, h), []).append(article_id)
+    return owners
+
+
+def _ranked_candidates(pairs: Sequence[tuple[int, int]], owners: dict[tuple[int, int], list[int]],
+                       exclude: int) -> list[int]:
+    """``find_candidates`` over the band owners known so far: most shared bands first."""
+    shared: dict[int, int] = {}
+    for pair in pairs:
+        for article_id in owners.get(pair, ()):
+            if article_id != exclude:
+                shared[article_id] = shared.get(article_id, 0) + 1
+    return sorted(shared, key=lambda a: (-shared[a], a))[:MAX_CANDIDATES]
+
+
+def _insert_signatures(conn: Any, signed: dict[int, tuple[int, list[int], list[tuple[int, int]]]],
+                       stories: dict[int, int | None]) -> None:
+    if not signed:
+        return
+    conn.execute(insert(signatures), [
+        {"article_id": a, "story_id": stories[a], "shingles": n, "minhash": pack(sig)}
+        for a, (n, sig, _) in signed.items()])
+    conn.execute(insert(signature_bands), [
+        {"band": band, "hash": value, "article_id": a} for a, (_, _, pairs) in signed.items() for band, value in pairs])

@@ -107,6 +107,9 @@ class ArchiveWriter:
                                            http_headers=_http_headers(status, headers, len(body)),
                                            warc_headers_dict=extra)
         writer.write_record(record)
+        # Out of our buffer into the OS's: a crawl killed now leaves the whole record,
+        # which the next crawl reuses instead of downloading the page again.
+        handle.flush()
         self._dirty = True
         length = handle.tell() - offset
         ref = ArchiveRef(self._name, offset, length, record.rec_headers.get_header("WARC-Record-ID"),
@@ -257,6 +260,17 @@ def read_page(directory: Path, file: str, offset: int, length: int) -> ArchivedP
     if len(pages) != 1:
         raise ValueError(f"{file}@{offset} holds no response record")
     return pages[0][1]
+
+
+def archived_refs(directory: Path, name: str) -> Iterator[tuple[ArchiveRef, str]]:
+    """(reference, URL asked for) of every response record of one of our files."""
+    path = Path(directory) / name
+    with open(path, "rb") as handle:
+        pages = list(iter_pages(handle))
+    ends = [offset for offset, _ in pages[1:]] + [path.stat().st_size]
+    for (offset, page), end in zip(pages, ends, strict=True):
+        yield (ArchiveRef(name, offset, end - offset, page.record_id, page.digest, page.url, page.fetched_at,
+                          page.status), page.request_url or page.url)
 
 
 def iter_pages(stream: IO[bytes]) -> Iterator[tuple[int, ArchivedPage]]:

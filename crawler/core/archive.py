@@ -13,7 +13,8 @@ from datetime import datetime
 class ArchiveRef:
     """One WARC record: ``file`` (a name inside the archive directory), the byte
     ``offset`` and ``length`` of its gzip member, its ``WARC-Record-ID`` and its
-    ``WARC-Payload-Digest`` (``sha1:<base32>``)."""
+    ``WARC-Payload-Digest`` (``sha1:<base32>``). ``row_id``: its ``archive_records`` row,
+    when it has one already (a page a killed crawl fetched, reused by the next)."""
 
     file: str
     offset: int
@@ -23,3 +24,4 @@ class ArchiveRef:
     url: str
     fetched_at: datetime
     status: int
+    row_id: int | None = None

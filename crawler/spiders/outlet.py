@@ -7,8 +7,9 @@ routes found it.
 
 Every article URL goes through the frontier (storage.crawlstate): discovered URLs
 are recorded, leased to this run, and settled when stored, dropped or failed; URLs
-left pending or leased by a killed run are fetched first; stored and gone URLs are
-never fetched again.
+left pending or leased by a killed run are fetched first, and those whose page it had
+already fetched are read back from the archive instead (``Frontier.reusable``,
+crawler.archive.middleware); stored and gone URLs are never fetched again.
 
 Settings read: PROVNEWS_SOURCES, PROVNEWS_SINCE, PROVNEWS_MAX_LISTING_PAGES,
 PROVNEWS_DATABASE_URL, PROVNEWS_LEASE_SECONDS, PROVNEWS_RECHECK_DAYS,
@@ -37,6 +38,8 @@ from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
 from crawler.archive.middleware import META_KEY as ARCHIVE_META
+from crawler.archive.middleware import REUSE_META
+from crawler.core.archive import ArchiveRef
 from crawler.core.registry import Outlet, load_registry
 from crawler.core.signals import fetch_failed as fetch_failed_signal
 from crawler.core.signals import page_rejected
@@ -73,8 +76,11 @@ class ArticleSpiderMixin:
     frontier: Frontier | None = None  # None: a one-off scrape keeps no frontier rows
     pool: ExtractPool
 
-    def article_request(self, url: str, route: str, entry: Entry | None = None) -> scrapy.Request:
+    def article_request(self, url: str, route: str, entry: Entry | None = None,
+                        reuse: ArchiveRef | None = None) -> scrapy.Request:
         meta: dict[str, Any] = {"route": route, "article_url": url}
+        if reuse is not None:
+            meta[REUSE_META] = reuse
         if entry is not None and entry.published is not None:
             meta["fallback_date"] = (entry.published, f"{route}:date")
         if self.outlet is not None and self.outlet.robots == "ignore":
@@ -456,10 +462,12 @@ class OutletSpider(ArticleSpiderMixin, scrapy.Spider):
         this run now (an URL another route already leased in this run is not leased twice)."""
         by_key = dict(keyed)
         leased = self.frontier.enrol(self.outlet.key, self.run_id, {k: e.url for k, e in by_key.items()})
+        # URLs taken over from a killed run: its pages already fetched are read from the archive.
+        archived = self.frontier.reusable(sorted(leased)) if route == "frontier" else {}
         for key, entry in by_key.items():
             if key in leased:
                 self.crawler.stats.inc_value(f"provnews/route/{route}/new")
-                yield self.article_request(entry.url, route, entry)
+                yield self.article_request(entry.url, route, entry, archived.get(key))
 
     def _note_recovered(self, route: str, url: str, problem: str | None) -> None:
         """A malformed document read in recover mode: its intact entries are used, and
