@@ -88,7 +88,10 @@ def test_kill_9_during_crawls(mirror: MirrorServer, tmp_path: Path) -> None:
         # 1 to 3 more articles stored, then a pause in which pages are being fetched,
         # written to the archive and stored.
         target = count(db_path, stored_sql) + rng.randint(1, 3)
-        killed += kill_when(args, lambda target=target: count(db_path, stored_sql) >= target, rng.uniform(0, 0.1))
+        # Small store batches: with the default (100 a transaction, committed each second)
+        # a few commits store the whole mirror and the later kills land after the crawl.
+        killed += kill_when(args, lambda target=target: count(db_path, stored_sql) >= target, rng.uniform(0, 0.1),
+                            env={"PROVNEWS_STORE_BATCH_SIZE": "2"})
         assert_pointers_resolve(db_path)
         stored.append(count(db_path, stored_sql))
     # The kills landed while articles were being stored, not only before or after.
