@@ -97,6 +97,12 @@ def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+def fold_marks(text: str) -> str:
+    """Casefolded, every combining mark dropped and ``đ`` -> ``d`` (``Đường hoá`` -> ``duong hoa``)."""
+    decomposed = unicodedata.normalize("NFD", nfc(text).casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("đ", "d")
+
+
 def content_hash(text: str) -> str:
     """Hash of the whitespace-folded NFC text: the exact-duplicate key."""
     folded = " ".join(nfc(text).split()).casefold()

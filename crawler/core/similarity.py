@@ -34,11 +34,10 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
-import unicodedata
 from collections.abc import Iterable, Sequence
 from difflib import SequenceMatcher
 
-from crawler.core.record import join_paragraphs, split_paragraphs
+from crawler.core.record import fold_marks, join_paragraphs, split_paragraphs
 
 SHINGLE = 5
 NUM_PERM = 120
@@ -62,9 +61,7 @@ _WORD = re.compile(r"\w+")
 
 def tokens(text: str) -> list[str]:
     """Casefolded syllables with diacritics folded (``Đường hoá`` -> ``duong hoa``)."""
-    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text).casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).replace("đ", "d")
-    return _WORD.findall(bare)
+    return _WORD.findall(fold_marks(text))
 
 
 def _hash64(value: str) -> int:

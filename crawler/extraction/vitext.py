@@ -9,10 +9,9 @@ re-published story ends with ``Theo TTXVN`` or ``Nguồn: …``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
-from crawler.core.record import nfc
+from crawler.core.record import fold_marks, nfc
 
 # "LSO-", "(TTXVN) -", "(ABC) –", "HÀ NỘI -": an upper-case tag of at most four
 # words and a dash at the very start. Upper case is checked in code (Vietnamese
@@ -168,8 +167,7 @@ def is_organisation(name: str, site_names: Iterable[str] = ()) -> bool:
 
 def _squash(text: str) -> str:
     """Letters and digits only, without accents: "Dân trí" and dantri.com.vn's "dantri" meet."""
-    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
+    return "".join(ch for ch in fold_marks(text) if ch.isalnum())
 
 
 def _site_keys(site: str) -> set[str]:
