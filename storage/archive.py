@@ -46,14 +46,7 @@ class Pointer(NamedTuple):
 def add_record(session: Session, ref: ArchiveRef, request_key: str | None = None) -> int:
     """Remember one written WARC record (fetched for the article URL of ``request_key``);
     its id. A record that has a row already (``ref.row_id``) keeps it."""
-    if ref.row_id is not None:
-        return ref.row_id
-    row = ArchiveRecord(file=ref.file, offset=ref.offset, length=ref.length, record_id=ref.record_id,
-                        digest=ref.digest, url=ref.url, status=ref.status, fetched_at=ref.fetched_at,
-                        request_key=request_key)
-    session.add(row)
-    session.flush()
-    return row.id
+    return add_records(session, [(ref, request_key)])[0]
 
 
 def add_records(session: Session, records: Sequence[tuple[ArchiveRef, str | None]]) -> list[int]:
@@ -119,10 +112,7 @@ def _aware(value: datetime) -> datetime:
 def point(session: Session, article_id: int, archive_id: int | None, extractor_version: str | None) -> None:
     """The article's fields now come from this archived page and extractor (a None
     archive_id, from a crawl with the archive off, keeps the last pointer)."""
-    values: dict[str, object] = {"extractor_version": extractor_version}
-    if archive_id is not None:
-        values["archive_id"] = archive_id
-    session.execute(update(Article).where(Article.id == article_id).values(**values))
+    point_many(session, [(article_id, archive_id, extractor_version)])
 
 
 def point_version(session: Session, article_id: int, archive_id: int | None, extractor_version: str | None) -> None:
