@@ -458,7 +458,10 @@ def _find_tiers(session: Session, query: ParsedQuery, spelling: str, scope: _Sco
             ids = _tier_ids(session, spelling, _tier_text(dialect, query, spelling, level, None), tier_scope, extra,
                             seen)
         else:
-            ids = _tier_ids(session, spelling, _tier_text(dialect, query, spelling, level, higher), tier_scope, extra)
+            # ``scattered & !pair`` still holds a near match with no adjacent pair: the
+            # ids above are dropped here too, so each id is listed once.
+            ids = [i for i in _tier_ids(session, spelling, _tier_text(dialect, query, spelling, level, higher),
+                                        tier_scope, extra) if i not in seen]
         found.append(_Tier(level, spelling, ids, partial))
         higher = level
         seen = seen | frozenset(ids)
