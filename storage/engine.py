@@ -88,6 +88,9 @@ def _sqlite_connect_listener(busy_ms: int, max_pages: int | None) -> Callable[[A
     return on_connect
 
 
+SQLITE_CACHE_KIB = 16 * 1024
+
+
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     # Autocommit at the driver level: SQLAlchemy's begin event owns BEGIN.
     dbapi_connection.isolation_level = None
@@ -101,6 +104,11 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any, busy_ms: int = SQLIT
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # 16 MB of page cache instead of the default 2 MB: an article row is about a
+        # page, so a search's 1,000 row lookups and its FTS doclists overflowed 2 MB
+        # and went back to the OS for every page (1M rows: published_at of 1,000 ids
+        # 4.5 -> 1.0 ms, a four-syllable AND 12.8 -> 8.6 ms; 64 MB gained nothing more).
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     finally:
         cursor.close()
 

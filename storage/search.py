@@ -42,6 +42,7 @@ of a query never changes while a crawl inserts: pages neither repeat nor skip.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
@@ -60,6 +61,7 @@ from sqlalchemy import (
     select,
     table,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -76,6 +78,7 @@ from storage.search_query import (
     MAX_TERMS,
     NEAR,
     PAIR,
+    PAIR_JOIN,
     PHRASE,
     TOKEN,
     ParsedQuery,
@@ -87,6 +90,7 @@ from storage.search_query import (
     fts5_unit_pairs,
     holds_in_sequence,
     needs_check,
+    pair_tokens,
     pairs_ready,
     parse_query,
     spellings,
@@ -334,13 +338,23 @@ def _excluded(dialect: str, query: ParsedQuery, spelling: str, include_flagged: 
     return [*out, ~_match(dialect, FOLDED, tsquery_excluded(clause))]
 
 
-def _tier_ids(session: Session, spelling: str, match: str, scope: _Scope, extra: list[ColumnElement[bool]]) -> list[int]:
-    """The ids of the newest ``scope.window`` matches up to ``scope.as_of``."""
+def _tier_ids(session: Session, spelling: str, match: str, scope: _Scope, extra: list[ColumnElement[bool]],
+              skip: frozenset[int] = frozenset()) -> list[int]:
+    """The ids of the newest ``scope.window`` matches up to ``scope.as_of``, leaving out
+    ``skip`` (SQLite: the ids of the tiers above, which the match text then need not
+    exclude with NOT)."""
     dialect = session.get_bind().dialect.name
-    if scope.floor is not None:
-        return _newest_ids(session, spelling, match, scope, extra)
     ids = _rowid(dialect, spelling)
+    # The word pairs have no positions: a pair's whole doclist is read faster than the
+    # id slices are set up (SQLite, 1M rows: "đại hội đảng"'s pairs in the newest 100k
+    # ids, 0.4 ms in one query, 4-7 ms in slices). A filter still goes by slices, which
+    # check it from the filter columns' indexes.
+    whole = dialect == "sqlite" and spelling == PAIRS and not (scope.indexed or scope.by_row)
+    if scope.floor is not None and not whole:
+        return _newest_ids(session, spelling, match, scope, extra, skip)
     stmt = _matching(dialect, spelling, match).where(ids <= scope.as_of, *extra)
+    if scope.floor is not None:
+        stmt = stmt.where(ids > scope.floor)
     if dialect != "sqlite":
         # Materialized so PostgreSQL reads the matches from the GIN index: ordered by id
         # with a LIMIT, it walked the primary key backwards testing every row's vector
@@ -350,11 +364,12 @@ def _tier_ids(session: Session, spelling: str, match: str, scope: _Scope, extra:
     if scope.indexed or scope.by_row:
         stmt = stmt.join(Article, Article.id == ids)
     stmt = stmt.where(*scope.indexed, *scope.by_row)
-    return list(session.scalars(stmt.order_by(ids.desc()).limit(scope.window)))
+    got = session.scalars(stmt.order_by(ids.desc()).limit(scope.window + len(skip)))
+    return [i for i in got if i not in skip][:scope.window]
 
 
 def _newest_ids(session: Session, spelling: str, match: str, scope: _Scope,
-                extra: list[ColumnElement[bool]]) -> list[int]:
+                extra: list[ColumnElement[bool]], skip: frozenset[int] = frozenset()) -> list[int]:
     """The newest matching ids in (floor, as_of], read slice by slice from the top.
 
     Each slice is read in ascending order: FTS5 scanning downwards ignores a lower
@@ -379,7 +394,8 @@ def _newest_ids(session: Session, spelling: str, match: str, scope: _Scope,
             stmt = stmt.where(hits.c.id.in_(in_range))
         if scope.by_row:
             stmt = stmt.join(Article, Article.id == hits.c.id).where(*scope.by_row)
-        got = list(session.scalars(stmt.order_by(hits.c.id.desc()).limit(scope.window - len(found))))
+        got = [i for i in session.scalars(stmt.order_by(hits.c.id.desc()).limit(scope.window - len(found) + len(skip)))
+               if i not in skip][:scope.window - len(found)]
         found += got
         top, width = bottom, _next_width(top - bottom, len(got), scope.window - len(found))
     return found
@@ -413,11 +429,21 @@ class _Tier(NamedTuple):
 
 
 def _find_tiers(session: Session, query: ParsedQuery, spelling: str, scope: _Scope, levels: list[int],
-                higher: int | None = None, found_before: int = 0) -> list[_Tier]:
-    """Each tier's newest matches (below the tier ``higher``), each id in its best tier.
+                higher: int | None = None, found_before: int = 0, seen: frozenset[int] = frozenset()) -> list[_Tier]:
+    """Each tier's newest matches (below the tier ``higher``, whose tiers hold the ids
+    ``seen``), each id in its best tier.
 
     Once ``scope.window`` ids are found no lower tier is read: every page asked for
-    lies in those (the window covers offset + limit), and the total is then "at least"."""
+    lies in those (the window covers offset + limit), and the total is then "at least".
+
+    On SQLite a tier's match text is its level alone, and the ids of the tiers above
+    are left out in Python: each tier above was read whole within the scope of the
+    tiers below (else the window was full), so its ids are all there is to exclude,
+    while ``NEAR ... NOT "a b c"`` made FTS5 check each candidate's positions twice
+    (folded "phát triển bền vững" at 200k rows: near, pair and scattered tiers 37 ms
+    of FTS5 work as levels alone, 58 ms with NOT). It also puts an article near but
+    with no adjacent pair in the near tier only, where ``scattered NOT pair`` listed
+    it twice."""
     dialect = session.get_bind().dialect.name
     extra = _excluded(dialect, query, spelling, scope.include_flagged)
     found: list[_Tier] = []
@@ -433,10 +459,65 @@ def _find_tiers(session: Session, query: ParsedQuery, spelling: str, scope: _Sco
         if higher is None and level in (PHRASE, APART) and (level == PHRASE or not query.graded) \
                 and pairs_ready(query):
             ids = _phrase_ids(session, query, spelling, tier_scope)
+        elif dialect == "sqlite" and level == PAIR and _one_run(query):
+            ids = _pair_level_ids(session, query, spelling, tier_scope, seen)
+        elif dialect == "sqlite":
+            ids = _tier_ids(session, spelling, _tier_text(dialect, query, spelling, level, None), tier_scope, extra,
+                            seen)
         else:
-            ids = _tier_ids(session, spelling, _tier_text(dialect, query, spelling, level, higher), tier_scope, extra)
+            # ``scattered & !pair`` still holds a near match with no adjacent pair: the
+            # ids above are dropped here too, so each id is listed once.
+            ids = [i for i in _tier_ids(session, spelling, _tier_text(dialect, query, spelling, level, higher),
+                                        tier_scope, extra) if i not in seen]
         found.append(_Tier(level, spelling, ids, partial))
         higher = level
+        seen = seen | frozenset(ids)
+    return found
+
+
+def _one_run(query: ParsedQuery) -> bool:
+    """A query of one unquoted run and nothing else ("đại hội đảng"), the form whose
+    pair tier ``_pair_level_ids`` reads from the word pairs."""
+    return len(query.clauses) == 1 and len(query.units) == 1 and not query.clauses[0].excluded
+
+
+def _pair_level_ids(session: Session, query: ParsedQuery, spelling: str, scope: _Scope,
+                    skip: frozenset[int]) -> list[int]:
+    """SQLite, the pair level of a one-run query (_one_run): the newest articles holding
+    every syllable and one adjacent pair, not in ``skip``, in one spelling at least.
+
+    FTS5 read that as ``"a" AND "b" AND "c" AND ("a b" OR "b c")``, checking the two
+    phrases' positions on every article holding the syllables (folded "phát triển bền
+    vững", 200k rows: 977 articles checked, 23 held, 12.3 ms). Here the word pairs name
+    the articles with an adjacent pair (short doclists, no positions), newest first, and
+    the syllables are matched only over the id range those span."""
+    unit = query.units[0]
+    table_ = _FTS_TABLE[spelling]
+    alternatives = [(" OR ".join(f'"{p}"' for p in pair_tokens(tokens, PAIR_JOIN[spelling])),
+                     " AND ".join(f'"{t}"' for t in tokens)) for tokens in spellings(unit, spelling)]
+    flagged = [] if scope.include_flagged else [Article.encoding_confidence.is_(None)]
+    found: list[int] = []
+    top, floor = scope.as_of, scope.floor or 0
+    while len(found) < scope.window and top > floor:
+        chunk = scope.window - len(found) + len(skip)
+        candidates = [list(session.scalars(sql_text(
+            "SELECT rowid FROM articles_pairs WHERE articles_pairs MATCH :m AND rowid > :lo AND rowid <= :hi"
+            " ORDER BY rowid DESC LIMIT :n"), {"m": pairs, "lo": floor, "hi": top, "n": chunk}))
+            for pairs, _ in alternatives]
+        # Every alternative is complete above ``bottom``: the next round reads below it.
+        bottom = max([c[-1] - 1 for c in candidates if len(c) == chunk] or [floor])
+        held: set[int] = set()
+        for (_, words), ids in zip(alternatives, candidates, strict=True):
+            ids = [i for i in ids if i > bottom and i not in skip]
+            if ids:
+                held.update(set(session.scalars(sql_text(
+                    f"SELECT rowid FROM {table_} WHERE {table_} MATCH :m AND rowid >= :lo AND rowid <= :hi"),
+                    {"m": words, "lo": ids[-1], "hi": ids[0]})).intersection(ids))
+        if held and (scope.indexed or scope.by_row or flagged):
+            held = set(session.scalars(select(Article.id).where(
+                Article.id.in_(held), *scope.indexed, *scope.by_row, *flagged)))
+        found += sorted(held, reverse=True)[:scope.window - len(found)]
+        top = bottom
     return found
 
 
@@ -519,9 +600,18 @@ def _ordered(session: Session, query: ParsedQuery, tier: _Tier) -> list[int]:
             unmarked -= _in_range(session, *_level_text(dialect, query, MARKED, tier.level), sorted(unmarked))
     # The raw column: ISO text in UTC on SQLite, whose order is the time's; converting
     # 1,000 values to aware datetimes cost more than reading them.
-    published = {i: p for i, p in session.execute(select(Article.id, _PUBLISHED_RAW).where(Article.id.in_(ids)))}
+    published = {i: p for i, p in session.execute(select(Article.id, _PUBLISHED_RAW).where(_id_in(dialect, ids)))}
     return sorted(ids, key=lambda i: (i not in unmarked, score[i], published.get(i) is not None, published.get(i) or 0,
                                       i), reverse=True)
+
+
+def _id_in(dialect: str, ids: list[int]) -> ColumnElement[bool]:
+    """``articles.id IN ids``; on SQLite one JSON parameter (json_each) instead of one
+    bound parameter per id: for the 1,000 ids of a ranked tier the expanding IN spent
+    4.5 ms in SQLAlchemy and the driver, json_each 2.6 ms (200k rows)."""
+    if dialect != "sqlite":
+        return Article.id.in_(ids)
+    return Article.id.in_(select(column("value")).select_from(func.json_each(json.dumps(ids))))
 
 
 def _level_text(dialect: str, query: ParsedQuery, spelling: str, level: int) -> tuple[str, str]:
@@ -587,7 +677,7 @@ def search(
             tiers = _find_tiers(session, parsed, FOLDED, scope, _tiers(parsed))
         if parsed.graded and len(tiers) == len(_tiers(parsed)):
             tiers += _find_tiers(session, parsed, FOLDED, scope, [APART], _tiers(parsed)[-1],
-                                 sum(len(t.ids) for t in tiers))
+                                 sum(len(t.ids) for t in tiers), frozenset(i for t in tiers for i in t.ids))
         hits.loose = any(t.ids for t in tiers)
     hits.total = sum(len(t.ids) for t in tiers)
     hits.total_exact = hits.total < window and not any(t.partial for t in tiers)
