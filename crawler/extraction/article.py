@@ -29,6 +29,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from trafilatura import bare_extraction
+from trafilatura.xml import xmltotxt
 
 from crawler.core.dates import DEFAULT_TZ, parse_date
 from crawler.core.record import ArticleRecord, Image, join_paragraphs, nfc, normalise
@@ -867,21 +868,20 @@ def _body(page: _Page, lead: str | None) -> list[str]:
     if node is not None:
         page.notes.append("selector:body")
         return _guarded(page, dom.block_paragraphs(node), lead, "selector", estimate=[])
-    # One trafilatura pass, favor_precision + tables: measured on the public AEB set
-    # (bench/floors.json), precision rises more than recall falls; image tables left the DOM
-    # already. Both cost extra pruning passes, so a pathologically large tree goes without
-    # them. trafilatura's metadata pass never runs: every field it would give is ours.
     thorough = not page.huge
     if not thorough:
         page.notes.append("body:huge_page")
+    # One trafilatura pass with its default focus, as plain trafilatura runs it (its
+    # recall), with the links kept so that our own filter (``_filtered_lines``) can tell
+    # link lines and cards from prose (our precision). trafilatura's favor_precision had
+    # the precision but dropped short lines inside the article on many pages, which plain
+    # keeps. trafilatura's metadata pass never runs: every field it would give is ours.
     # No copy of ours: bare_extraction copies a tree it is given before touching it.
     doc = bare_extraction(page.tree, url=page.url, with_metadata=False, fast=not thorough,
-                          include_tables=thorough, include_comments=False, include_images=False,
-                          favor_precision=thorough, deduplicate=False)
-    paragraphs = _lines(doc)
-    lines = _page_lines(page)
-    if len(paragraphs) >= 2 and thorough:
-        paragraphs = _fill_gaps(paragraphs, _article_lines(paragraphs, lines), page)
+                          include_tables=True, include_comments=False, include_images=False,
+                          include_links=True, deduplicate=False)
+    filtered = _filtered_lines(doc, page)
+    paragraphs = filtered.lines
     source = "trafilatura"
     container = _content_container(page)
     if container is not None and paragraphs and not _mostly_inside(paragraphs, container):
@@ -895,7 +895,37 @@ def _body(page: _Page, lead: str | None) -> list[str]:
             paragraphs, source = dom.block_paragraphs(container), "container"
             if paragraphs:
                 break
+    if source == "trafilatura":
+        return _guarded_filter(page, filtered, lead)
+    lines = _page_lines(page)
     return _guarded(page, paragraphs, lead, source, estimate=_prose_lines([line.text for line in lines]))
+
+
+def _guarded_filter(page: _Page, filtered: _Filtered, lead: str | None) -> list[str]:
+    """The guard on trafilatura's own result, at no extra extraction: our filter keeps
+    at least ``GUARD_SHORT`` of trafilatura's words, or trafilatura's lines stand as they
+    came; and when trafilatura found next to nothing on our tree (our DOM surgery took the
+    article: a "sapo" that was the whole story), plain trafilatura on the page as it came."""
+    paragraphs, prose = filtered.lines, filtered.prose
+    ours = len(_words(" ".join([lead or "", *paragraphs])))
+    theirs = len(_words(" ".join(filtered.unfiltered)))
+    if ours < GUARD_SHORT * theirs:
+        page.notes.append("guard:unfiltered")
+        paragraphs, prose = filtered.unfiltered, filtered.any_prose
+    if not prose:
+        if lead:
+            # Not one line of prose once the printed lead is out of the tree: what
+            # trafilatura's rescue passes found is the menu and the date line of a brief
+            # whose text is its lead (``text:summary_only``).
+            page.notes.append("body:no_prose")
+            return []
+        # Not one line of prose (a menu, a date, a heading): the page's own prose outside
+        # its noise regions decides whether plain trafilatura must be asked.
+        lines = _page_lines(page)
+        return _guarded(page, paragraphs, lead, "trafilatura", estimate=_prose_lines([line.text for line in lines]))
+    if theirs < GUARD_NOTHING_WORDS:
+        return _guarded(page, paragraphs, lead, "trafilatura", estimate=[])
+    return paragraphs
 
 
 # The guard (never worse than plain trafilatura): a result of this many words or more
@@ -903,7 +933,7 @@ def _body(page: _Page, lead: str | None) -> list[str]:
 # selector or a container, is checked against plain trafilatura on the untouched page.
 GUARD_TRUSTED_WORDS = 400
 # Ours yields when it holds less than this share of plain trafilatura's words (read
-# without the noise regions): a container that held one box, a precision pass that cut
+# without the noise regions): a container that held one box, a filter that cut
 # the article short.
 GUARD_SHORT = 0.25
 # A selector's result yields only when it is next to nothing.
@@ -920,7 +950,7 @@ def _guarded(page: _Page, paragraphs: list[str], lead: str | None, source: str,
 
     Plain trafilatura costs a whole extraction, so it runs only when a cheap estimate
     cannot clear ours: ``estimate`` is the prose of our own tree outside its noise regions
-    (``_page_lines``), read anyway; ours is clear when it holds a fair share of it."""
+    (``_page_lines``); ours is clear when it holds a fair share of it."""
     ours = _words(" ".join([lead or "", *paragraphs]))
     if len(ours) >= (GUARD_NOTHING_WORDS if source == "selector" else GUARD_TRUSTED_WORDS):
         return paragraphs
@@ -976,6 +1006,176 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
 
 
+_UNIT_TAGS = ("p", "head", "quote", "item", "table", "code")
+
+
+def _units(body: etree._Element) -> list[etree._Element]:
+    """The elements of trafilatura's output that become lines: list items, and every
+    other top-level block (a table is judged whole)."""
+    units = []
+    for el in body.iter(_UNIT_TAGS + ("list",)):
+        if el.tag == "list":
+            continue
+        if any(a.tag in ("table", "item", "p", "quote", "head", "code") for a in el.iterancestors()):
+            continue
+        units.append(el)
+    return units
+
+
+@dataclass
+class _Unit:
+    el: etree._Element
+    text: str
+    words: int
+    link_chars: int
+    link_words: int
+
+    @property
+    def share(self) -> float:
+        return self.link_chars / len(self.text) if self.text else 0.0
+
+
+def _unit(el: etree._Element) -> _Unit:
+    text = " ".join("".join(el.itertext()).split())
+    link_text = " ".join(" ".join("".join(a.itertext()).split()) for a in el.iter("ref"))
+    return _Unit(el, text, len(text.split()), len(link_text), len(link_text.split()))
+
+
+# A line this much link text is a link line: a teaser's headline, "back to the list".
+LINK_LINE_SHARE = 0.9
+LINK_LINE_WORDS = 20  # longer link lines are linked prose (a deal's description)
+LINK_RUN = 3  # this many link lines in a row are a list of other stories
+SEE_ALSO_PREFIX_WORDS = 4  # "Read more:", "Czytaj też:", "[Related:"
+SEE_ALSO_LINK_WORDS = 4  # the other story's headline
+_SEE_ALSO_LEAD = re.compile(r"^[\[(>»]|^\D*:\s*$")
+
+
+def _link_line(u: _Unit) -> bool:
+    return (u.share >= LINK_LINE_SHARE and u.words <= LINK_LINE_WORDS and not u.text.endswith(".")
+            and not u.text.startswith(("http://", "https://")))
+
+
+# A block this long whose word 4-grams are (nearly) all in the other blocks is a copy
+# of them (a hidden or flattened second copy of the article).
+COPY_WORDS = 50
+COPY_SHARE = 0.8
+
+
+def _repeats(units: list[_Unit]) -> set[int]:
+    """Long blocks made of the other blocks' text (a flattened second copy of the
+    article), the largest judged first so that the copy goes and the original stays.
+    Short lines that repeat are left alone: lists of features and tables repeat on purpose."""
+    drop: set[int] = set()
+    long = sorted((i for i, u in enumerate(units) if u.words >= COPY_WORDS), key=lambda i: -units[i].words)
+    if not long:
+        return drop
+    grams = [_grams(u.text) for u in units]
+    for i in long:
+        others: set = set()
+        for j, g in enumerate(grams):
+            if j != i and j not in drop:
+                others |= g
+        if grams[i] and len(grams[i] & others) >= COPY_SHARE * len(grams[i]):
+            drop.add(i)
+    return drop
+
+
+def _grams(text: str) -> set[tuple[str, ...]]:
+    words = _words(text)
+    return {tuple(words[k:k + 4]) for k in range(len(words) - 3)}
+
+
+TEASER_SHARE = 0.25  # a card's linked headline is at least this share of it
+TEASER_HEADLINE_WORDS = 3
+
+
+def _teaser(u: _Unit) -> bool:
+    """A card of another story: it opens with a linked headline and goes on with a blurb."""
+    if u.share < TEASER_SHARE:
+        return False
+    headline = next((t for t in (" ".join("".join(a.itertext()).split()) for a in u.el.iter("ref")) if t), "")
+    return len(headline.split()) >= TEASER_HEADLINE_WORDS and u.text.startswith(headline)
+
+
+def _see_also(u: _Unit) -> bool:
+    """A label and a link to another story: "Read more: <headline>"."""
+    if u.link_words < SEE_ALSO_LINK_WORDS or u.share < 0.6:
+        return False
+    first = u.el.find(".//ref")
+    lead = (u.el.text or "") if first is not None else ""
+    lead = " ".join(lead.split())
+    return bool(lead) and len(lead.split()) <= SEE_ALSO_PREFIX_WORDS and bool(_SEE_ALSO_LEAD.search(lead))
+
+
+def _shouted_link(u: _Unit) -> bool:
+    letters = [c for c in u.text if c.isalpha()]
+    return _link_line(u) and len(letters) >= 10 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
+
+
+@dataclass
+class _Filtered:
+    lines: list[str]  # without what the filter dropped
+    unfiltered: list[str]  # trafilatura's lines as they came
+    prose: bool  # a kept block is prose (not a heading, GUARD_PROSE_WORDS words or more)
+    any_prose: bool  # the same among all of trafilatura's blocks
+
+
+def _filtered_lines(doc: object | None, page: _Page) -> _Filtered:
+    """trafilatura's lines (default options: plain's recall), without what is demonstrably
+    not the article: link lines at the edges and in runs, "see also" lines and shouted
+    link lines (calls to action), trailing headings."""
+    body = getattr(doc, "body", None)
+    if body is None:
+        return _Filtered([], [], False, False)
+    units = [_unit(el) for el in _units(body)]
+    drop: set[int] = set()
+    for order in (range(len(units)), range(len(units) - 1, -1, -1)):
+        edge = []
+        for i in order:
+            if not (_link_line(units[i]) or _teaser(units[i])):
+                break
+            edge.append(i)
+        # Link lines at an edge go; cards (a linked headline and its blurb) only as a list.
+        teasers = sum(1 for i in edge if not _link_line(units[i]))
+        drop.update(edge if not teasers or len(edge) >= LINK_RUN else
+                    [i for i in edge[:next(k for k, i in enumerate(edge) if not _link_line(units[i]))]])
+    run: list[int] = []
+    for i, u in enumerate([*units, None]):
+        if u is not None and _link_line(u):
+            run.append(i)
+            continue
+        if len(run) >= LINK_RUN:
+            drop.update(run)
+        run = []
+    drop.update(i for i, u in enumerate(units) if _see_also(u) or _shouted_link(u))
+    drop.update(_repeats(units))
+    kept = [i for i in range(len(units)) if i not in drop]
+    while kept and units[kept[-1]].el.tag == "head":
+        drop.add(kept.pop())
+    # The headline is no prose, whatever trafilatura made of it.
+    h1 = page.h1()
+    headings = {u.text for u in units if u.el.tag == "head"} | ({dom.text_of(h1)} if h1 is not None else set())
+
+    def prose(lines: list[str]) -> bool:
+        return any(len(line.split()) >= GUARD_PROSE_WORDS and line not in headings for line in lines)
+
+    etree.strip_tags(body, "ref")
+    unfiltered = _text_lines(body)
+    if not drop:
+        return _Filtered(unfiltered, unfiltered, prose(unfiltered), prose(unfiltered))
+    for i in drop:
+        el = units[i].el
+        if el.getparent() is not None:
+            el.getparent().remove(el)
+    page.notes.append("body:filtered")
+    lines = _text_lines(body)
+    return _Filtered(lines, unfiltered, prose(lines), prose(unfiltered))
+
+
+def _text_lines(body: etree._Element) -> list[str]:
+    return [" ".join(line.split()) for line in xmltotxt(body, False).splitlines() if line.strip()]
+
+
 def _lines(doc: object | None) -> list[str]:
     lines = (doc.text or "").splitlines() if doc is not None else []
     return [" ".join(line.split()) for line in lines if line.strip()]
@@ -992,142 +1192,8 @@ def _page_lines(page: _Page) -> list[dom.Line]:
     return [line for line in lines if not page.noisy(line.block)]
 
 
-# A line more than this share of link text is a teaser or a menu, never given back.
-GAP_MAX_LINK_SHARE = 0.5
-
-
-def _article_lines(precise: list[str], lines: list[dom.Line]) -> list[dom.Line]:
-    """The lines of the smallest element holding every paragraph trafilatura kept (the
-    article's region), without link lists: what gap filling may give back from. Teasers
-    of other stories around that region stay out."""
-    where: dict[str, dom.Line] = {}
-    for line in lines:
-        where.setdefault(_fold(line.text), line)
-    blocks = [where[f].block for f in map(_fold, precise) if f in where]
-    if not blocks:
-        return []
-    inside = set(_common_ancestor(blocks).iter())
-    return [line for line in lines if line.block in inside and line.link_share <= GAP_MAX_LINK_SHARE
-            and not _teaser_description(line.block) and not _post_meta(line.block)]
-
-
-# Class words of a post's metadata box ("Der Beitrag wurde am … veröffentlicht und wurde
-# unter … abgelegt"): a WordPress ``postmetadata``/``entry-meta``, never the article.
-_POST_META = re.compile(r"(?:^|[\s_-])(?:post-?meta(?:data)?|entry-meta|article-meta|meta-info)(?:$|[\s_-])")
-POST_META_DEPTH = 3  # the block and its nearest ancestors
-
-
-def _post_meta(block: etree._Element) -> bool:
-    """The line sits in a post's metadata box (see ``_POST_META``)."""
-    for el in islice((block, *block.iterancestors()), POST_META_DEPTH + 1):
-        if _POST_META.search((el.get("class") or "").lower()):
-            return True
-    return False
-
-
-def _teaser_description(block: etree._Element) -> bool:
-    """The blurb of another story's card: a ``<div>`` whose previous element (its own or,
-    when it has none, its parent's) is a headline that is wholly a link. Paragraphs and
-    cells after a linked heading are the article's own (a section, a table row)."""
-    if block.tag != "div":
-        return False
-    for el in (block, block.getparent()):
-        prev = el.getprevious() if el is not None else None
-        while prev is not None and not isinstance(prev.tag, str):
-            prev = prev.getprevious()
-        if prev is None:
-            continue
-        text = dom.text_of(prev)
-        links = " ".join(dom.text_of(a) for a in prev.iter("a"))
-        return bool(text) and " ".join(links.split()) == text
-    return False
-
-
-def _common_ancestor(elements: list[etree._Element]) -> etree._Element:
-    region = elements[0]
-    for el in elements[1:]:
-        mine = {el, *el.iterancestors()}
-        while region not in mine and region.getparent() is not None:
-            region = region.getparent()
-    return region
-
-
 def _prose_lines(lines: list[str]) -> list[str]:
     return [line for line in lines if len(line.split()) >= GUARD_PROSE_WORDS]
-
-
-def _fill_gaps(precise: list[str], region: list[dom.Line], page: _Page) -> list[str]:
-    """Precision mode drops some short paragraphs *inside* the article (a one-line
-    sentence between two quotes, a closing passage) along with the furniture around it.
-    The article region's own lines (``_article_lines``) give those back: what lies between
-    two paragraphs trafilatura kept, and, at the edges, where furniture sits, long prose
-    only, not list items."""
-    loose = [line.text for line in region]
-    where: dict[str, int] = {}
-    for i, line in enumerate(loose):
-        where.setdefault(_fold(line), i)
-    kept = {_fold(line) for line in precise}
-    result: list[str] = []
-    last = None  # index in ``loose`` of the previous precise paragraph
-    for line in precise:
-        here = where.get(_fold(line))
-        gap = loose[last + 1:here] if here is not None and last is not None and here > last else []
-        # Any run between two kept paragraphs is inside the article: the trafilatura
-        # corpus (``provnews eval --trafilatura-eval``) lost whole passages when runs of
-        # more than two were left out, and AEB did not gain from leaving them out.
-        result.extend(p for p in gap if _fold(p) not in kept and _prose(p, kept))
-        if here is not None and (last is None or here > last):
-            last = here
-        result.append(line)
-    # Lists at the edges are key-point boxes and footnotes, which precision mode drops on purpose.
-    result = _extend_edges(result, [line.text if line.block.tag != "li" else "" for line in region], kept)
-    if len(result) > len(precise):
-        page.notes.append("body:gaps_filled")
-    return result
-
-
-def _extend_edges(result: list[str], loose: list[str], kept: set[str]) -> list[str]:
-    """``result`` with the runs of long prose paragraphs that the page's own lines have right
-    before and after it: precision mode cuts an article's opening or closing passage on
-    some templates (trafilatura's corpus: +0.003 F1, 3 pages fewer below plain on every
-    3rd page; AEB unchanged), while the furniture at the edges is short or not prose."""
-    index = {_fold(line): i for i, line in enumerate(loose)}
-    spots = [index[_fold(x)] for x in result if _fold(x) in index]
-    if not spots:
-        return result
-    before, after = [], []
-    for line in reversed(loose[:min(spots)]):
-        if not _edge_prose(line, kept):
-            break
-        before.insert(0, line)
-    for line in loose[max(spots) + 1:]:
-        if not _edge_prose(line, kept):
-            break
-        after.append(line)
-    return before + result + after
-
-
-def _edge_prose(line: str, kept: set[str]) -> bool:
-    return len(line.split()) >= EDGE_WORDS and _prose(line, kept)
-
-
-EDGE_WORDS = 15  # a paragraph given back at an edge is at least this long
-
-
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
-
-
-def _prose(line: str, kept: set[str]) -> bool:
-    """A sentence worth giving back: five words or more, ending like a sentence, not
-    shouted (promo lines), not a table row, not a variant of a paragraph kept already."""
-    words = line.split()
-    letters = [c for c in line if c.isalpha()]
-    if len(words) < 5 or not _SENTENCE_END.search(line) or line.startswith("|") or is_boilerplate(line):
-        return False
-    if letters and sum(c.isupper() for c in letters) > 0.6 * len(letters):
-        return False
-    head = _fold(" ".join(words[:6]))
-    return not any(k.startswith(head) for k in kept)
 
 
 def _content_container(page: _Page) -> etree._Element | None:
