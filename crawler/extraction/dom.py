@@ -152,7 +152,7 @@ def select(tree: etree._Element, css: str | None) -> list[etree._Element]:
     """CSS matches in document order, or [] for a missing or invalid selector."""
     if not css:
         return []
-    simple = _simple_group(css)
+    simple = simple_group(css)
     if simple is not None:
         return [el for el in simple.candidates(tree) if simple.matches(el)]
     compiled = _compiled(css)
@@ -196,7 +196,8 @@ def _tag_ok(el: etree._Element, tags: frozenset[str] | None) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _simple_group(css: str) -> _SimpleGroup | None:
+def simple_group(css: str) -> _SimpleGroup | None:
+    """``css`` as a group of simple selectors (see ``_SIMPLE``), or None when it is not one."""
     found: dict[str, dict] = {"cls": {}, "id": {}, "attr": {}}
     tags: set[str] = set()
     for part in css.split(","):
