@@ -137,12 +137,16 @@ class _Page:
         if group is None or group.tags or any(attr not in _INDEXED_ATTRS for attr, _ in group.by_attr):
             return dom.select(self.tree, css)
         if self._index is None:
-            self._index = {}
+            index: dict[tuple[str, str], list[tuple[int, etree._Element]]] = {}
             for n, el in enumerate(self.tree.xpath("//*[@class or @id or @itemprop or @rel]")):
-                keys = [("class", c) for c in (el.get("class") or "").split()]
-                keys += [(attr, el.get(attr)) for attr in ("id", *_INDEXED_ATTRS) if el.get(attr)]
-                for key in keys:
-                    self._index.setdefault(key, []).append((n, el))
+                get = el.get
+                for c in (get("class") or "").split():
+                    index.setdefault(("class", c), []).append((n, el))
+                for attr in ("id", *_INDEXED_ATTRS):
+                    value = get(attr)
+                    if value:
+                        index.setdefault((attr, value), []).append((n, el))
+            self._index = index
         keys = [("class", c) for c in group.by_class] + [("id", i) for i in group.by_id] + list(group.by_attr)
         found = {n: el for key in keys for n, el in self._index.get(key, ())}
         return [el for _, el in sorted(found.items()) if group.matches(el) and self.attached(el)]
@@ -1131,8 +1135,10 @@ def _see_also(u: _Unit) -> bool:
 
 
 def _shouted_link(u: _Unit) -> bool:
+    if not _link_line(u):
+        return False
     letters = [c for c in u.text if c.isalpha()]
-    return _link_line(u) and len(letters) >= 10 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
+    return len(letters) >= 10 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
 
 
 @dataclass
