@@ -33,7 +33,7 @@ _NOISE_TOKEN = re.compile(
 _NOISE_TAGS = {"nav", "footer", "aside", "form"}
 # The same test over a whole class-and-id string in one search (``.*`` inside a token
 # is ``\S*``): one regex match per token was most of the cost of ``drop_noise``.
-_NOISE_IN = re.compile(r"(?:^|\s)(?:" + _NOISE_TOKEN.pattern[4:-2].replace(".*", r"\S*") + r")(?=\s|$)", re.I)
+_NOISE_IN = re.compile(r"(?:^|\s)(?:" + _NOISE_TOKEN.pattern[4:-2].replace(".*", r"\S*") + r")(?=\s|$)", re.IGNORECASE)
 
 BLOCK_TAGS = {
     "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote",
