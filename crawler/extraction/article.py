@@ -55,6 +55,9 @@ MAX_TAIL_CREDITS = 4
 # Note on a record whose summary is the lead printed on the page (not only a meta
 # description): summary + text is then the whole article as a reader sees it.
 LEAD_IN_PAGE = "summary:in_page"
+# Note on a record whose summary is a standfirst printed in the article's header: the
+# lead as a field, not a part of the text (``full_text`` leaves it out).
+LEAD_IN_HEADER = "summary:in_header"
 # Above this many elements a page is pathological (real articles have a few thousand):
 # trafilatura gets a copy without bare inline wrappers and without its fallback
 # extractors and costlier options, and htmldate is not run. Every pass stays O(n), so
@@ -252,8 +255,11 @@ def _build(page: _Page, fallback_date: tuple[datetime, str] | None) -> ArticleRe
     record.canonical_url = _canonical(page)
     summary_node, record.summary = _summary(page)
     if summary_node is not None:
+        # A standfirst set in the article's header (with the headline, in a "hero" block,
+        # a "dek") is the summary but not the text's opening: plain trafilatura leaves the
+        # header out, and so does the AEB gold (4 of our pages below plain there).
+        page.notes.append(LEAD_IN_HEADER if _in_header(summary_node) else LEAD_IN_PAGE)
         dom.remove(summary_node)
-        page.notes.append(LEAD_IN_PAGE)
     record.images = _pull_captions(page)
     dom_authors, dom_attribution = _pull_byline_nodes(page)
     _drop_promo_boxes(page)
@@ -631,6 +637,18 @@ def _generic_sapo(page: _Page) -> etree._Element | None:
     return None
 
 
+_HEADER_CLASS = re.compile(r"(?:^|[\s_-])(?:hero|dek)|(?:hero|dek)(?:$|[\s_-])", re.IGNORECASE)
+HEADER_DEPTH = 4  # the lead and its nearest ancestors
+
+
+def _in_header(el: etree._Element) -> bool:
+    """The element sits in the article's header: a ``<header>``, a "hero" block, a "dek"."""
+    for node in islice((el, *el.iterancestors()), HEADER_DEPTH + 1):
+        if node.tag == "header" or _HEADER_CLASS.search(node.get("class") or ""):
+            return True
+    return False
+
+
 def _lead_like(page: _Page, el: etree._Element) -> bool:
     return (el.tag != "meta" and len(dom.text_of(el)) >= 30 and not page.noisy(el)
             and not _in_caption(el) and not _in_teaser(el))
@@ -897,16 +915,14 @@ def _body(page: _Page, lead: str | None) -> list[str]:
     if not thorough:
         page.notes.append("body:huge_page")
     # One trafilatura pass with its default focus, as plain trafilatura runs it (its
-    # recall), with the links kept so that our own filter (``_filtered_lines``) can tell
-    # link lines and cards from prose (our precision). trafilatura's favor_precision had
-    # the precision but dropped short lines inside the article on many pages, which plain
-    # keeps. trafilatura's metadata pass never runs: every field it would give is ours.
-    # No copy of ours: bare_extraction copies a tree it is given before touching it. No
-    # URL either: trafilatura would only resolve every link against it (courlan), and the
-    # filter reads link text, never targets.
-    doc = bare_extraction(page.tree, url=None, with_metadata=False, fast=not thorough,
+    # recall); our own filter (``_filtered_lines``) then drops the link lines, cards and
+    # copies it kept (our precision). trafilatura's favor_precision had the precision but
+    # dropped short lines inside the article on many pages, which plain keeps.
+    # trafilatura's metadata pass never runs: every field it would give is ours. No copy
+    # of ours: bare_extraction copies a tree it is given before touching it.
+    doc = bare_extraction(page.tree, url=page.url, with_metadata=False, fast=not thorough,
                           include_tables=True, include_comments=False, include_images=False,
-                          include_links=True, deduplicate=False)
+                          deduplicate=False)
     filtered = _filtered_lines(doc, page)
     paragraphs = filtered.lines
     source = "trafilatura"
@@ -1054,32 +1070,80 @@ class _Unit:
     el: etree._Element
     text: str
     words: int
-    link_chars: int
-    link_words: int
+    link_chars: int = 0  # without white space, like ``compact``
+    link_words: int = 0
+    first_link: str = ""  # the text of its first link
+    before_link: str = ""  # its text before that link
+    links: int = 0
 
     @property
     def share(self) -> float:
-        return self.link_chars / len(self.text) if self.text else 0.0
+        compact = len(_compact(self.text))
+        return self.link_chars / compact if compact else 0.0
 
 
-def _unit(el: etree._Element) -> _Unit:
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
+LINK_BLOCK_LEVELS = 2  # block ancestors of a link's own block that hold it too
+
+
+def _link_index(page: _Page) -> dict[str, _Unit]:
+    """The links of every block of our tree that holds any, keyed by the block's text
+    without white space: what a block of trafilatura's output with that text holds.
+    trafilatura is called without links (with them it splits some paragraphs at a link and
+    glues the link to the next word), so the links are read here."""
+    blocks: dict[etree._Element, list[str]] = {}
+    for a in page.tree.iter("a"):
+        text = dom.text_of(a)
+        if not text:
+            continue
+        # The nearest blocks around the link: trafilatura's block may be a list item
+        # or a card around the link's own paragraph or heading.
+        for inner in a.iterdescendants(*dom.BLOCK_TAGS):  # <a><h3>headline</h3></a>
+            blocks.setdefault(inner, []).append(dom.text_of(inner))
+        found = 0
+        for block in a.iterancestors():
+            if block.tag in ("body", "html"):
+                break
+            if block.tag in dom.BLOCK_TAGS:
+                blocks.setdefault(block, []).append(text)
+                found += 1
+                if found > LINK_BLOCK_LEVELS:
+                    break
+    index: dict[str, _Unit] = {}
+    for block, links in blocks.items():
+        text = dom.text_of(block)
+        at = text.find(links[0])
+        index.setdefault(_compact(text), _Unit(block, text, 0, sum(len(_compact(t)) for t in links),
+                                               sum(len(t.split()) for t in links), links[0],
+                                               text[:at] if at > 0 else "", len(links)))
+    return index
+
+
+def _unit(el: etree._Element, links: dict[str, _Unit]) -> _Unit:
     text = " ".join("".join(el.itertext()).split())
-    link_text = " ".join(" ".join("".join(a.itertext()).split()) for a in el.iter("ref"))
-    return _Unit(el, text, len(text.split()), len(link_text), len(link_text.split()))
+    known = links.get(_compact(text))
+    if known is None:
+        return _Unit(el, text, len(text.split()))
+    return _Unit(el, text, len(text.split()), known.link_chars, known.link_words, known.first_link,
+                 known.before_link, known.links)
 
 
 # A line this much link text is a link line: a teaser's headline, "back to the list".
 LINK_LINE_SHARE = 0.9
 LINK_LINE_WORDS = 20  # longer link lines are linked prose (a deal's description)
 LINK_RUN = 3  # this many link lines in a row are a list of other stories
+LINK_LIST_LINKS = 3  # a line of this many links and nothing else is a list (tags), whatever its length
 SEE_ALSO_PREFIX_WORDS = 4  # "Read more:", "Czytaj też:", "[Related:"
 SEE_ALSO_LINK_WORDS = 4  # the other story's headline
 _SEE_ALSO_LEAD = re.compile(r"^[\[(>»]|^\D*:\s*$")
 
 
 def _link_line(u: _Unit) -> bool:
-    return (u.share >= LINK_LINE_SHARE and u.words <= LINK_LINE_WORDS and not u.text.endswith(".")
-            and not u.text.startswith(("http://", "https://")))
+    return (u.share >= LINK_LINE_SHARE and (u.words <= LINK_LINE_WORDS or u.links >= LINK_LIST_LINKS)
+            and not u.text.endswith(".") and not u.text.startswith(("http://", "https://")))
 
 
 # A block this long whose word 4-grams are (nearly) all in the other blocks is a copy
@@ -1118,19 +1182,15 @@ TEASER_HEADLINE_WORDS = 3
 
 def _teaser(u: _Unit) -> bool:
     """A card of another story: it opens with a linked headline and goes on with a blurb."""
-    if u.share < TEASER_SHARE:
-        return False
-    headline = next((t for t in (" ".join("".join(a.itertext()).split()) for a in u.el.iter("ref")) if t), "")
-    return len(headline.split()) >= TEASER_HEADLINE_WORDS and u.text.startswith(headline)
+    return (u.share >= TEASER_SHARE and len(u.first_link.split()) >= TEASER_HEADLINE_WORDS
+            and _compact(u.text).startswith(_compact(u.first_link)))
 
 
 def _see_also(u: _Unit) -> bool:
     """A label and a link to another story: "Read more: <headline>"."""
     if u.link_words < SEE_ALSO_LINK_WORDS or u.share < 0.6:
         return False
-    first = u.el.find(".//ref")
-    lead = (u.el.text or "") if first is not None else ""
-    lead = " ".join(lead.split())
+    lead = " ".join(u.before_link.split())
     return bool(lead) and len(lead.split()) <= SEE_ALSO_PREFIX_WORDS and bool(_SEE_ALSO_LEAD.search(lead))
 
 
@@ -1156,7 +1216,8 @@ def _filtered_lines(doc: object | None, page: _Page) -> _Filtered:
     body = getattr(doc, "body", None)
     if body is None:
         return _Filtered([], [], False, False)
-    units = [_unit(el) for el in _units(body)]
+    links = _link_index(page)
+    units = [_unit(el, links) for el in _units(body)]
     drop: set[int] = set()
     for order in (range(len(units)), range(len(units) - 1, -1, -1)):
         edge = []
@@ -1188,7 +1249,6 @@ def _filtered_lines(doc: object | None, page: _Page) -> _Filtered:
     def prose(lines: list[str]) -> bool:
         return any(len(line.split()) >= GUARD_PROSE_WORDS and line not in headings for line in lines)
 
-    etree.strip_tags(body, "ref")
     unfiltered = _text_lines(body)
     if not drop:
         return _Filtered(unfiltered, unfiltered, prose(unfiltered), prose(unfiltered))
