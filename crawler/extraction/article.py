@@ -52,6 +52,7 @@ from crawler.extraction.vitext import (
 MAX_INPUT = 10 * 1024 * 1024
 MAX_CAPTION_CHARS = 400
 MAX_TAIL_CREDITS = 4
+SOFT_HYPHEN = "\u00ad"
 # Note on a record whose summary is the lead printed on the page (not only a meta
 # description): summary + text is then the whole article as a reader sees it.
 LEAD_IN_PAGE = "summary:in_page"
@@ -945,30 +946,31 @@ def _body(page: _Page, lead: str | None) -> list[str]:
 
 
 def _guarded_filter(page: _Page, filtered: _Filtered, lead: str | None) -> list[str]:
-    """The guard on trafilatura's own result, at no extra extraction: our filter keeps
-    at least ``GUARD_SHORT`` of trafilatura's words, or trafilatura's lines stand as they
-    came; and when trafilatura found next to nothing on our tree (our DOM surgery took the
-    article: a "sapo" that was the whole story), plain trafilatura on the page as it came."""
+    """The guard on trafilatura's own result. Our filter keeps at least ``GUARD_SHORT`` of
+    trafilatura's words, or trafilatura's lines stand as they came. A result without one
+    line of prose next to a printed lead is a brief whose text is its lead. A short result
+    is checked as any other (``_guarded``): on our tree (without the sapo, the captions,
+    the bylines) trafilatura sometimes takes another region than on the page as it came
+    (a browser warning, a share bar), which plain trafilatura then shows."""
     paragraphs, prose = filtered.lines, filtered.prose
     ours = len(_words(" ".join([lead or "", *paragraphs])))
     theirs = len(_words(" ".join(filtered.unfiltered)))
     if ours < GUARD_SHORT * theirs:
         page.notes.append("guard:unfiltered")
         paragraphs, prose = filtered.unfiltered, filtered.any_prose
-    if not prose:
-        if lead:
-            # Not one line of prose once the printed lead is out of the tree: what
-            # trafilatura's rescue passes found is the menu and the date line of a brief
-            # whose text is its lead (``text:summary_only``).
-            page.notes.append("body:no_prose")
-            return []
-        # Not one line of prose (a menu, a date, a heading): the page's own prose outside
-        # its noise regions decides whether plain trafilatura must be asked.
-        lines = _page_lines(page)
-        return _guarded(page, paragraphs, lead, "trafilatura", estimate=_prose_lines([line.text for line in lines]))
-    if theirs < GUARD_NOTHING_WORDS:
-        return _guarded(page, paragraphs, lead, "trafilatura", estimate=[])
-    return paragraphs
+        ours = len(_words(" ".join([lead or "", *paragraphs])))
+    if not prose and lead:
+        # Not one line of prose once the printed lead is out of the tree: what
+        # trafilatura's rescue passes found is the menu and the date line of a brief
+        # whose text is its lead (``text:summary_only``).
+        page.notes.append("body:no_prose")
+        return []
+    if ours >= GUARD_TRUSTED_WORDS:
+        return paragraphs
+    # The page's own prose outside its noise regions decides whether plain trafilatura
+    # must be asked.
+    lines = _page_lines(page)
+    return _guarded(page, paragraphs, lead, "trafilatura", estimate=_prose_lines([line.text for line in lines]))
 
 
 # The guard (never worse than plain trafilatura): a result of this many words or more
@@ -981,6 +983,13 @@ GUARD_TRUSTED_WORDS = 400
 GUARD_SHORT = 0.25
 # A selector's result yields only when it is next to nothing.
 GUARD_NOTHING_WORDS = 15
+# Below this many words of prose outside the noise regions our tree is no estimate of the
+# article (the post sits in a <noscript>, a template or a script-built block): plain
+# trafilatura on the page as it came is asked.
+GUARD_ESTIMATE_WORDS = 50
+# A shorter result that shares less than this share of its word 4-grams with plain
+# trafilatura's is another region of the page (a blog's header, a share bar): plain's stands.
+GUARD_SHARED = 0.5
 # A line of this many words is prose; shorter ones at the edges are page furniture.
 GUARD_PROSE_WORDS = 12
 
@@ -998,7 +1007,7 @@ def _guarded(page: _Page, paragraphs: list[str], lead: str | None, source: str,
     if len(ours) >= (GUARD_NOTHING_WORDS if source == "selector" else GUARD_TRUSTED_WORDS):
         return paragraphs
     guess = len(_words(" ".join(estimate)))
-    if guess >= GUARD_NOTHING_WORDS and len(ours) >= GUARD_SHORT * guess:
+    if guess >= GUARD_ESTIMATE_WORDS and len(ours) >= GUARD_SHORT * guess:
         return paragraphs
     reference = _plain_trafilatura(page, without_noise=True)
     theirs = _words(" ".join(reference))
@@ -1007,7 +1016,7 @@ def _guarded(page: _Page, paragraphs: list[str], lead: str | None, source: str,
         # on some templates, leaving next to nothing: then the page as it came is the reference.
         reference = _plain_trafilatura(page, without_noise=False)
         theirs = _words(" ".join(reference))
-    if len(ours) >= GUARD_SHORT * len(theirs):
+    if len(ours) >= GUARD_SHORT * len(theirs) and (len(theirs) <= len(ours) or _overlap(ours, theirs) >= GUARD_SHARED):
         return paragraphs
     # An outlet's selector is curated and measured on its gold pages, where plain
     # trafilatura takes the related lists too: it yields only when it found nothing.
@@ -1017,6 +1026,13 @@ def _guarded(page: _Page, paragraphs: list[str], lead: str | None, source: str,
         page.notes.append(f"guard:trafilatura_over_{source}")
         return reference
     return paragraphs
+
+
+def _overlap(ours: list[str], theirs: list[str]) -> float:
+    """The share of ``ours``'s word 4-grams that are in ``theirs``."""
+    mine = {tuple(ours[k:k + 4]) for k in range(len(ours) - 3)}
+    other = {tuple(theirs[k:k + 4]) for k in range(len(theirs) - 3)}
+    return len(mine & other) / len(mine) if mine else 1.0
 
 
 def _prose_span(lines: list[str]) -> list[str]:
@@ -1309,7 +1325,10 @@ def _clean_paragraphs(paragraphs: list[str], summary: str | None, title: str | N
     """The body without furniture, the date line and a repeated lead or title; and the
     summary, which becomes the printed lead when that was fuller than a cut meta
     description."""
-    result = [p for p in (nfc(p).strip() for p in paragraphs) if p and not is_boilerplate(p)]
+    # Soft hyphens (``&shy;``) are hyphenation hints, invisible on the page: a word keeps
+    # its letters only (plain trafilatura, reading the bytes, drops them too).
+    result = [p for p in (nfc(p).replace(SOFT_HYPHEN, "").strip() for p in paragraphs)
+              if p and not is_boilerplate(p)]
     # The date line under the title ("Thứ Hai, 4/12/2020 - 08:15") is metadata.
     head = [p for p in result[:3] if len(p) <= 60 and parse_date(p, page.tz)]
     result = [p for p in result if p not in head]
