@@ -1089,8 +1089,8 @@ class _Unit:
     link_chars: int = 0  # without white space, like ``compact``
     link_words: int = 0
     first_link: str = ""  # the text of its first link
-    before_link: str = ""  # its text before that link
     links: int = 0
+    block: etree._Element | None = None  # the block of our tree it was matched with
 
     @property
     def share(self) -> float:
@@ -1109,16 +1109,17 @@ def _link_index(page: _Page) -> dict[str, _Unit]:
     """The links of every block of our tree that holds any, keyed by the block's text
     without white space: what a block of trafilatura's output with that text holds.
     trafilatura is called without links (with them it splits some paragraphs at a link and
-    glues the link to the next word), so the links are read here."""
+    glues the link to the next word), so the links are read here. Texts are read by lxml
+    (``text_content``): the keys are compared without white space anyway."""
     blocks: dict[etree._Element, list[str]] = {}
     for a in page.tree.iter("a"):
-        text = dom.text_of(a)
+        text = " ".join(a.text_content().split())
         if not text:
             continue
         # The nearest blocks around the link: trafilatura's block may be a list item
         # or a card around the link's own paragraph or heading.
         for inner in a.iterdescendants(*dom.BLOCK_TAGS):  # <a><h3>headline</h3></a>
-            blocks.setdefault(inner, []).append(dom.text_of(inner))
+            blocks.setdefault(inner, []).append(" ".join(inner.text_content().split()))
         found = 0
         for block in a.iterancestors():
             if block.tag in ("body", "html"):
@@ -1130,11 +1131,10 @@ def _link_index(page: _Page) -> dict[str, _Unit]:
                     break
     index: dict[str, _Unit] = {}
     for block, links in blocks.items():
-        text = dom.text_of(block)
-        at = text.find(links[0])
-        index.setdefault(_compact(text), _Unit(block, text, 0, sum(len(_compact(t)) for t in links),
-                                               sum(len(t.split()) for t in links), links[0],
-                                               text[:at] if at > 0 else "", len(links)))
+        key = _compact(block.text_content())
+        if key not in index:
+            index[key] = _Unit(block, "", 0, sum(len(_compact(t)) for t in links),
+                               sum(len(t.split()) for t in links), links[0], len(links))
     return index
 
 
@@ -1144,7 +1144,7 @@ def _unit(el: etree._Element, links: dict[str, _Unit]) -> _Unit:
     if known is None:
         return _Unit(el, text, len(text.split()))
     return _Unit(el, text, len(text.split()), known.link_chars, known.link_words, known.first_link,
-                 known.before_link, known.links)
+                 known.links, known.el)
 
 
 # A line this much link text is a link line: a teaser's headline, "back to the list".
@@ -1206,7 +1206,11 @@ def _see_also(u: _Unit) -> bool:
     """A label and a link to another story: "Read more: <headline>"."""
     if u.link_words < SEE_ALSO_LINK_WORDS or u.share < 0.6:
         return False
-    lead = " ".join(u.before_link.split())
+    if u.block is None:
+        return False
+    text = dom.text_of(u.block)
+    at = text.find(u.first_link)
+    lead = text[:at].strip() if at > 0 else ""
     return bool(lead) and len(lead.split()) <= SEE_ALSO_PREFIX_WORDS and bool(_SEE_ALSO_LEAD.search(lead))
 
 
@@ -1287,11 +1291,9 @@ def _lines(doc: object | None) -> list[str]:
 
 
 def _page_lines(page: _Page) -> list[dom.Line]:
-    """The paragraphs of the page outside its noise regions, read from our own tree:
-    what gap filling gives back from, and (their prose) the guard's estimate of the
-    article. A second, recall-minded trafilatura pass gave about the same lines at the
-    cost of a whole extraction (ours took 1.8-2.5 times plain trafilatura's time per
-    page with it)."""
+    """The paragraphs of the page outside its noise regions, read from our own tree: their
+    prose is the guard's estimate of the article, read only for a short result (a second
+    trafilatura pass gave about the same lines at the cost of a whole extraction)."""
     body = page.tree.find("body")
     lines = dom.block_lines(body if body is not None else page.tree)
     return [line for line in lines if not page.noisy(line.block)]
