@@ -29,6 +29,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from trafilatura import bare_extraction
+from trafilatura.xml import xmltotxt
 
 from crawler.core.dates import DEFAULT_TZ, parse_date
 from crawler.core.record import ArticleRecord, Image, join_paragraphs, nfc, normalise
@@ -51,9 +52,13 @@ from crawler.extraction.vitext import (
 MAX_INPUT = 10 * 1024 * 1024
 MAX_CAPTION_CHARS = 400
 MAX_TAIL_CREDITS = 4
+SOFT_HYPHEN = "\u00ad"
 # Note on a record whose summary is the lead printed on the page (not only a meta
 # description): summary + text is then the whole article as a reader sees it.
 LEAD_IN_PAGE = "summary:in_page"
+# Note on a record whose summary is a standfirst printed in the article's header: the
+# lead as a field, not a part of the text (``full_text`` leaves it out).
+LEAD_IN_HEADER = "summary:in_header"
 # Above this many elements a page is pathological (real articles have a few thousand):
 # trafilatura gets a copy without bare inline wrappers and without its fallback
 # extractors and costlier options, and htmldate is not run. Every pass stays O(n), so
@@ -95,6 +100,7 @@ class _Page:
     _order: dict[etree._Element, int] | None = None
     _marked: list[tuple[etree._Element, str, str]] | None = None
     _h1: etree._Element | bool | None = None  # False: the page has none
+    _index: dict[tuple[str, str], list[tuple[int, etree._Element]]] | None = None  # see ``select``
     crumb: etree._Element | None = None  # a breadcrumb h1 ("THỜI SỰ > Cần Thơ"), not the title
 
     def noisy(self, el: etree._Element) -> bool:
@@ -125,6 +131,29 @@ class _Page:
         in_cls, in_ids = _any_word(in_class), _any_word(in_id)
         return [el for el, cls, id_ in self._marked
                 if (in_cls.search(cls) or in_ids.search(id_)) and self.attached(el)]
+
+    def select(self, css: str | None) -> list[etree._Element]:
+        """``dom.select`` on the page's tree as it is now. A group of class, id, itemprop and
+        rel selectors (the generic rules' sapo and content classes) is answered from an
+        index of the tree as parsed, built once: each ``dom.select`` walked the whole tree
+        (a tenth of our own time per page for four selections)."""
+        group = dom.simple_group(css) if css else None
+        if group is None or group.tags or any(attr not in _INDEXED_ATTRS for attr, _ in group.by_attr):
+            return dom.select(self.tree, css)
+        if self._index is None:
+            index: dict[tuple[str, str], list[tuple[int, etree._Element]]] = {}
+            for n, el in enumerate(self.tree.xpath("//*[@class or @id or @itemprop or @rel]")):
+                get = el.get
+                for c in (get("class") or "").split():
+                    index.setdefault(("class", c), []).append((n, el))
+                for attr in ("id", *_INDEXED_ATTRS):
+                    value = get(attr)
+                    if value:
+                        index.setdefault((attr, value), []).append((n, el))
+            self._index = index
+        keys = [("class", c) for c in group.by_class] + [("id", i) for i in group.by_id] + list(group.by_attr)
+        found = {n: el for key in keys for n, el in self._index.get(key, ())}
+        return [el for _, el in sorted(found.items()) if group.matches(el) and self.attached(el)]
 
     def attached(self, el: etree._Element) -> bool:
         """Still in the tree (not inside a node that was cut out; lxml keeps a cut node in
@@ -161,6 +190,7 @@ class _Page:
 
 
 _NEVER = re.compile(r"(?!)")
+_INDEXED_ATTRS = ("itemprop", "rel")
 
 
 @lru_cache(maxsize=64)
@@ -226,8 +256,11 @@ def _build(page: _Page, fallback_date: tuple[datetime, str] | None) -> ArticleRe
     record.canonical_url = _canonical(page)
     summary_node, record.summary = _summary(page)
     if summary_node is not None:
+        # A standfirst set in the article's header (with the headline, in a "hero" block,
+        # a "dek") is the summary but not the text's opening: plain trafilatura leaves the
+        # header out, and so does the AEB gold (4 of our pages below plain there).
+        page.notes.append(LEAD_IN_HEADER if _in_header(summary_node) else LEAD_IN_PAGE)
         dom.remove(summary_node)
-        page.notes.append(LEAD_IN_PAGE)
     record.images = _pull_captions(page)
     dom_authors, dom_attribution = _pull_byline_nodes(page)
     _drop_promo_boxes(page)
@@ -267,7 +300,7 @@ def full_text(record: ArticleRecord) -> str:
 # --- title, section, tags, canonical ------------------------------------------------
 
 def _title(page: _Page) -> str | None:
-    for el in dom.select(page.tree, page.selector("title"))[:1]:
+    for el in page.select(page.selector("title"))[:1]:
         page.notes.append("selector:title")
         return dom.text_of(el) or None
     h1 = page.h1()
@@ -475,7 +508,7 @@ def _itemprop(page: _Page, name: str) -> str | None:
 
 
 def _selector_date(page: _Page) -> datetime | None:
-    for el in dom.select(page.tree, page.selector("date")):
+    for el in page.select(page.selector("date")):
         value = parse_date(el.get("datetime") or dom.text_of(el), page.tz)
         if value:
             page.notes.append("selector:date")
@@ -566,7 +599,7 @@ def _prefixes(page: _Page) -> list[str]:
 
 
 def _summary(page: _Page) -> tuple[etree._Element | None, str | None]:
-    node = next(iter(dom.select(page.tree, page.selector("summary"))), None)
+    node = next(iter(page.select(page.selector("summary"))), None)
     if node is not None:
         page.notes.append("selector:summary")
     else:
@@ -580,7 +613,7 @@ def _summary(page: _Page) -> tuple[etree._Element | None, str | None]:
 
 
 def _generic_sapo(page: _Page) -> etree._Element | None:
-    usual = [el for el in dom.select(page.tree, _SAPO_CSS) if _lead_like(page, el)]
+    usual = [el for el in page.select(_SAPO_CSS) if _lead_like(page, el)]
     described = page.meta("og:description", "description", "twitter:description")
     if described:
         # The page's own lead says what its meta description says; a related box's
@@ -596,13 +629,25 @@ def _generic_sapo(page: _Page) -> etree._Element | None:
         return usual[0]
     # A heading as the first child of the content container (Báo Lạng Sơn's h2), or
     # a first paragraph printed wholly in bold (Báo Cần Thơ's <p><strong>).
-    for container in dom.select(page.tree, _CONTENT_CSS):
+    for container in page.select(_CONTENT_CSS):
         first = next(iter(container.iterchildren(tag=etree.Element)), None)
         if first is None or len(dom.text_of(first)) < 40:
             continue
         if first.tag in ("h2", "h3", "h4") or (first.tag in ("p", "div") and _wholly_bold(first)):
             return first
     return None
+
+
+_HEADER_CLASS = re.compile(r"(?:^|[\s_-])(?:hero|dek)|(?:hero|dek)(?:$|[\s_-])", re.IGNORECASE)
+HEADER_DEPTH = 4  # the lead and its nearest ancestors
+
+
+def _in_header(el: etree._Element) -> bool:
+    """The element sits in the article's header: a ``<header>``, a "hero" block, a "dek"."""
+    for node in islice((el, *el.iterancestors()), HEADER_DEPTH + 1):
+        if node.tag == "header" or _HEADER_CLASS.search(node.get("class") or ""):
+            return True
+    return False
 
 
 def _lead_like(page: _Page, el: etree._Element) -> bool:
@@ -762,13 +807,13 @@ def _pull_byline_nodes(page: _Page) -> tuple[list[str], str | None]:
     """Right-aligned short lines and author elements: names or an attribution."""
     authors: list[str] = []
     attribution: str | None = None
-    selected = dom.select(page.tree, page.selector("author"))
+    selected = page.select(page.selector("author"))
     if selected:
         page.notes.append("selector:author")
     candidates = selected + [
         el for el in page.tree.iter("p", "div")
         if _RIGHT.search(el.get("style") or "") or (el.get("align") or "").lower() == "right"
-    ] + page.in_order([*dom.select(page.tree, "[rel=author], [itemprop=author]"),
+    ] + page.in_order([*page.select("[rel=author], [itemprop=author]"),
                        # "author", "author-name", "article-author", "author-in-player", "byline"
                        *page.marked(("author", "byline"))])
     source = _source_box(page)
@@ -863,25 +908,24 @@ def _link_share(el: etree._Element, heading_chars: int) -> float:
 # --- body -----------------------------------------------------------------------------
 
 def _body(page: _Page, lead: str | None) -> list[str]:
-    node = next(iter(dom.select(page.tree, page.selector("body"))), None)
+    node = next(iter(page.select(page.selector("body"))), None)
     if node is not None:
         page.notes.append("selector:body")
         return _guarded(page, dom.block_paragraphs(node), lead, "selector", estimate=[])
-    # One trafilatura pass, favor_precision + tables: measured on the public AEB set
-    # (bench/floors.json), precision rises more than recall falls; image tables left the DOM
-    # already. Both cost extra pruning passes, so a pathologically large tree goes without
-    # them. trafilatura's metadata pass never runs: every field it would give is ours.
     thorough = not page.huge
     if not thorough:
         page.notes.append("body:huge_page")
-    # No copy of ours: bare_extraction copies a tree it is given before touching it.
+    # One trafilatura pass with its default focus, as plain trafilatura runs it (its
+    # recall); our own filter (``_filtered_lines``) then drops the link lines, cards and
+    # copies it kept (our precision). trafilatura's favor_precision had the precision but
+    # dropped short lines inside the article on many pages, which plain keeps.
+    # trafilatura's metadata pass never runs: every field it would give is ours. No copy
+    # of ours: bare_extraction copies a tree it is given before touching it.
     doc = bare_extraction(page.tree, url=page.url, with_metadata=False, fast=not thorough,
-                          include_tables=thorough, include_comments=False, include_images=False,
-                          favor_precision=thorough, deduplicate=False)
-    paragraphs = _lines(doc)
-    lines = _page_lines(page)
-    if len(paragraphs) >= 2 and thorough:
-        paragraphs = _fill_gaps(paragraphs, _article_lines(paragraphs, lines), page)
+                          include_tables=True, include_comments=False, include_images=False,
+                          deduplicate=False)
+    filtered = _filtered_lines(doc, page)
+    paragraphs = filtered.lines
     source = "trafilatura"
     container = _content_container(page)
     if container is not None and paragraphs and not _mostly_inside(paragraphs, container):
@@ -891,11 +935,42 @@ def _body(page: _Page, lead: str | None) -> list[str]:
     elif not paragraphs:
         # trafilatura gave up (too little text for its heuristics): read the
         # usual content containers directly.
-        for container in dom.select(page.tree, _CONTENT_CSS + ", article"):
+        for container in page.select(_CONTENT_CSS + ", article"):
             paragraphs, source = dom.block_paragraphs(container), "container"
             if paragraphs:
                 break
+    if source == "trafilatura":
+        return _guarded_filter(page, filtered, lead)
+    lines = _page_lines(page)
     return _guarded(page, paragraphs, lead, source, estimate=_prose_lines([line.text for line in lines]))
+
+
+def _guarded_filter(page: _Page, filtered: _Filtered, lead: str | None) -> list[str]:
+    """The guard on trafilatura's own result. Our filter keeps at least ``GUARD_SHORT`` of
+    trafilatura's words, or trafilatura's lines stand as they came. A result without one
+    line of prose next to a printed lead is a brief whose text is its lead. A short result
+    is checked as any other (``_guarded``): on our tree (without the sapo, the captions,
+    the bylines) trafilatura sometimes takes another region than on the page as it came
+    (a browser warning, a share bar), which plain trafilatura then shows."""
+    paragraphs, prose = filtered.lines, filtered.prose
+    ours = len(_words(" ".join([lead or "", *paragraphs])))
+    theirs = len(_words(" ".join(filtered.unfiltered)))
+    if ours < GUARD_SHORT * theirs:
+        page.notes.append("guard:unfiltered")
+        paragraphs, prose = filtered.unfiltered, filtered.any_prose
+        ours = len(_words(" ".join([lead or "", *paragraphs])))
+    if not prose and lead:
+        # Not one line of prose once the printed lead is out of the tree: what
+        # trafilatura's rescue passes found is the menu and the date line of a brief
+        # whose text is its lead (``text:summary_only``).
+        page.notes.append("body:no_prose")
+        return []
+    if ours >= GUARD_TRUSTED_WORDS:
+        return paragraphs
+    # The page's own prose outside its noise regions decides whether plain trafilatura
+    # must be asked.
+    lines = _page_lines(page)
+    return _guarded(page, paragraphs, lead, "trafilatura", estimate=_prose_lines([line.text for line in lines]))
 
 
 # The guard (never worse than plain trafilatura): a result of this many words or more
@@ -903,11 +978,18 @@ def _body(page: _Page, lead: str | None) -> list[str]:
 # selector or a container, is checked against plain trafilatura on the untouched page.
 GUARD_TRUSTED_WORDS = 400
 # Ours yields when it holds less than this share of plain trafilatura's words (read
-# without the noise regions): a container that held one box, a precision pass that cut
+# without the noise regions): a container that held one box, a filter that cut
 # the article short.
 GUARD_SHORT = 0.25
 # A selector's result yields only when it is next to nothing.
 GUARD_NOTHING_WORDS = 15
+# Below this many words of prose outside the noise regions our tree is no estimate of the
+# article (the post sits in a <noscript>, a template or a script-built block): plain
+# trafilatura on the page as it came is asked.
+GUARD_ESTIMATE_WORDS = 50
+# A shorter result that shares less than this share of its word 4-grams with plain
+# trafilatura's is another region of the page (a blog's header, a share bar): plain's stands.
+GUARD_SHARED = 0.5
 # A line of this many words is prose; shorter ones at the edges are page furniture.
 GUARD_PROSE_WORDS = 12
 
@@ -920,12 +1002,12 @@ def _guarded(page: _Page, paragraphs: list[str], lead: str | None, source: str,
 
     Plain trafilatura costs a whole extraction, so it runs only when a cheap estimate
     cannot clear ours: ``estimate`` is the prose of our own tree outside its noise regions
-    (``_page_lines``), read anyway; ours is clear when it holds a fair share of it."""
+    (``_page_lines``); ours is clear when it holds a fair share of it."""
     ours = _words(" ".join([lead or "", *paragraphs]))
     if len(ours) >= (GUARD_NOTHING_WORDS if source == "selector" else GUARD_TRUSTED_WORDS):
         return paragraphs
     guess = len(_words(" ".join(estimate)))
-    if guess >= GUARD_NOTHING_WORDS and len(ours) >= GUARD_SHORT * guess:
+    if guess >= GUARD_ESTIMATE_WORDS and len(ours) >= GUARD_SHORT * guess:
         return paragraphs
     reference = _plain_trafilatura(page, without_noise=True)
     theirs = _words(" ".join(reference))
@@ -934,7 +1016,7 @@ def _guarded(page: _Page, paragraphs: list[str], lead: str | None, source: str,
         # on some templates, leaving next to nothing: then the page as it came is the reference.
         reference = _plain_trafilatura(page, without_noise=False)
         theirs = _words(" ".join(reference))
-    if len(ours) >= GUARD_SHORT * len(theirs):
+    if len(ours) >= GUARD_SHORT * len(theirs) and (len(theirs) <= len(ours) or _overlap(ours, theirs) >= GUARD_SHARED):
         return paragraphs
     # An outlet's selector is curated and measured on its gold pages, where plain
     # trafilatura takes the related lists too: it yields only when it found nothing.
@@ -944,6 +1026,13 @@ def _guarded(page: _Page, paragraphs: list[str], lead: str | None, source: str,
         page.notes.append(f"guard:trafilatura_over_{source}")
         return reference
     return paragraphs
+
+
+def _overlap(ours: list[str], theirs: list[str]) -> float:
+    """The share of ``ours``'s word 4-grams that are in ``theirs``."""
+    mine = {tuple(ours[k:k + 4]) for k in range(len(ours) - 3)}
+    other = {tuple(theirs[k:k + 4]) for k in range(len(theirs) - 3)}
+    return len(mine & other) / len(mine) if mine else 1.0
 
 
 def _prose_span(lines: list[str]) -> list[str]:
@@ -976,162 +1065,246 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
 
 
+_UNIT_TAGS = ("p", "head", "quote", "item", "table", "code")
+
+
+def _units(body: etree._Element) -> list[etree._Element]:
+    """The elements of trafilatura's output that become lines: list items, and every
+    other top-level block (a table is judged whole)."""
+    units = []
+    for el in body.iter(_UNIT_TAGS + ("list",)):
+        if el.tag == "list":
+            continue
+        if any(a.tag in ("table", "item", "p", "quote", "head", "code") for a in el.iterancestors()):
+            continue
+        units.append(el)
+    return units
+
+
+@dataclass
+class _Unit:
+    el: etree._Element
+    text: str
+    words: int
+    link_chars: int = 0  # without white space, like ``compact``
+    link_words: int = 0
+    first_link: str = ""  # the text of its first link
+    links: int = 0
+    block: etree._Element | None = None  # the block of our tree it was matched with
+
+    @property
+    def share(self) -> float:
+        compact = len(_compact(self.text))
+        return self.link_chars / compact if compact else 0.0
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
+LINK_BLOCK_LEVELS = 2  # block ancestors of a link's own block that hold it too
+
+
+def _link_index(page: _Page) -> dict[str, _Unit]:
+    """The links of every block of our tree that holds any, keyed by the block's text
+    without white space: what a block of trafilatura's output with that text holds.
+    trafilatura is called without links (with them it splits some paragraphs at a link and
+    glues the link to the next word), so the links are read here. Texts are read by lxml
+    (``text_content``): the keys are compared without white space anyway."""
+    blocks: dict[etree._Element, list[str]] = {}
+    for a in page.tree.iter("a"):
+        text = " ".join(a.text_content().split())
+        if not text:
+            continue
+        # The nearest blocks around the link: trafilatura's block may be a list item
+        # or a card around the link's own paragraph or heading.
+        for inner in a.iterdescendants(*dom.BLOCK_TAGS):  # <a><h3>headline</h3></a>
+            blocks.setdefault(inner, []).append(" ".join(inner.text_content().split()))
+        found = 0
+        for block in a.iterancestors():
+            if block.tag in ("body", "html"):
+                break
+            if block.tag in dom.BLOCK_TAGS:
+                blocks.setdefault(block, []).append(text)
+                found += 1
+                if found > LINK_BLOCK_LEVELS:
+                    break
+    index: dict[str, _Unit] = {}
+    for block, links in blocks.items():
+        key = _compact(block.text_content())
+        if key not in index:
+            index[key] = _Unit(block, "", 0, sum(len(_compact(t)) for t in links),
+                               sum(len(t.split()) for t in links), links[0], len(links))
+    return index
+
+
+def _unit(el: etree._Element, links: dict[str, _Unit]) -> _Unit:
+    text = " ".join("".join(el.itertext()).split())
+    known = links.get(_compact(text))
+    if known is None:
+        return _Unit(el, text, len(text.split()))
+    return _Unit(el, text, len(text.split()), known.link_chars, known.link_words, known.first_link,
+                 known.links, known.el)
+
+
+# A line this much link text is a link line: a teaser's headline, "back to the list".
+LINK_LINE_SHARE = 0.9
+LINK_LINE_WORDS = 20  # longer link lines are linked prose (a deal's description)
+LINK_RUN = 3  # this many link lines in a row are a list of other stories
+LINK_LIST_LINKS = 3  # a line of this many links and nothing else is a list (tags), whatever its length
+SEE_ALSO_PREFIX_WORDS = 4  # "Read more:", "Czytaj też:", "[Related:"
+SEE_ALSO_LINK_WORDS = 4  # the other story's headline
+_SEE_ALSO_LEAD = re.compile(r"^[\[(>»]|^\D*:\s*$")
+
+
+def _link_line(u: _Unit) -> bool:
+    return (u.share >= LINK_LINE_SHARE and (u.words <= LINK_LINE_WORDS or u.links >= LINK_LIST_LINKS)
+            and not u.text.endswith(".") and not u.text.startswith(("http://", "https://")))
+
+
+# A block this long whose word 4-grams are (nearly) all in the other blocks is a copy
+# of them (a hidden or flattened second copy of the article).
+COPY_WORDS = 50
+COPY_SHARE = 0.8
+
+
+def _repeats(units: list[_Unit]) -> set[int]:
+    """Long blocks made of the other blocks' text (a flattened second copy of the
+    article), the largest judged first so that the copy goes and the original stays.
+    Short lines that repeat are left alone: lists of features and tables repeat on purpose."""
+    drop: set[int] = set()
+    long = sorted((i for i, u in enumerate(units) if u.words >= COPY_WORDS), key=lambda i: -units[i].words)
+    if not long:
+        return drop
+    grams = [_grams(u.text) for u in units]
+    for i in long:
+        others: set = set()
+        for j, g in enumerate(grams):
+            if j != i and j not in drop:
+                others |= g
+        if grams[i] and len(grams[i] & others) >= COPY_SHARE * len(grams[i]):
+            drop.add(i)
+    return drop
+
+
+def _grams(text: str) -> set[tuple[str, ...]]:
+    words = _words(text)
+    return {tuple(words[k:k + 4]) for k in range(len(words) - 3)}
+
+
+TEASER_SHARE = 0.25  # a card's linked headline is at least this share of it
+TEASER_HEADLINE_WORDS = 3
+
+
+def _teaser(u: _Unit) -> bool:
+    """A card of another story: it opens with a linked headline and goes on with a blurb."""
+    return (u.share >= TEASER_SHARE and len(u.first_link.split()) >= TEASER_HEADLINE_WORDS
+            and _compact(u.text).startswith(_compact(u.first_link)))
+
+
+def _see_also(u: _Unit) -> bool:
+    """A label and a link to another story: "Read more: <headline>"."""
+    if u.link_words < SEE_ALSO_LINK_WORDS or u.share < 0.6:
+        return False
+    if u.block is None:
+        return False
+    text = dom.text_of(u.block)
+    at = text.find(u.first_link)
+    lead = text[:at].strip() if at > 0 else ""
+    return bool(lead) and len(lead.split()) <= SEE_ALSO_PREFIX_WORDS and bool(_SEE_ALSO_LEAD.search(lead))
+
+
+def _shouted_link(u: _Unit) -> bool:
+    if not _link_line(u):
+        return False
+    letters = [c for c in u.text if c.isalpha()]
+    return len(letters) >= 10 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
+
+
+@dataclass
+class _Filtered:
+    lines: list[str]  # without what the filter dropped
+    unfiltered: list[str]  # trafilatura's lines as they came
+    prose: bool  # a kept block is prose (not a heading, GUARD_PROSE_WORDS words or more)
+    any_prose: bool  # the same among all of trafilatura's blocks
+
+
+def _filtered_lines(doc: object | None, page: _Page) -> _Filtered:
+    """trafilatura's lines (default options: plain's recall), without what is demonstrably
+    not the article: link lines at the edges and in runs, "see also" lines and shouted
+    link lines (calls to action), trailing headings."""
+    body = getattr(doc, "body", None)
+    if body is None:
+        return _Filtered([], [], False, False)
+    links = _link_index(page)
+    units = [_unit(el, links) for el in _units(body)]
+    drop: set[int] = set()
+    for order in (range(len(units)), range(len(units) - 1, -1, -1)):
+        edge = []
+        for i in order:
+            if not (_link_line(units[i]) or _teaser(units[i])):
+                break
+            edge.append(i)
+        # Link lines at an edge go; cards (a linked headline and its blurb) only as a list.
+        teasers = sum(1 for i in edge if not _link_line(units[i]))
+        drop.update(edge if not teasers or len(edge) >= LINK_RUN else
+                    [i for i in edge[:next(k for k, i in enumerate(edge) if not _link_line(units[i]))]])
+    run: list[int] = []
+    for i, u in enumerate([*units, None]):
+        if u is not None and _link_line(u):
+            run.append(i)
+            continue
+        if len(run) >= LINK_RUN:
+            drop.update(run)
+        run = []
+    drop.update(i for i, u in enumerate(units) if _see_also(u) or _shouted_link(u))
+    drop.update(_repeats(units))
+    kept = [i for i in range(len(units)) if i not in drop]
+    while kept and units[kept[-1]].el.tag == "head":
+        drop.add(kept.pop())
+    # The headline is no prose, whatever trafilatura made of it.
+    h1 = page.h1()
+    headings = {u.text for u in units if u.el.tag == "head"} | ({dom.text_of(h1)} if h1 is not None else set())
+
+    def prose(lines: list[str]) -> bool:
+        return any(len(line.split()) >= GUARD_PROSE_WORDS and line not in headings for line in lines)
+
+    unfiltered = _text_lines(body)
+    if not drop:
+        return _Filtered(unfiltered, unfiltered, prose(unfiltered), prose(unfiltered))
+    for i in drop:
+        el = units[i].el
+        if el.getparent() is not None:
+            el.getparent().remove(el)
+    page.notes.append("body:filtered")
+    lines = _text_lines(body)
+    return _Filtered(lines, unfiltered, prose(lines), prose(unfiltered))
+
+
+def _text_lines(body: etree._Element) -> list[str]:
+    return [" ".join(line.split()) for line in xmltotxt(body, False).splitlines() if line.strip()]
+
+
 def _lines(doc: object | None) -> list[str]:
     lines = (doc.text or "").splitlines() if doc is not None else []
     return [" ".join(line.split()) for line in lines if line.strip()]
 
 
 def _page_lines(page: _Page) -> list[dom.Line]:
-    """The paragraphs of the page outside its noise regions, read from our own tree:
-    what gap filling gives back from, and (their prose) the guard's estimate of the
-    article. A second, recall-minded trafilatura pass gave about the same lines at the
-    cost of a whole extraction (ours took 1.8-2.5 times plain trafilatura's time per
-    page with it)."""
+    """The paragraphs of the page outside its noise regions, read from our own tree: their
+    prose is the guard's estimate of the article, read only for a short result (a second
+    trafilatura pass gave about the same lines at the cost of a whole extraction)."""
     body = page.tree.find("body")
     lines = dom.block_lines(body if body is not None else page.tree)
     return [line for line in lines if not page.noisy(line.block)]
-
-
-# A line more than this share of link text is a teaser or a menu, never given back.
-GAP_MAX_LINK_SHARE = 0.5
-
-
-def _article_lines(precise: list[str], lines: list[dom.Line]) -> list[dom.Line]:
-    """The lines of the smallest element holding every paragraph trafilatura kept (the
-    article's region), without link lists: what gap filling may give back from. Teasers
-    of other stories around that region stay out."""
-    where: dict[str, dom.Line] = {}
-    for line in lines:
-        where.setdefault(_fold(line.text), line)
-    blocks = [where[f].block for f in map(_fold, precise) if f in where]
-    if not blocks:
-        return []
-    inside = set(_common_ancestor(blocks).iter())
-    return [line for line in lines if line.block in inside and line.link_share <= GAP_MAX_LINK_SHARE
-            and not _teaser_description(line.block) and not _post_meta(line.block)]
-
-
-# Class words of a post's metadata box ("Der Beitrag wurde am … veröffentlicht und wurde
-# unter … abgelegt"): a WordPress ``postmetadata``/``entry-meta``, never the article.
-_POST_META = re.compile(r"(?:^|[\s_-])(?:post-?meta(?:data)?|entry-meta|article-meta|meta-info)(?:$|[\s_-])")
-POST_META_DEPTH = 3  # the block and its nearest ancestors
-
-
-def _post_meta(block: etree._Element) -> bool:
-    """The line sits in a post's metadata box (see ``_POST_META``)."""
-    for el in islice((block, *block.iterancestors()), POST_META_DEPTH + 1):
-        if _POST_META.search((el.get("class") or "").lower()):
-            return True
-    return False
-
-
-def _teaser_description(block: etree._Element) -> bool:
-    """The blurb of another story's card: a ``<div>`` whose previous element (its own or,
-    when it has none, its parent's) is a headline that is wholly a link. Paragraphs and
-    cells after a linked heading are the article's own (a section, a table row)."""
-    if block.tag != "div":
-        return False
-    for el in (block, block.getparent()):
-        prev = el.getprevious() if el is not None else None
-        while prev is not None and not isinstance(prev.tag, str):
-            prev = prev.getprevious()
-        if prev is None:
-            continue
-        text = dom.text_of(prev)
-        links = " ".join(dom.text_of(a) for a in prev.iter("a"))
-        return bool(text) and " ".join(links.split()) == text
-    return False
-
-
-def _common_ancestor(elements: list[etree._Element]) -> etree._Element:
-    region = elements[0]
-    for el in elements[1:]:
-        mine = {el, *el.iterancestors()}
-        while region not in mine and region.getparent() is not None:
-            region = region.getparent()
-    return region
 
 
 def _prose_lines(lines: list[str]) -> list[str]:
     return [line for line in lines if len(line.split()) >= GUARD_PROSE_WORDS]
 
 
-def _fill_gaps(precise: list[str], region: list[dom.Line], page: _Page) -> list[str]:
-    """Precision mode drops some short paragraphs *inside* the article (a one-line
-    sentence between two quotes, a closing passage) along with the furniture around it.
-    The article region's own lines (``_article_lines``) give those back: what lies between
-    two paragraphs trafilatura kept, and, at the edges, where furniture sits, long prose
-    only, not list items."""
-    loose = [line.text for line in region]
-    where: dict[str, int] = {}
-    for i, line in enumerate(loose):
-        where.setdefault(_fold(line), i)
-    kept = {_fold(line) for line in precise}
-    result: list[str] = []
-    last = None  # index in ``loose`` of the previous precise paragraph
-    for line in precise:
-        here = where.get(_fold(line))
-        gap = loose[last + 1:here] if here is not None and last is not None and here > last else []
-        # Any run between two kept paragraphs is inside the article: the trafilatura
-        # corpus (``provnews eval --trafilatura-eval``) lost whole passages when runs of
-        # more than two were left out, and AEB did not gain from leaving them out.
-        result.extend(p for p in gap if _fold(p) not in kept and _prose(p, kept))
-        if here is not None and (last is None or here > last):
-            last = here
-        result.append(line)
-    # Lists at the edges are key-point boxes and footnotes, which precision mode drops on purpose.
-    result = _extend_edges(result, [line.text if line.block.tag != "li" else "" for line in region], kept)
-    if len(result) > len(precise):
-        page.notes.append("body:gaps_filled")
-    return result
-
-
-def _extend_edges(result: list[str], loose: list[str], kept: set[str]) -> list[str]:
-    """``result`` with the runs of long prose paragraphs that the page's own lines have right
-    before and after it: precision mode cuts an article's opening or closing passage on
-    some templates (trafilatura's corpus: +0.003 F1, 3 pages fewer below plain on every
-    3rd page; AEB unchanged), while the furniture at the edges is short or not prose."""
-    index = {_fold(line): i for i, line in enumerate(loose)}
-    spots = [index[_fold(x)] for x in result if _fold(x) in index]
-    if not spots:
-        return result
-    before, after = [], []
-    for line in reversed(loose[:min(spots)]):
-        if not _edge_prose(line, kept):
-            break
-        before.insert(0, line)
-    for line in loose[max(spots) + 1:]:
-        if not _edge_prose(line, kept):
-            break
-        after.append(line)
-    return before + result + after
-
-
-def _edge_prose(line: str, kept: set[str]) -> bool:
-    return len(line.split()) >= EDGE_WORDS and _prose(line, kept)
-
-
-EDGE_WORDS = 15  # a paragraph given back at an edge is at least this long
-
-
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
-
-
-def _prose(line: str, kept: set[str]) -> bool:
-    """A sentence worth giving back: five words or more, ending like a sentence, not
-    shouted (promo lines), not a table row, not a variant of a paragraph kept already."""
-    words = line.split()
-    letters = [c for c in line if c.isalpha()]
-    if len(words) < 5 or not _SENTENCE_END.search(line) or line.startswith("|") or is_boilerplate(line):
-        return False
-    if letters and sum(c.isupper() for c in letters) > 0.6 * len(letters):
-        return False
-    head = _fold(" ".join(words[:6]))
-    return not any(k.startswith(head) for k in kept)
-
-
 def _content_container(page: _Page) -> etree._Element | None:
-    for el in dom.select(page.tree, _CONTENT_CSS):
+    for el in page.select(_CONTENT_CSS):
         if not page.noisy(el):
             return el
     return None
@@ -1154,7 +1327,10 @@ def _clean_paragraphs(paragraphs: list[str], summary: str | None, title: str | N
     """The body without furniture, the date line and a repeated lead or title; and the
     summary, which becomes the printed lead when that was fuller than a cut meta
     description."""
-    result = [p for p in (nfc(p).strip() for p in paragraphs) if p and not is_boilerplate(p)]
+    # Soft hyphens (``&shy;``) are hyphenation hints, invisible on the page: a word keeps
+    # its letters only (plain trafilatura, reading the bytes, drops them too).
+    result = [p for p in (nfc(p).replace(SOFT_HYPHEN, "").strip() for p in paragraphs)
+              if p and not is_boilerplate(p)]
     # The date line under the title ("Thứ Hai, 4/12/2020 - 08:15") is metadata.
     head = [p for p in result[:3] if len(p) <= 60 and parse_date(p, page.tz)]
     result = [p for p in result if p not in head]
