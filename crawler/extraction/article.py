@@ -941,8 +941,7 @@ def _body(page: _Page, lead: str | None) -> list[str]:
                 break
     if source == "trafilatura":
         return _guarded_filter(page, filtered, lead)
-    lines = _page_lines(page)
-    return _guarded(page, paragraphs, lead, source, estimate=_prose_lines([line.text for line in lines]))
+    return _guarded(page, paragraphs, lead, source, estimate=_page_prose(page))
 
 
 def _guarded_filter(page: _Page, filtered: _Filtered, lead: str | None) -> list[str]:
@@ -969,8 +968,7 @@ def _guarded_filter(page: _Page, filtered: _Filtered, lead: str | None) -> list[
         return paragraphs
     # The page's own prose outside its noise regions decides whether plain trafilatura
     # must be asked.
-    lines = _page_lines(page)
-    return _guarded(page, paragraphs, lead, "trafilatura", estimate=_prose_lines([line.text for line in lines]))
+    return _guarded(page, paragraphs, lead, "trafilatura", estimate=_page_prose(page))
 
 
 # The guard (never worse than plain trafilatura): a result of this many words or more
@@ -1002,7 +1000,7 @@ def _guarded(page: _Page, paragraphs: list[str], lead: str | None, source: str,
 
     Plain trafilatura costs a whole extraction, so it runs only when a cheap estimate
     cannot clear ours: ``estimate`` is the prose of our own tree outside its noise regions
-    (``_page_lines``); ours is clear when it holds a fair share of it."""
+    (``_page_prose``); ours is clear when it holds a fair share of it."""
     ours = _words(" ".join([lead or "", *paragraphs]))
     if len(ours) >= (GUARD_NOTHING_WORDS if source == "selector" else GUARD_TRUSTED_WORDS):
         return paragraphs
@@ -1290,17 +1288,14 @@ def _lines(doc: object | None) -> list[str]:
     return [" ".join(line.split()) for line in lines if line.strip()]
 
 
-def _page_lines(page: _Page) -> list[dom.Line]:
-    """The paragraphs of the page outside its noise regions, read from our own tree: their
-    prose is the guard's estimate of the article, read only for a short result (a second
+def _page_prose(page: _Page) -> list[str]:
+    """The prose paragraphs of the page outside its noise regions, read from our own tree:
+    the guard's estimate of the article, read only for a short result (a second
     trafilatura pass gave about the same lines at the cost of a whole extraction)."""
     body = page.tree.find("body")
     lines = dom.block_lines(body if body is not None else page.tree)
-    return [line for line in lines if not page.noisy(line.block)]
-
-
-def _prose_lines(lines: list[str]) -> list[str]:
-    return [line for line in lines if len(line.split()) >= GUARD_PROSE_WORDS]
+    return [line.text for line in lines
+            if not page.noisy(line.block) and len(line.text.split()) >= GUARD_PROSE_WORDS]
 
 
 def _content_container(page: _Page) -> etree._Element | None:
